@@ -1,0 +1,139 @@
+"""Employers, their monthly contributions, follow-up worklists and reminders."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Employer(models.Model):
+    code = models.CharField(max_length=64, primary_key=True)
+    name = models.CharField(max_length=300)
+    unit = models.ForeignKey("geography.Unit", on_delete=models.PROTECT, related_name="+")
+    tax_code = models.CharField(max_length=32, blank=True, default="")
+    sector = models.CharField(max_length=100, blank=True, default="")
+    employees = models.PositiveIntegerField(null=True, blank=True)
+    batch = models.ForeignKey(
+        "core.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Contribution(models.Model):
+    """What an employer owes for one month (``period``, first day of the month)."""
+
+    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="contributions")
+    period = models.DateField()
+    amount_due = models.PositiveBigIntegerField()
+    amount_paid = models.PositiveBigIntegerField(default=0)
+    paid_on = models.DateField(null=True, blank=True)
+    batch = models.ForeignKey(
+        "core.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["employer", "period"], name="contribution_unique"),
+            models.CheckConstraint(
+                condition=Q(amount_paid=0) | Q(paid_on__isnull=False), name="paid_needs_date"
+            ),
+        ]
+        indexes = [models.Index(fields=["period"], name="contribution_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.period:%Y-%m}"
+
+
+class FollowUp(models.Model):
+    """An entry of a worklist: a person (expiring/lapsed cover, household gap) or an employer."""
+
+    class Kind(models.TextChoices):
+        HI_EXPIRING = "hi_expiring"
+        LAPSED = "lapsed"
+        HOUSEHOLD = "household"
+        EMPLOYER_OVERDUE = "employer_overdue"
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    unit = models.ForeignKey("geography.Unit", on_delete=models.PROTECT, related_name="+")
+    person_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    household_id = models.CharField(max_length=64, blank=True, default="")
+    employer = models.ForeignKey(
+        Employer, null=True, blank=True, on_delete=models.CASCADE, related_name="followups"
+    )
+    scheme = models.CharField(max_length=16, blank=True, default="")
+    reference_date = models.DateField()
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_org = models.CharField(max_length=32, blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    closed_reason = models.CharField(max_length=32, blank=True, default="")
+    closed_at = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "kind",
+                    "person_id",
+                    "scheme",
+                    "household_id",
+                    "employer",
+                    "reference_date",
+                ],
+                name="followup_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.person_id or self.employer_id}"
+
+
+class FollowUpOutcome(models.Model):
+    class Outcome(models.TextChoices):
+        CALLED = "called"
+        VISITED = "visited"
+        PROMISED = "promised"
+        REGISTERED = "registered"
+        REFUSED = "refused"
+        UNREACHABLE = "unreachable"
+        DO_NOT_CONTACT = "do_not_contact"
+
+    followup = models.ForeignKey(FollowUp, on_delete=models.CASCADE, related_name="outcomes")
+    outcome = models.CharField(max_length=32, choices=Outcome.choices)
+    on = models.DateField()
+    note = models.CharField(max_length=500, blank=True, default="")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-on", "-id"]
+
+
+class Reminder(models.Model):
+    """A reminder letter for an employer newly overdue, from the monthly review."""
+
+    employer = models.ForeignKey(Employer, on_delete=models.CASCADE, related_name="reminders")
+    review_month = models.DateField()
+    overdue = models.PositiveBigIntegerField()
+    interest = models.PositiveBigIntegerField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["employer", "review_month"], name="reminder_unique"),
+        ]

@@ -1,0 +1,97 @@
+"""The ``ansinh`` console script: parses, calls services, prints (SPEC section 1).
+
+Each command is a module of this package with ``add_parser(subparsers)`` and ``run(args)``.
+Exit codes: 0 done; 1 input refused (nothing written); 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+COMMANDS = [
+    "init",
+    "demo",
+    "serve",
+    "generate",
+    "importcmd",
+    "kpi",
+    "report",
+    "plan",
+    "outreach",
+    "arrears",
+    "user",
+    "backup",
+]
+
+
+class CliError(Exception):
+    """Refused input: each line of ``lines`` goes to stderr; exit code 1 (or ``code``)."""
+
+    def __init__(self, *lines: str, code: int = 1) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
+        self.code = code
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        raise SystemExit(2)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.utils import translation
+
+    from config import env
+
+    translation.activate(env.lang())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ansinh", description="ansinh — BHXH coverage growth platform")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMANDS:
+        module = importlib.import_module(f"ansinh.cli.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_django()
+    try:
+        rc = int(args.func(args) or 0)
+    except CliError as exc:
+        for line in exc.lines:
+            sys.stderr.write(line + "\n")
+        rc = exc.code
+    except KeyboardInterrupt:
+        rc = 130
+    except BrokenPipeError:
+        rc = 0
+    except Exception as exc:  # never a traceback for the user
+        from django.db import Error as DbError
+
+        if isinstance(exc, DbError):
+            sys.stderr.write(f"ansinh: database error: {exc}\n")
+        else:
+            sys.stderr.write(f"ansinh: {type(exc).__name__}: {exc}\n")
+        if os.environ.get("ANSINH_TRACEBACK"):
+            raise
+        rc = 1
+    sys.stdout.flush()
+    return rc
+
+
+def run() -> None:
+    raise SystemExit(main())

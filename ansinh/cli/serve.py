@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("serve", help="serve the web app with a production-grade server (gunicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=run)
+
+
+def serve(*, host: str, port: int, workers: int = 2) -> None:
+    """Gunicorn with threaded workers; static files are served by WhiteNoise.
+    Behind a reverse proxy (nginx) that terminates TLS, set ANSINH_HTTPS=1 and forward
+    X-Forwarded-Proto; see docs/deploy.md."""
+    from gunicorn.app.base import BaseApplication
+
+    from config.wsgi import application
+
+    class App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("threads", 8)
+            self.cfg.set("timeout", 300)
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return application
+
+    App().run()
+
+
+def run(args: argparse.Namespace) -> int:
+    from ansinh.cli.init import migrate
+
+    migrate()
+    print(f"ansinh: serving on http://{args.host}:{args.port}/", flush=True)
+    serve(host=args.host, port=args.port, workers=args.workers)
+    return 0

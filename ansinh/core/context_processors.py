@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+
+def nav(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    role = getattr(user, "role", "") if user is not None and user.is_authenticated else ""
+    return {
+        "nav_role": role,
+        "nav_can_people": role in {"admin", "province", "office"},
+        "nav_is_admin": role == "admin",
+    }

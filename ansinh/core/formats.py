@@ -1,0 +1,62 @@
+"""Numbers and dates in the user's language: Vietnamese 1.762.678 and 93,31 %;
+English 1,762,678 and 93.31%."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils import translation
+
+
+def round_half_up(value: Decimal | float | int, places: int = 2) -> Decimal:
+    q = Decimal(1).scaleb(-places)
+    return Decimal(str(value)).quantize(q, rounding=ROUND_HALF_UP)
+
+
+def _lang(lang: str | None) -> str:
+    code = lang or translation.get_language() or "vi"
+    return "en" if code.startswith("en") else "vi"
+
+
+def fmt_int(value: int | Decimal | None, *, lang: str | None = None) -> str:
+    if value is None:
+        return "—"
+    s = f"{int(value):,}"
+    return s.replace(",", ".") if _lang(lang) == "vi" else s
+
+
+def fmt_dec(value: Decimal | float | None, *, places: int = 2, lang: str | None = None) -> str:
+    if value is None:
+        return "—"
+    s = f"{round_half_up(value, places):,.{places}f}"
+    if _lang(lang) == "vi":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s
+
+
+def fmt_pct(value: Decimal | float | None, *, places: int = 2, lang: str | None = None) -> str:
+    if value is None:
+        return "—"
+    s = fmt_dec(value, places=places, lang=lang)
+    return f"{s} %" if _lang(lang) == "vi" else f"{s}%"
+
+
+def fmt_date(value: dt.date | None, *, lang: str | None = None) -> str:
+    if value is None:
+        return "—"
+    return value.strftime("%d/%m/%Y") if _lang(lang) == "vi" else value.isoformat()
+
+
+def month_end(day: dt.date) -> dt.date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def parse_date(value: str) -> dt.date:
+    """Strict ISO YYYY-MM-DD."""
+    return dt.date.fromisoformat(value.strip()) if len(value.strip()) == 10 else _bad(value)
+
+
+def _bad(value: str) -> dt.date:
+    raise ValueError(value)

@@ -1,0 +1,34 @@
+"""Materialised KPI snapshot: participants per leaf unit, scheme and group at each month-end."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class KpiSnapshot(models.Model):
+    """Rows at the units where facts are loaded (normally communes); a unit's figure is the sum
+    over its subtree. ``source`` says whether spells or counts produced the row."""
+
+    as_of = models.DateField()
+    unit = models.ForeignKey("geography.Unit", on_delete=models.CASCADE, related_name="+")
+    scheme = models.CharField(max_length=16)
+    group = models.CharField(max_length=32, blank=True, default="")
+    participants = models.PositiveBigIntegerField(default=0)
+    new = models.PositiveBigIntegerField(default=0)
+    lapsed = models.PositiveBigIntegerField(default=0)
+    renewed = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["as_of", "unit", "scheme", "group"], name="kpisnapshot_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["as_of", "scheme"], name="kpisnapshot_asof_idx")]
+
+
+class SnapshotState(models.Model):
+    """Which month-ends are materialised, and when the data last changed ("data as of")."""
+
+    as_of = models.DateField(primary_key=True)
+    built_at = models.DateTimeField(auto_now=True)

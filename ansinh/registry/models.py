@@ -1,0 +1,83 @@
+"""People, participation spells and aggregate counts."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class Person(models.Model):
+    person_id = models.CharField(max_length=64, primary_key=True)
+    full_name = models.CharField(max_length=200, blank=True, default="")
+    birth_date = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=8, blank=True, default="")
+    phone = models.CharField(max_length=32, blank=True, default="")
+    household_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    do_not_contact = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return self.person_id
+
+
+class Spell(models.Model):
+    """A participation spell: ``end_date`` is the last day covered (inclusive), null = open.
+    Natural key: (person, scheme, start_date, unit). ``batch``/``row_no`` order ties."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="spells")
+    scheme = models.CharField(max_length=16)
+    group = models.CharField(max_length=32)
+    unit = models.ForeignKey("geography.Unit", on_delete=models.PROTECT, related_name="+")
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    employer_code = models.CharField(max_length=64, blank=True, default="")
+    batch = models.ForeignKey(
+        "core.ImportBatch", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    row_no = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "scheme", "start_date", "unit"], name="spell_natural_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="spell_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(scheme__in=["si_compulsory", "si_voluntary", "ui", "hi"]),
+                name="spell_scheme_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["scheme", "start_date"], name="spell_scheme_start_idx"),
+            models.Index(fields=["scheme", "end_date"], name="spell_scheme_end_idx"),
+            models.Index(fields=["unit", "scheme"], name="spell_unit_scheme_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.scheme} {self.start_date}..{self.end_date or ''}"
+
+
+class Count(models.Model):
+    """An aggregate participant count where no person data exists; stands until replaced."""
+
+    as_of = models.DateField()
+    unit = models.ForeignKey("geography.Unit", on_delete=models.PROTECT, related_name="+")
+    scheme = models.CharField(max_length=16)
+    group = models.CharField(max_length=32, blank=True, default="")
+    participants = models.PositiveBigIntegerField()
+    batch = models.ForeignKey(
+        "core.ImportBatch", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["as_of", "unit", "scheme", "group"], name="count_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["scheme", "unit", "as_of"], name="count_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.as_of} {self.unit_id} {self.scheme} {self.participants}"

@@ -1,0 +1,42 @@
+"""The only place that reads ANSINH_* environment variables (DESIGN.md rule 7)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def home() -> Path:
+    return Path(os.environ.get("ANSINH_HOME", "./.ansinh")).resolve()
+
+
+def database_url() -> str | None:
+    return os.environ.get("ANSINH_DATABASE_URL") or None
+
+
+def lang() -> str:
+    value = os.environ.get("ANSINH_LANG", "vi").strip().lower()
+    return "en" if value.startswith("en") else "vi"
+
+
+def secret_key() -> str | None:
+    return os.environ.get("ANSINH_SECRET_KEY") or None
+
+
+def debug() -> bool:
+    return os.environ.get("ANSINH_DEBUG", "") in {"1", "true", "yes"}
+
+
+def allowed_hosts() -> list[str]:
+    raw = os.environ.get("ANSINH_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,[::1]")
+    return [h.strip() for h in raw.split(",") if h.strip()]
+
+
+def https() -> bool:
+    """Set when served behind a TLS-terminating reverse proxy."""
+    return os.environ.get("ANSINH_HTTPS", "") in {"1", "true", "yes"}
+
+
+def jobs_inline() -> bool:
+    """Run background jobs inside the calling thread (tests)."""
+    return os.environ.get("ANSINH_JOBS_INLINE", "") in {"1", "true", "yes"}

@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("ansinh.core.urls")),
+    path("", include("ansinh.accounts.urls")),
+    path("", include("ansinh.monitoring.urls")),
+    path("", include("ansinh.registry.urls")),
+    path("", include("ansinh.outreach.urls")),
+    path("", include("ansinh.arrears.urls")),
+    path("", include("ansinh.reports.urls")),
+    path("api/", include("ansinh.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+]

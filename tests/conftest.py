@@ -1,0 +1,41 @@
+"""Shared fixtures. Tests go through the doors users use: the CLI, the HTTP client, a browser."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+
+import pytest
+
+os.environ.setdefault("ANSINH_JOBS_INLINE", "1")
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(db: None) -> Callable[..., CliResult]:
+    """Run ``ansinh ARGS`` in-process, capturing stdout/stderr and the exit code."""
+    from ansinh.cli import main
+
+    def run(*args: str) -> CliResult:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+    return run
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives Debian's chromium through Playwright")
