@@ -1,0 +1,242 @@
+"""The outreach conversion funnel of SPEC section 7, computed set-based in SQL.
+
+**Conversion.** An attendee of activity A converts for scheme S when a spell of S starts
+1 to 90 days after A's date and no spell of S covered A's date. Per (person, scheme) at most
+one conversion: at the earliest such start date over every candidate (activity, spell) pair of
+that person and scheme, credited to the latest activity (by date, then by the highest code on a
+tie) the person attended for which both conditions hold with that start date (last touch) —
+whatever the activity's own date range. Only conversions credited to the activities counted
+(dated within [from, to], in the unit's subtree, within the actor's scope) are counted; they may
+fall after ``to``.
+
+One SQL statement (CTEs + ``ROW_NUMBER()``) that runs on SQLite and PostgreSQL; the only
+vendor difference is "date plus 90 days".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from ansinh.accounts.selectors import suppress, suppresses_small_counts
+from ansinh.core.formats import round_half_up
+from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_root
+from ansinh.outreach.models import Activity
+
+BY_FIELDS: dict[str, str] = {"channel": "channel", "org": "lead_org", "group": "group"}
+WINDOW_DAYS = 90
+
+ROW_KEYS: tuple[str, ...] = (
+    "key",
+    "activities",
+    "planned_reach",
+    "reach",
+    "attendees",
+    "registrations_reported",
+    "converted",
+    "conversion_pct",
+    "cost",
+    "cost_per_conversion",
+)
+
+
+def partner_activity_q(org: str, prefix: str = "") -> Q:
+    """Activities an organisation leads or coordinates (needs the ``_co_orgs`` annotation
+    of :func:`with_co_orgs`)."""
+    return Q(**{f"{prefix}lead_org": org}) | Q(**{f"{prefix}_co_orgs__contains": f'"{org}"'})
+
+
+def with_co_orgs(qs: QuerySet[Activity]) -> QuerySet[Activity]:
+    """Annotate the coordinating orgs as text so a partner filter runs on both databases."""
+    return qs.annotate(_co_orgs=Cast("coordinating_orgs", TextField()))
+
+
+def scoped_activities(actor: Any) -> QuerySet[Activity]:
+    """Every activity the actor may see: admin/province/CLI all; office/viewer their unit's
+    subtree; partner those its organisation leads or coordinates (within its unit if any)."""
+    qs = Activity.objects.all()
+    role = getattr(actor, "role", None)
+    if actor is None or role in {"admin", "province"}:
+        return qs
+    unit = getattr(actor, "unit", None)
+    if role == "partner":
+        org = getattr(actor, "org", "") or ""
+        if not org:
+            return qs.none()
+        qs = with_co_orgs(qs).filter(partner_activity_q(org))
+        if unit is not None:
+            qs = qs.filter(unit__path__startswith=unit.path)
+        return qs
+    if unit is None:
+        return qs.none()
+    return qs.filter(unit__path__startswith=unit.path)
+
+
+def _plus_days(expr: str, days: int) -> str:
+    if connection.vendor == "postgresql":
+        return f"({expr} + {int(days)})"
+    return f"date({expr}, '+{int(days)} days')"
+
+
+def _aggregate(acts: QuerySet[Activity], by: str) -> list[dict[str, Any]]:
+    """Raw per-key sums for the activities of ``acts`` (plain ints, no rounding)."""
+    key_col = connection.ops.quote_name(BY_FIELDS[by])
+    acts_sql, acts_params = acts.values("code").query.sql_with_params()
+    plus90 = _plus_days("a.date", WINDOW_DAYS)
+    sql = f"""
+WITH sel AS ({acts_sql}),
+people AS (
+    SELECT DISTINCT t.person_id FROM outreach_attendee t WHERE t.activity_id IN (SELECT code FROM sel)
+),
+cand AS (
+    SELECT t.person_id, s.scheme, a.code AS acode,
+           ROW_NUMBER() OVER (
+               PARTITION BY t.person_id, s.scheme
+               ORDER BY s.start_date ASC, a.date DESC, a.code DESC
+           ) AS rn
+    FROM outreach_attendee t
+    JOIN outreach_activity a ON a.code = t.activity_id
+    JOIN registry_spell s ON s.person_id = t.person_id
+         AND s.start_date > a.date AND s.start_date <= {plus90}
+    WHERE t.person_id IN (SELECT person_id FROM people)
+      AND NOT EXISTS (
+          SELECT 1 FROM registry_spell c
+          WHERE c.person_id = t.person_id AND c.scheme = s.scheme
+            AND c.start_date <= a.date AND (c.end_date IS NULL OR c.end_date >= a.date)
+      )
+),
+conv AS (SELECT acode, COUNT(*) AS n FROM cand WHERE rn = 1 GROUP BY acode),
+att AS (
+    SELECT activity_id, COUNT(*) AS n FROM outreach_attendee
+    WHERE activity_id IN (SELECT code FROM sel) GROUP BY activity_id
+)
+SELECT COALESCE(a.{key_col}, '') AS k,
+       COUNT(*),
+       COALESCE(SUM(a.planned_reach), 0),
+       COALESCE(SUM(a.reach), 0),
+       COALESCE(SUM(att.n), 0),
+       COALESCE(SUM(a.registrations), 0),
+       COALESCE(SUM(conv.n), 0),
+       COALESCE(SUM(a.cost), 0)
+FROM outreach_activity a
+LEFT JOIN att ON att.activity_id = a.code
+LEFT JOIN conv ON conv.acode = a.code
+WHERE a.code IN (SELECT code FROM sel)
+GROUP BY COALESCE(a.{key_col}, '')
+ORDER BY 1
+"""
+    with connection.cursor() as cur:
+        cur.execute(sql, list(acts_params))
+        rows = cur.fetchall()
+    out: list[dict[str, Any]] = []
+    for k, n, planned, reach, attendees, regs, converted, cost in rows:
+        out.append(
+            {
+                "key": str(k),
+                "activities": int(n),
+                "planned_reach": int(planned),
+                "reach": int(reach),
+                "attendees": int(attendees),
+                "registrations_reported": int(regs),
+                "converted": int(converted),
+                "cost": int(cost),
+            }
+        )
+    out.sort(key=lambda r: r["key"])
+    return out
+
+
+def _finish(row: dict[str, Any]) -> dict[str, Any]:
+    attendees, converted, cost = row["attendees"], row["converted"], row["cost"]
+    pct = (
+        float(round_half_up(Decimal(converted * 100) / Decimal(attendees), 2)) if attendees else 0.0
+    )
+    cpc = int(round_half_up(Decimal(cost) / Decimal(converted), 0)) if converted else None
+    return {
+        "key": row["key"],
+        "activities": row["activities"],
+        "planned_reach": row["planned_reach"],
+        "reach": row["reach"],
+        "attendees": attendees,
+        "registrations_reported": row["registrations_reported"],
+        "converted": converted,
+        "conversion_pct": pct,
+        "cost": cost,
+        "cost_per_conversion": cpc,
+    }
+
+
+def _suppressed(row: dict[str, Any], actor: Any) -> dict[str, Any]:
+    """Viewer/partner: person counts below 5 become ``<5``; figures derived from a
+    suppressed count are withheld (None)."""
+    out = dict(row)
+    for field in ("attendees", "converted"):
+        out[field] = suppress(row[field], actor)
+    if out["converted"] == "<5" or out["attendees"] == "<5":
+        out["conversion_pct"] = None
+    if out["converted"] == "<5":
+        out["cost_per_conversion"] = None
+    return out
+
+
+def funnel_activities(
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
+) -> QuerySet[Activity]:
+    """The activities a funnel counts: dated within [from, to], in the unit's subtree,
+    within the actor's scope."""
+    return scoped_activities(actor).filter(
+        date__gte=date_from, date__lte=date_to, unit__path__startswith=unit.path
+    )
+
+
+def funnel(
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, by: str = "channel", actor: Any = None
+) -> dict[str, Any]:
+    """Exactly the JSON object of SPEC section 7 (rows sorted by key)."""
+    if by not in BY_FIELDS:
+        raise ValueError(f"by must be one of {', '.join(BY_FIELDS)}")
+    acts = funnel_activities(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
+    rows = [_finish(r) for r in _aggregate(acts, by)]
+    if suppresses_small_counts(actor):
+        rows = [_suppressed(r, actor) for r in rows]
+    return {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "unit": unit.code,
+        "by": by,
+        "rows": rows,
+    }
+
+
+def _rates(acts: QuerySet[Activity]) -> dict[str, float]:
+    return {
+        r["key"]: r["converted"] / r["activities"]
+        for r in _aggregate(acts, "channel")
+        if r["activities"] and r["key"]
+    }
+
+
+def conversion_rates(*, unit: Unit, until: dt.date) -> dict[str, float]:
+    """Conversions per activity for each channel with history: the activities dated before
+    ``until`` in the unit's subtree; a channel without history there takes the province's
+    rate; channels without any history are absent (the plan builder uses DOMAIN.md defaults)."""
+    rates: dict[str, float] = {}
+    root = unit_root()
+    if root is not None and root.pk != unit.pk:
+        rates.update(
+            _rates(Activity.objects.filter(date__lt=until, unit__path__startswith=root.path))
+        )
+    rates.update(_rates(Activity.objects.filter(date__lt=until, unit__path__startswith=unit.path)))
+    return dict(sorted(rates.items()))
+
+
+def funnel_table_rows(result: dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """The rows of a funnel result as lists in the order of ROW_KEYS (CSV/table output)."""
+    return [[row[k] for k in ROW_KEYS] for row in result["rows"]]
