@@ -1,17 +1,56 @@
-"""`ansinh arrears` — see SPEC section 1. (Being written.)"""
+"""`ansinh arrears --as-of DATE [--unit CODE] [--format json|csv|table]` — SPEC section 8."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("arrears")
+    p = sub.add_parser("arrears", help=_("Chậm đóng BHXH, BHYT, BHTN của đơn vị sử dụng lao động"))
+    p.add_argument("--as-of", required=True, dest="as_of", metavar="DATE")
+    p.add_argument("--unit", default=None, metavar="CODE")
+    p.add_argument("--format", choices=["json", "csv", "table"], default="json")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from ansinh.cli import CliError
+HEADER = ["code", "unit", "overdue", "interest", "oldest_period", "months_overdue", "bucket"]
 
-    raise CliError("not yet available")
+
+def run(args: argparse.Namespace) -> int:
+    from ansinh.arrears.selectors import arrears
+    from ansinh.cli.common import parse_date_arg, print_csv, print_json, print_table, resolve_unit
+
+    as_of = parse_date_arg(args.as_of, flag="--as-of")
+    unit = resolve_unit(args.unit)
+    data = arrears(unit=unit, as_of=as_of)
+    if args.format == "json":
+        print_json(data)
+        return 0
+    rows = [[e[k] for k in HEADER] for e in data["employers"]]
+    if args.format == "csv":
+        print_csv(HEADER, rows)
+        return 0
+    t = data["totals"]
+    print_table(
+        [_("chỉ tiêu"), _("giá trị")],
+        [
+            [_("Ngày"), data["as_of"]],
+            [_("Đơn vị"), data["unit"]],
+            [_("Số đơn vị chậm đóng"), t["employers"]],
+            [_("Số tiền chậm đóng"), t["overdue"]],
+            [_("Tiền lãi chậm đóng"), t["interest"]],
+            [_("Phải đóng từ đầu năm"), t["due_ytd"]],
+            [_("Tỷ lệ nợ (%)"), t["arrears_pct"]],
+            [_("Dưới 3 tháng"), t["buckets"]["lt3"]],
+            [_("3 đến dưới 6 tháng"), t["buckets"]["3to6"]],
+            [_("6 đến dưới 12 tháng"), t["buckets"]["6to12"]],
+            [_("Từ 12 tháng trở lên"), t["buckets"]["ge12"]],
+        ],
+    )
+    if rows:
+        print("")
+        print_table(HEADER, rows)
+    return 0

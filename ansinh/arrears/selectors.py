@@ -1,0 +1,367 @@
+"""Reads of the arrears app: late contributions (SPEC section 8), employers, worklists.
+
+Every selector takes the actor and scopes through ``ansinh.accounts.selectors``; a record
+outside the actor's scope raises Http404, exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.db import connection
+from django.db.models import QuerySet
+from django.http import Http404
+
+from ansinh.accounts.selectors import can_see_people, unit_filter, unit_visible
+from ansinh.arrears import sql
+from ansinh.arrears.models import Contribution, Employer, FollowUp, Reminder
+from ansinh.core.formats import month_end, round_half_up
+from ansinh.geography.models import Unit
+
+BUCKETS: tuple[str, ...] = ("lt3", "3to6", "6to12", "ge12")
+ARREARS_GOAL_PCT = 2.0
+
+
+def bucket_of(months_overdue: int) -> str:
+    """Aging bucket of a number of months overdue (DOMAIN.md section 4)."""
+    if months_overdue < 3:
+        return "lt3"
+    if months_overdue < 6:
+        return "3to6"
+    if months_overdue < 12:
+        return "6to12"
+    return "ge12"
+
+
+def months_overdue(*, period: dt.date, as_of: dt.date) -> int:
+    """(D.year − M.year) × 12 + (D.month − M.month) − 1 (SPEC section 8)."""
+    return (as_of.year - period.year) * 12 + (as_of.month - period.month) - 1
+
+
+def due_date(period: dt.date) -> dt.date:
+    """Last day of the month after the period."""
+    return month_end(period.replace(day=1) + relativedelta(months=1))
+
+
+def _like_prefix(path: str) -> str:
+    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _check_unit(unit: Unit, actor: Any) -> None:
+    if actor is not None and unit_visible(actor=actor, code=unit.code) is None:
+        raise Http404
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _employer_rows(*, unit: Unit, as_of: dt.date) -> list[tuple[str, str, int, int, Any, int]]:
+    """One row per employer of the subtree: (code, unit, overdue, interest, oldest overdue
+    period, due_ytd), computed per contribution row in SQL and summed per employer."""
+    p = sql.param()
+    due = sql.due_date("c.period")
+    days_d = sql.days_between(p, "due")
+    days_paid = sql.days_between("paid_on", "due")
+    query = f"""
+        WITH r AS (
+            SELECT c.employer_id AS emp, e.unit_id AS unit, c.period AS period,
+                   c.amount_due AS amount_due, c.paid_on AS paid_on, {due} AS due,
+                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
+                        THEN c.amount_paid ELSE 0 END AS paid
+            FROM arrears_contribution c
+            JOIN arrears_employer e ON e.code = c.employer_id
+            JOIN geography_unit u ON u.code = e.unit_id
+            WHERE u.path LIKE %s ESCAPE '\\'
+        ), s AS (
+            SELECT emp, unit, period, amount_due, paid_on, due, paid,
+                   CASE WHEN amount_due > paid THEN amount_due - paid ELSE 0 END AS outstanding,
+                   {days_d} AS days_d
+            FROM r
+        ), t AS (
+            SELECT emp, unit, period, amount_due, due,
+                   CASE WHEN outstanding > 0 AND days_d > 0 THEN outstanding ELSE 0 END
+                       AS overdue,
+                   (3 * ((CASE WHEN days_d > 0 THEN outstanding * days_d ELSE 0 END)
+                         + (CASE WHEN paid > 0 AND paid_on > due
+                                 THEN paid * {days_paid} ELSE 0 END))
+                    + 5000) / 10000 AS interest
+            FROM s
+        )
+        SELECT emp, unit, SUM(overdue), SUM(interest),
+               MIN(CASE WHEN overdue > 0 THEN period END),
+               SUM(CASE WHEN period >= {p} AND period <= {p} AND due <= {p}
+                        THEN amount_due ELSE 0 END)
+        FROM t
+        GROUP BY emp, unit
+    """
+    d = as_of.isoformat()
+    params = [
+        d,  # paid_on <= D
+        _like_prefix(unit.path),
+        d,  # days_d
+        f"{as_of.year}-01-01",
+        f"{as_of.year}-12-01",
+        d,  # due <= D
+    ]
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+        return [
+            (str(r[0]), str(r[1]), int(r[2] or 0), int(r[3] or 0), r[4], int(r[5] or 0))
+            for r in cur.fetchall()
+        ]
+
+
+def arrears_pct(overdue: int, due_ytd: int) -> float:
+    """overdue / due_ytd × 100, half-up to 2 decimals; 0.0 when nothing is due yet this year."""
+    if not due_ytd:
+        return 0.0
+    return float(round_half_up(Decimal(overdue) * 100 / Decimal(due_ytd), 2))
+
+
+def arrears(*, unit: Unit, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
+    """Late contributions of the employers in ``unit`` and below at ``as_of``: exactly the
+    JSON object of SPEC section 8.
+
+    Per contribution row (in SQL): paid = amount_paid when paid_on ≤ D; outstanding =
+    max(amount_due − paid, 0); overdue when outstanding > 0 and D > due date (last day of
+    M+1); interest = round_half_up(0.0003 × (outstanding × max(D − due, 0) + paid ×
+    max(paid_on − due, 0))) computed exactly in integers as (3x + 5000) div 10000. Sums add the
+    rounded rows. ``arrears_pct`` is 0.0 when ``due_ytd`` is 0 (SPEC leaves it open)."""
+    _check_unit(unit, actor)
+    rows = _employer_rows(unit=unit, as_of=as_of)
+    buckets = dict.fromkeys(BUCKETS, 0)
+    total_overdue = total_interest = due_ytd = 0
+    employers: list[dict[str, Any]] = []
+    for code, unit_code, overdue, interest, oldest, ytd in rows:
+        total_interest += interest
+        due_ytd += ytd
+        if overdue <= 0:
+            continue
+        total_overdue += overdue
+        oldest_d = _as_date(oldest)
+        assert oldest_d is not None
+        mo = months_overdue(period=oldest_d, as_of=as_of)
+        b = bucket_of(mo)
+        buckets[b] += overdue
+        employers.append(
+            {
+                "code": code,
+                "unit": unit_code,
+                "overdue": overdue,
+                "interest": interest,
+                "oldest_period": f"{oldest_d:%Y-%m}",
+                "months_overdue": mo,
+                "bucket": b,
+            }
+        )
+    employers.sort(key=lambda e: (-e["overdue"], e["code"]))
+    return {
+        "as_of": as_of.isoformat(),
+        "unit": unit.code,
+        "totals": {
+            "employers": len(employers),
+            "overdue": total_overdue,
+            "interest": total_interest,
+            "due_ytd": due_ytd,
+            "arrears_pct": arrears_pct(total_overdue, due_ytd),
+            "buckets": buckets,
+        },
+        "employers": employers,
+    }
+
+
+def arrears_ratio(*, unit: Unit, as_of: dt.date) -> tuple[int, int, float]:
+    """(overdue, due_ytd, arrears_pct) at ``as_of`` in one aggregate query (for trends)."""
+    p = sql.param()
+    due = sql.due_date("c.period")
+    query = f"""
+        WITH r AS (
+            SELECT c.period AS period, c.amount_due AS amount_due, {due} AS due,
+                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
+                        THEN c.amount_paid ELSE 0 END AS paid
+            FROM arrears_contribution c
+            JOIN arrears_employer e ON e.code = c.employer_id
+            JOIN geography_unit u ON u.code = e.unit_id
+            WHERE u.path LIKE %s ESCAPE '\\'
+        )
+        SELECT SUM(CASE WHEN amount_due > paid AND due < {p} THEN amount_due - paid ELSE 0 END),
+               SUM(CASE WHEN period >= {p} AND period <= {p} AND due <= {p}
+                        THEN amount_due ELSE 0 END)
+        FROM r
+    """
+    d = as_of.isoformat()
+    params = [d, _like_prefix(unit.path), d, f"{as_of.year}-01-01", f"{as_of.year}-12-01", d]
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+        row = cur.fetchone()
+    overdue = int(row[0] or 0) if row else 0
+    ytd = int(row[1] or 0) if row else 0
+    return overdue, ytd, arrears_pct(overdue, ytd)
+
+
+def arrears_trend(*, unit: Unit, as_of: dt.date, months: int = 12) -> list[dict[str, Any]]:
+    """The arrears ratio at each of the last ``months`` month-ends up to ``as_of`` (the last
+    point is ``as_of`` itself)."""
+    points: list[dt.date] = []
+    for i in range(months - 1, 0, -1):
+        points.append(month_end(as_of.replace(day=1) - relativedelta(months=i)))
+    points.append(as_of)
+    out = []
+    for d in points:
+        overdue, ytd, pct = arrears_ratio(unit=unit, as_of=d)
+        out.append({"date": d.isoformat(), "overdue": overdue, "due_ytd": ytd, "pct": pct})
+    return out
+
+
+def arrears_breakdown(*, unit: Unit, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The employers of an ``arrears`` result summed per child unit of ``unit``."""
+    children = list(Unit.objects.filter(parent=unit).order_by("code"))
+    if not children:
+        return []
+    codes = {e["unit"] for e in data["employers"]}
+    paths = dict(Unit.objects.filter(code__in=codes).values_list("code", "path"))
+    rows: dict[str, dict[str, Any]] = {
+        c.code: {
+            "unit": c.code,
+            "name": c.name,
+            "employers": 0,
+            "overdue": 0,
+            "interest": 0,
+            **dict.fromkeys(BUCKETS, 0),
+        }
+        for c in children
+    }
+    child_by_path = {c.path: c.code for c in children}
+    direct: dict[str, Any] = {
+        "unit": unit.code,
+        "name": unit.name,
+        "employers": 0,
+        "overdue": 0,
+        "interest": 0,
+        **dict.fromkeys(BUCKETS, 0),
+    }
+    for e in data["employers"]:
+        path = paths.get(e["unit"], "")
+        target = direct
+        for cpath, ccode in child_by_path.items():
+            if path.startswith(cpath):
+                target = rows[ccode]
+                break
+        target["employers"] += 1
+        target["overdue"] += e["overdue"]
+        target["interest"] += e["interest"]
+        target[e["bucket"]] += e["overdue"]
+    out = [r for r in rows.values() if r["employers"]]
+    if direct["employers"]:
+        out.append(direct)
+    out.sort(key=lambda r: (-r["overdue"], r["unit"]))
+    return out
+
+
+# ---------------------------------------------------------------- employers
+
+
+def employer_get(*, actor: Any, code: str) -> Employer:
+    """An employer the actor may see, else Http404."""
+    if not can_see_arrears(actor):
+        raise Http404
+    employer = Employer.objects.select_related("unit").filter(unit_filter(actor), code=code).first()
+    if employer is None:
+        raise Http404
+    return employer
+
+
+def can_see_arrears(actor: Any) -> bool:
+    return actor is None or getattr(actor, "role", None) in {
+        "admin",
+        "province",
+        "office",
+        "viewer",
+    }
+
+
+def employer_contributions(*, employer: Employer, as_of: dt.date) -> list[dict[str, Any]]:
+    """The employer's contribution rows with the SPEC section 8 figures of each at ``as_of``
+    (one employer: a few dozen rows)."""
+    out = []
+    for c in Contribution.objects.filter(employer=employer).order_by("-period"):
+        due = due_date(c.period)
+        paid = c.amount_paid if c.paid_on is not None and c.paid_on <= as_of else 0
+        outstanding = max(c.amount_due - paid, 0)
+        overdue = outstanding if outstanding > 0 and as_of > due else 0
+        x = outstanding * max((as_of - due).days, 0)
+        if paid and c.paid_on is not None and c.paid_on > due:
+            x += paid * (c.paid_on - due).days
+        interest = (3 * x + 5000) // 10000
+        out.append(
+            {
+                "period": c.period,
+                "due_date": due,
+                "amount_due": c.amount_due,
+                "amount_paid": c.amount_paid,
+                "paid_on": c.paid_on,
+                "paid": paid,
+                "outstanding": outstanding,
+                "overdue": overdue,
+                "months_overdue": months_overdue(period=c.period, as_of=as_of) if overdue else None,
+                "interest": interest,
+            }
+        )
+    return out
+
+
+def contributions_as_of_default() -> dt.date:
+    """A sensible default date for the arrears pages: the latest data date known to the
+    monitoring app, else today."""
+    try:
+        from ansinh.monitoring import selectors as mon
+
+        fn = getattr(mon, "data_as_of", None)
+        value = fn() if fn is not None else None
+        if isinstance(value, dt.date):
+            return value
+    except ImportError:  # pragma: no cover - while monitoring is being written
+        pass
+    return dt.date.today()
+
+
+# ---------------------------------------------------------------- worklists
+
+
+def followups_visible(*, actor: Any) -> QuerySet[FollowUp]:
+    if not can_see_people(actor):
+        return FollowUp.objects.none()
+    return FollowUp.objects.filter(unit_filter(actor))
+
+
+def followup_get(*, actor: Any, pk: int) -> FollowUp:
+    fu = followups_visible(actor=actor).filter(pk=pk).first()
+    if fu is None:
+        raise Http404
+    return fu
+
+
+def followup_conversions(*, unit: Unit, date_from: dt.date, date_to: dt.date) -> int:
+    """Follow-ups closed as converted (a registration found in imported spells) from
+    ``date_from`` to ``date_to`` inclusive, in ``unit`` and below: conversions of channel
+    ``followup`` for the funnel."""
+    return FollowUp.objects.filter(
+        unit__path__startswith=unit.path,
+        closed_reason="converted",
+        closed_at__gte=date_from,
+        closed_at__lte=date_to,
+    ).count()
+
+
+def reminders_of(*, employers: Iterable[str], review_month: dt.date) -> dict[str, Reminder]:
+    return {
+        r.employer_id: r
+        for r in Reminder.objects.filter(employer_id__in=list(employers), review_month=review_month)
+    }
