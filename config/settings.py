@@ -132,6 +132,7 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "ansinh.accounts.views.lockout"  # a Vietnamese page, HTTP 429
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"

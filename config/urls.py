@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("ansinh.outreach.activity_urls")),
     path("", include("ansinh.arrears.urls")),
     path("", include("ansinh.reports.urls")),
+    path("", include("ansinh.registry.urls")),
     path("api/", include("ansinh.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

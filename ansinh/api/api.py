@@ -1,0 +1,450 @@
+"""The REST API of SPEC section 5 (django-ninja; OpenAPI at /api/schema/, docs at /api/docs/).
+
+Thin: every endpoint authenticates (session or ``Authorization: Bearer TOKEN``), resolves the
+unit through the access door (``ansinh.accounts.selectors``) and returns the dict of the
+selector that the command line prints, unchanged — except that aggregate person counts are
+suppressed below 5 (``<5``) for viewers and partners (SPEC section 4). A record the actor may
+not see answers 404 exactly like a missing one; unauthenticated calls answer 401.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import File, NinjaAPI, Query, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security import APIKeyCookie, HttpBearer
+
+from ansinh.accounts.selectors import (
+    actor_root_unit,
+    allowed_units,
+    suppress,
+    suppresses_small_counts,
+    unit_filter,
+    unit_visible,
+)
+from ansinh.accounts.services import token_authenticate
+
+IMPORT_ROLES = frozenset({"admin", "province", "office"})
+
+
+class BearerAuth(HttpBearer):
+    """``Authorization: Bearer TOKEN`` (``ansinh user token NAME`` prints one)."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = token_authenticate(key=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class SessionAuth(APIKeyCookie):
+    """The Django session of the pages (CSRF checked on writes)."""
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="ansinh API",
+    version="1",
+    description=(
+        "Coverage figures, outreach funnel, late contributions, people and imports "
+        "(shared/SPEC.md section 5). Authenticate with a session or "
+        "`Authorization: Bearer TOKEN`."
+    ),
+    urls_namespace="api",
+    openapi_url="/schema/",
+    docs_url="/docs/",
+    auth=[BearerAuth(), SessionAuth()],
+)
+
+
+class Error(Schema):
+    detail: str
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+    level: str
+    parent: str | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+
+
+class ActivityOut(Schema):
+    code: str
+    unit: str
+    channel: str
+    date: dt.date
+    lead_org: str
+    group: str
+    coordinating_orgs: list[str]
+    planned_reach: int | None
+    reach: int | None
+    registrations: int | None
+    cost: int | None
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    status: str
+    progress: int
+    total: int
+    message: str
+    result: dict[str, Any] | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class JobStarted(Schema):
+    job: int
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _actor(request: HttpRequest) -> Any:
+    return getattr(request, "auth", None) or request.user
+
+
+def _parse_date(value: str | None, name: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise HttpError(
+            400,
+            _("%(name)s: ngày không hợp lệ “%(value)s” (định dạng YYYY-MM-DD)")
+            % {"name": name, "value": value},
+        ) from None
+
+
+def _default_date() -> dt.date:
+    from ansinh.monitoring.selectors import data_as_of
+
+    return data_as_of() or timezone.localdate()
+
+
+def _unit(actor: Any, code: str | None) -> Any:
+    """The unit named by ``unit`` if visible, else the actor's own unit; 404 otherwise."""
+    if code and "\x00" in code:
+        raise Http404
+    if code:
+        unit = unit_visible(actor=actor, code=code)
+    else:
+        unit = actor_root_unit(actor)
+        if unit is not None and not allowed_units(actor).filter(code=unit.code).exists():
+            unit = None
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str | None:
+    if value is None or value == "":
+        return None
+    if value not in choices:
+        raise HttpError(
+            400,
+            _("%(name)s: giá trị không hợp lệ “%(value)s” (chọn một trong: %(choices)s)")
+            % {"name": name, "value": value, "choices": ", ".join(choices)},
+        )
+    return value
+
+
+KPI_DERIVED = ("attainment_pct", "gap", "required_per_month", "coverage_pct")
+FUNNEL_COUNTS = ("attendees", "converted", "registrations_reported", "reach")
+FUNNEL_DERIVED = ("conversion_pct", "cost_per_conversion")
+
+
+def suppress_kpi(obj: dict[str, Any], actor: Any) -> dict[str, Any]:
+    """Participants below 5 as ``<5`` for viewers/partners, and the figures that would give
+    them away (attainment, gap, pace, coverage) as null."""
+    if not suppresses_small_counts(actor):
+        return obj
+    lists = [obj.get("indicators") or []] + [r.get("indicators") or [] for r in obj.get("rows", [])]
+    for indicators in lists:
+        for ind in indicators:
+            value = ind.get("participants")
+            shown = suppress(value, actor)
+            if shown != value:
+                ind["participants"] = shown
+                for key in KPI_DERIVED:
+                    if key in ind:
+                        ind[key] = None
+    return obj
+
+
+def suppress_funnel(obj: dict[str, Any], actor: Any) -> dict[str, Any]:
+    if not suppresses_small_counts(actor):
+        return obj
+    rows = list(obj.get("rows") or [])
+    if isinstance(obj.get("totals"), dict):
+        rows.append(obj["totals"])
+    for row in rows:
+        hidden = False
+        for key in FUNNEL_COUNTS:
+            if key in row:
+                shown = suppress(row[key], actor)
+                if shown != row[key]:
+                    row[key] = shown
+                    hidden = True
+        if hidden:
+            for key in FUNNEL_DERIVED:
+                if key in row:
+                    row[key] = None
+    return obj
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+@api.get(
+    "/kpi",
+    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error},
+    summary="Coverage figures (SPEC section 3) — the JSON of `ansinh kpi`",
+    tags=["figures"],
+)
+def kpi(
+    request: HttpRequest,
+    as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
+    unit: str | None = Query(None, description="unit code; default: the user's own unit"),
+    by: str | None = Query(None, description="unit | group"),
+) -> Any:
+    from ansinh.monitoring.selectors import kpi_figures
+
+    actor = _actor(request)
+    date = _parse_date(as_of, "as_of") or _default_date()
+    by_ = _choice(by, "by", ("unit", "group"))
+    u = _unit(actor, unit)
+    return suppress_kpi(kpi_figures(unit=u, as_of=date, by=by_, actor=actor), actor)
+
+
+@api.get(
+    "/funnel",
+    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error},
+    summary="Outreach funnel (SPEC section 7) — the JSON of `ansinh outreach funnel`",
+    tags=["figures"],
+)
+def funnel(
+    request: HttpRequest,
+    date_from: str | None = Query(None, alias="from", description="YYYY-MM-DD"),
+    date_to: str | None = Query(None, alias="to", description="YYYY-MM-DD"),
+    unit: str | None = Query(None, description="unit code; default: the user's own unit"),
+    by: str | None = Query(None, description="channel | org | group"),
+) -> Any:
+    from ansinh.outreach.funnel import funnel as funnel_figures
+
+    actor = _actor(request)
+    to = _parse_date(date_to, "to") or _default_date()
+    start = _parse_date(date_from, "from") or dt.date(to.year, 1, 1)
+    if start > to:
+        raise HttpError(400, _("from: phải trước hoặc bằng to"))
+    by_ = _choice(by, "by", ("channel", "org", "group")) or "channel"
+    u = _unit(actor, unit)
+    data = funnel_figures(unit=u, date_from=start, date_to=to, by=by_, actor=actor)
+    return suppress_funnel(data, actor)
+
+
+@api.get(
+    "/arrears",
+    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error},
+    summary="Late contributions (SPEC section 8) — the JSON of `ansinh arrears`",
+    tags=["figures"],
+)
+def arrears(
+    request: HttpRequest,
+    as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
+    unit: str | None = Query(None, description="unit code; default: the user's own unit"),
+) -> Any:
+    from ansinh.arrears.selectors import arrears as arrears_figures
+
+    actor = _actor(request)
+    if getattr(actor, "role", None) == "partner":
+        raise Http404
+    date = _parse_date(as_of, "as_of") or _default_date()
+    u = _unit(actor, unit)
+    return arrears_figures(unit=u, as_of=date, actor=actor)
+
+
+# ---------------------------------------------------------------------------- records
+
+
+@api.get(
+    "/people/{person_id}",
+    response={200: dict[str, Any], 401: Error, 404: Error},
+    summary="A person with their spells, masked per role (`?unmask=true` is audited)",
+    tags=["records"],
+)
+def person(request: HttpRequest, person_id: str, unmask: bool = False) -> Any:
+    from ansinh.registry.selectors import person_get
+
+    if "\x00" in person_id:
+        raise Http404
+    data = person_get(
+        actor=_actor(request),
+        person_id=person_id,
+        unmask=unmask,
+        ip=request.META.get("REMOTE_ADDR"),
+    )
+    if data is None:
+        raise Http404
+    return data
+
+
+@api.get(
+    "/units",
+    response=list[UnitOut],
+    summary="Units the user may see (paginated: limit, offset)",
+    tags=["records"],
+)
+@paginate(LimitOffsetPagination)
+def units(request: HttpRequest) -> Any:
+    return [
+        {
+            "code": u.code,
+            "name": u.name,
+            "level": u.level,
+            "parent": u.parent_id,
+            "valid_from": u.valid_from,
+            "valid_to": u.valid_to,
+        }
+        for u in allowed_units(_actor(request)).order_by("path")
+    ]
+
+
+def _activities_scope(actor: Any) -> Q:
+    if getattr(actor, "role", None) == "partner":
+        from django.db import connection
+
+        org = getattr(actor, "org", "")
+        if connection.vendor == "postgresql":
+            joins = Q(coordinating_orgs__contains=[org])
+        else:
+            joins = Q(coordinating_orgs__icontains=f'"{org}"')
+        return Q(lead_org=org) | joins
+    return unit_filter(actor)
+
+
+@api.get(
+    "/activities",
+    response=list[ActivityOut],
+    summary="Outreach activities the user may see (paginated: limit, offset)",
+    tags=["records"],
+)
+@paginate(LimitOffsetPagination)
+def activities(request: HttpRequest, unit: str | None = None) -> Any:
+    from ansinh.outreach.models import Activity
+
+    actor = _actor(request)
+    if unit and "\x00" in unit:
+        raise Http404
+    qs = Activity.objects.filter(_activities_scope(actor))
+    if unit:
+        u = unit_visible(actor=actor, code=unit)
+        if u is None:
+            raise Http404
+        qs = qs.filter(unit__path__startswith=u.path)
+    return [
+        {
+            "code": a.code,
+            "unit": a.unit_id,
+            "channel": a.channel,
+            "date": a.date,
+            "lead_org": a.lead_org,
+            "group": a.group,
+            "coordinating_orgs": list(a.coordinating_orgs or []),
+            "planned_reach": a.planned_reach,
+            "reach": a.reach,
+            "registrations": a.registrations,
+            "cost": a.cost,
+        }
+        for a in qs.order_by("-date", "code")
+    ]
+
+
+# ---------------------------------------------------------------------------- imports, jobs
+
+
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@api.post(
+    "/imports/{kind}",
+    response={200: JobStarted, 400: Error, 401: Error, 404: Error},
+    summary="Start an import of one file (multipart field `file`); answers the job id",
+    tags=["imports"],
+)
+def import_start(request: HttpRequest, kind: str, file: UploadedFile = File(...)) -> Any:  # noqa: B008
+    from ansinh.core.importing import KINDS
+    from ansinh.monitoring.importing import import_job_start
+
+    actor = _actor(request)
+    if getattr(actor, "role", None) not in IMPORT_ROLES or kind not in KINDS:
+        raise Http404
+    name = Path(file.name or "upload.csv").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in {".csv", ".xlsx"}:
+        raise HttpError(400, _("Chỉ nhận tệp CSV hoặc XLSX"))
+    folder = Path(settings.UPLOAD_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    dest = folder / f"{uuid.uuid4().hex}_{_SAFE.sub('_', name)[-100:]}"
+    with dest.open("wb") as fh:
+        for chunk in file.chunks():
+            fh.write(chunk)
+    job = import_job_start(kind=kind, uploaded_path=dest, display_name=name, actor=actor)
+    return {"job": job.pk}
+
+
+@api.get(
+    "/jobs/{job_id}",
+    response={200: JobOut, 401: Error, 404: Error},
+    summary="A job's progress and result",
+    tags=["imports"],
+)
+def job(request: HttpRequest, job_id: int) -> Any:
+    from ansinh.core.selectors import job_get
+
+    if not 0 < job_id < 2**62:
+        raise Http404
+    j = job_get(actor=_actor(request), job_id=job_id)
+    if j is None:
+        raise Http404
+    result = j.result
+    if isinstance(result, dict) and "traceback" in result:
+        result = {k: v for k, v in result.items() if k != "traceback"}
+    return {
+        "id": j.pk,
+        "kind": j.kind,
+        "status": j.status,
+        "progress": j.progress,
+        "total": j.total,
+        "message": j.message,
+        "result": result,
+        "created_at": j.created_at,
+        "started_at": j.started_at,
+        "finished_at": j.finished_at,
+    }

@@ -1,0 +1,135 @@
+"""Reads of people and their participation spells (SPEC section 4: masked per role, audited).
+
+``person_get`` is the one door to a person's data for the pages and the API:
+
+- ``admin`` and ``province`` see anyone; ``office`` a person with a spell (or an attendance)
+  in its units, and only the spells of its units;
+- ``partner`` only its own attendees (activities its organisation leads or joins), always
+  masked;
+- ``viewer`` nobody.
+
+Everything else answers ``None`` (the caller answers 404, as for a missing record). Every view
+writes an audit row: ``person.view`` (masked) or ``person.unmask`` (person data shown in full).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from ansinh.accounts.selectors import (
+    can_see_people,
+    mask_date,
+    mask_id,
+    mask_name,
+    mask_phone,
+    unit_filter,
+)
+from ansinh.core.services import audit_record
+from ansinh.registry.models import Person, Spell
+
+UNMASK_ROLES = frozenset({"admin", "province", "office"})
+
+
+def _partner_attendance_q(org: str) -> Q:
+    """Attendances of activities the organisation leads or joins."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        joins = Q(activity__coordinating_orgs__contains=[org])
+    else:
+        # JSON list on SQLite: contains lookups are unsupported; match the quoted code
+        joins = Q(activity__coordinating_orgs__icontains=f'"{org}"')
+    return Q(activity__lead_org=org) | joins
+
+
+def _attendances(actor: Any, person_id: str) -> Any:
+    # outreach sits above registry in the layers; the model is read through the app registry
+    from django.apps import apps
+
+    attendee = apps.get_model("outreach", "Attendee")
+    return attendee.objects.filter(person_id=person_id)
+
+
+def person_get(
+    *, actor: Any, person_id: str, unmask: bool = False, ip: str | None = None
+) -> dict[str, Any] | None:
+    """The person with their spells as a dict, masked unless ``unmask`` (for the roles that
+    may), or None when the actor may not see them (answered as 404)."""
+    role = getattr(actor, "role", None)
+    if role == "viewer":
+        return None
+    if role == "partner":
+        org = getattr(actor, "org", "")
+        if not org:
+            return None
+        att = (
+            _attendances(actor, person_id)
+            .filter(_partner_attendance_q(org))
+            .order_by("-activity__date", "-id")
+            .first()
+        )
+        if att is None:
+            return None
+        person = Person.objects.filter(person_id=person_id).first()
+        spells_qs = Spell.objects.filter(person_id=person_id)
+        unmask = False
+        base = person or Person(person_id=person_id, full_name=att.full_name, phone=att.phone)
+    elif actor is None or can_see_people(actor):
+        person = Person.objects.filter(person_id=person_id).first()
+        scope = unit_filter(actor)
+        spells_qs = Spell.objects.filter(person_id=person_id).filter(scope)
+        if person is None:
+            return None
+        if role == "office" and not spells_qs.exists():
+            # an office sees a person without a spell of its units only as its attendee
+            mine = _attendances(actor, person_id).filter(unit_filter(actor, "activity__unit"))
+            if not mine.exists():
+                return None
+        base = person
+        unmask = bool(unmask) and (actor is None or role in UNMASK_ROLES)
+    else:
+        return None
+
+    spells = [
+        {
+            "scheme": s.scheme,
+            "group": s.group,
+            "unit": s.unit_id,
+            "start_date": s.start_date.isoformat(),
+            "end_date": s.end_date.isoformat() if s.end_date else None,
+            "employer_code": s.employer_code or None,
+        }
+        for s in spells_qs.order_by("scheme", "start_date", "unit_id")
+    ]
+    if unmask:
+        data = {
+            "person_id": base.person_id,
+            "full_name": base.full_name,
+            "birth_date": base.birth_date.isoformat() if base.birth_date else None,
+            "sex": base.sex,
+            "phone": base.phone,
+            "household_id": base.household_id,
+            "masked": False,
+            "spells": spells,
+        }
+    else:
+        data = {
+            "person_id": base.person_id,
+            "full_name": mask_name(base.full_name),
+            "birth_date": mask_date(base.birth_date) or None,
+            "sex": base.sex,
+            "phone": mask_phone(base.phone),
+            "household_id": mask_id(base.household_id),
+            "masked": True,
+            "spells": spells,
+        }
+    audit_record(
+        actor=actor,
+        action="person.unmask" if unmask else "person.view",
+        object_type="person",
+        object_id=person_id,
+        ip=ip,
+    )
+    return data
