@@ -1,0 +1,544 @@
+"""Exports of a communication plan: XLSX (items table) and DOCX in the Vietnamese
+administrative layout of Decree 30/2020/NĐ-CP (shared/reference/DOMAIN.md section 7).
+
+Both take the plan as the JSON object of SPEC section 6 (``plan_draft`` or a saved plan
+through ``selectors.plan_as_dict``) plus a ``PlanMeta`` naming the units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ansinh.core import codes
+from ansinh.core.formats import fmt_int
+from ansinh.geography.models import Unit
+
+
+@dataclass
+class PlanMeta:
+    unit_code: str
+    unit_name: str
+    unit_level: str
+    parent_name: str
+    place: str
+    year: int
+    as_of: str
+    version: int | None = None
+    status: str = "draft"
+    day: dt.date = field(default_factory=dt.date.today)
+    names: dict[str, str] = field(default_factory=dict)  # commune code → name
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_draft(
+        cls,
+        *,
+        unit: Unit,
+        data: dict[str, Any],
+        version: int | None = None,
+        status: str = "draft",
+        day: dt.date | None = None,
+        warnings: list[str] | None = None,
+    ) -> PlanMeta:
+        codes_needed = {r["unit"] for r in data["by_unit"]} | {i["unit"] for i in data["items"]}
+        names = dict(Unit.objects.filter(code__in=codes_needed).values_list("code", "name"))
+        path_codes = [c for c in unit.path.split("/") if c]
+        chain = dict(Unit.objects.filter(code__in=path_codes).values_list("code", "name"))
+        parent = chain.get(path_codes[-2], "") if len(path_codes) >= 2 else ""
+        place = chain.get(path_codes[0], unit.name) if path_codes else unit.name
+        return cls(
+            unit_code=unit.code,
+            unit_name=unit.name,
+            unit_level=unit.level,
+            parent_name=parent,
+            place=place,
+            year=int(data["year"]),
+            as_of=str(data["as_of"]),
+            version=version,
+            status=status,
+            day=day or dt.date.today(),
+            names=names,
+            warnings=list(warnings if warnings is not None else data.get("warnings", [])),
+        )
+
+    def name(self, code: str) -> str:
+        n = self.names.get(code)
+        return f"{n} ({code})" if n else code
+
+
+def _month_label(month: str) -> str:
+    y, m = month.split("-")
+    return _("Tháng %(m)s/%(y)s") % {"m": int(m), "y": y}
+
+
+def _orgs(codes_list: list[str]) -> str:
+    return ", ".join(codes.label(codes.ORGS, c) for c in codes_list)
+
+
+def _schemes(codes_list: list[str]) -> str:
+    return ", ".join(codes.label(codes.SCHEMES, c) for c in codes_list)
+
+
+def item_headers() -> list[str]:
+    return [
+        _("STT"),
+        _("Xã, phường"),
+        _("Tháng"),
+        _("Hình thức"),
+        _("Đối tượng"),
+        _("Chế độ"),
+        _("Đơn vị chủ trì"),
+        _("Đơn vị phối hợp"),
+        _("Số buổi"),
+        _("Dự kiến tiếp cận (người)"),
+        _("Dự kiến tham gia (người)"),
+        _("Kinh phí (đồng)"),
+    ]
+
+
+def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    head = wb.add_format(
+        {"bold": True, "bg_color": "#EEF2F6", "border": 1, "text_wrap": True, "valign": "top"}
+    )
+    cell = wb.add_format({"border": 1, "valign": "top", "text_wrap": True})
+    numf = wb.add_format({"border": 1, "num_format": "#,##0", "valign": "top"})
+    total = wb.add_format({"bold": True, "border": 1, "num_format": "#,##0"})
+
+    ws = wb.add_worksheet(_("Hoạt động")[:31])
+    ws.write(
+        0,
+        0,
+        _("Kế hoạch truyền thông năm %(y)s — %(u)s") % {"y": meta.year, "u": meta.unit_name},
+        title,
+    )
+    ws.write(1, 0, _("Số liệu đến ngày %(d)s") % {"d": meta.as_of})
+    headers = item_headers()
+    ws.write_row(3, 0, headers, head)
+    widths = [5, 28, 12, 36, 28, 30, 26, 40, 9, 14, 14, 16]
+    for i, w in enumerate(widths):
+        ws.set_column(i, i, w)
+    r = 4
+    for n, it in enumerate(data["items"], start=1):
+        ws.write_number(r, 0, n, cell)
+        ws.write_string(r, 1, meta.name(it["unit"]), cell)
+        ws.write_string(r, 2, it["month"], cell)
+        ws.write_string(r, 3, codes.label(codes.CHANNELS, it["channel"]), cell)
+        ws.write_string(r, 4, codes.label(codes.GROUPS, it["group"]), cell)
+        ws.write_string(r, 5, _schemes(it["schemes"]), cell)
+        ws.write_string(r, 6, codes.label(codes.ORGS, it["lead_org"]), cell)
+        ws.write_string(r, 7, _orgs(it["coordinating_orgs"]), cell)
+        ws.write_number(r, 8, it["sessions"], numf)
+        ws.write_number(r, 9, it["planned_reach"], numf)
+        ws.write_number(r, 10, it["expected_registrations"], numf)
+        ws.write_number(r, 11, it["cost"], numf)
+        r += 1
+    ws.write(r, 1, _("Tổng cộng"), total)
+    for col, key in ((8, "sessions"), (9, "planned_reach"), (10, "expected_registrations")):
+        ws.write_number(r, col, sum(int(i[key]) for i in data["items"]), total)
+    ws.write_number(r, 11, sum(int(i["cost"]) for i in data["items"]), total)
+    ws.freeze_panes(4, 0)
+    ws.autofilter(3, 0, max(r - 1, 3), len(headers) - 1)
+
+    gs = wb.add_worksheet(_("Chỉ tiêu")[:31])
+    gh = [_("Xã, phường")]
+    for s in codes.SCHEME_CODES:
+        sl = codes.label(codes.SCHEMES, s)
+        gh += [_("%(s)s: còn thiếu") % {"s": sl}, _("%(s)s: dự kiến") % {"s": sl}]
+    gs.write_row(0, 0, gh, head)
+    gs.set_column(0, 0, 30)
+    gs.set_column(1, len(gh), 16)
+    for n, row in enumerate(data["by_unit"], start=1):
+        gs.write_string(n, 0, meta.name(row["unit"]), cell)
+        for k, s in enumerate(codes.SCHEME_CODES):
+            g = row["gaps"].get(s)
+            e = row["expected"].get(s)
+            if g is None:
+                gs.write_blank(n, 1 + 2 * k, None, cell)
+                gs.write_blank(n, 2 + 2 * k, None, cell)
+            else:
+                gs.write_number(n, 1 + 2 * k, g, numf)
+                gs.write_number(n, 2 + 2 * k, e or 0, numf)
+
+    if meta.warnings:
+        wsw = wb.add_worksheet(_("Cảnh báo")[:31])
+        wsw.set_column(0, 0, 90)
+        for n, text in enumerate(meta.warnings):
+            wsw.write_string(n, 0, text)
+    wb.close()
+    return buf.getvalue()
+
+
+# -- DOCX -------------------------------------------------------------------------------------
+
+ORG_DUTIES: dict[str, Any] = {
+    "si_office": gettext_lazy(
+        "Chủ trì xây dựng, theo dõi kế hoạch; cung cấp tài liệu, báo cáo viên; tổng hợp"
+        " kết quả hằng tháng."
+    ),
+    "si_province": gettext_lazy("Hướng dẫn, kiểm tra; hỗ trợ tài liệu và kinh phí."),
+    "commune_committee": gettext_lazy(
+        "Chỉ đạo các thôn, tổ dân phố phối hợp; bố trí địa điểm; rà soát danh"
+        " sách người chưa tham gia."
+    ),
+    "fatherland_front": gettext_lazy(
+        "Vận động hội viên, chủ hộ kinh doanh tham gia; giám sát thực hiện."
+    ),
+    "womens_union": gettext_lazy(
+        "Tổ chức tuyên truyền nhóm nhỏ, vận động hội viên và gia đình tham gia."
+    ),
+    "farmers_association": gettext_lazy(
+        "Tổ chức hội nghị, vận động nông dân, ngư dân tham gia BHXH tự nguyện."
+    ),
+    "youth_union": gettext_lazy(
+        "Vận động đoàn viên, học sinh, sinh viên; hướng dẫn cài đặt VssID."
+    ),
+    "veterans_association": gettext_lazy("Vận động hội viên và gia đình tham gia."),
+    "labour_confederation": gettext_lazy(
+        "Đối thoại tại doanh nghiệp; vận động người lao động tham gia"
+        " BHXH bắt buộc, bảo hiểm thất nghiệp."
+    ),
+    "collection_agent": gettext_lazy("Tư vấn, thu và cấp thẻ tại chỗ cho người đăng ký."),
+    "health_station": gettext_lazy("Tư vấn quyền lợi BHYT; phối hợp vận động hộ gia đình."),
+    "school": gettext_lazy("Tổ chức tuyên truyền trong nhà trường; thu BHYT học sinh, sinh viên."),
+    "media": gettext_lazy("Đưa tin, bài tuyên truyền."),
+    "tax_office": gettext_lazy("Cung cấp thông tin doanh nghiệp, hộ kinh doanh mới đăng ký."),
+}
+
+
+def _agency_names(meta: PlanMeta) -> tuple[str, str]:
+    """(governing agency, issuing agency) for the header block."""
+    if meta.unit_level == "province":
+        return _("BẢO HIỂM XÃ HỘI VIỆT NAM"), _("BẢO HIỂM XÃ HỘI TỈNH %(n)s") % {
+            "n": meta.unit_name.upper()
+        }
+    governing = _("BẢO HIỂM XÃ HỘI TỈNH %(n)s") % {"n": meta.place.upper()}
+    if meta.unit_level == "office":
+        return governing, _("BẢO HIỂM XÃ HỘI CƠ SỞ %(n)s") % {"n": meta.unit_name.upper()}
+    return governing, _("BẢO HIỂM XÃ HỘI CƠ SỞ (%(n)s)") % {"n": meta.unit_name.upper()}
+
+
+def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 - a document
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Mm, Pt
+
+    doc = Document()
+    sec = doc.sections[0]
+    sec.orientation = WD_ORIENT.PORTRAIT
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.top_margin, sec.bottom_margin = Mm(20), Mm(20)
+    sec.left_margin, sec.right_margin = Mm(30), Mm(15)
+
+    normal = doc.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(13)
+    rpr = normal.element.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.append(rfonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        rfonts.set(qn(attr), "Times New Roman")
+    normal.paragraph_format.space_after = Pt(4)
+
+    def para(
+        text: str = "",
+        *,
+        bold: bool = False,
+        italic: bool = False,
+        size: int | None = None,
+        align: Any = None,
+        indent: bool = False,
+    ) -> Any:
+        p = doc.add_paragraph()
+        if text:
+            run = p.add_run(text)
+            run.bold = bold
+            run.italic = italic
+            if size:
+                run.font.size = Pt(size)
+        if align is not None:
+            p.alignment = align
+        elif indent:
+            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            p.paragraph_format.first_line_indent = Mm(10)
+        return p
+
+    def cell_text(
+        c: Any, text: str, *, bold: bool = False, size: int = 11, align: Any = None
+    ) -> None:
+        c.text = ""
+        p = c.paragraphs[0]
+        run = p.add_run(text)
+        run.bold = bold
+        run.font.size = Pt(size)
+        if align is not None:
+            p.alignment = align
+        p.paragraph_format.space_after = Pt(0)
+
+    # header block: agencies left, national motto right
+    governing, issuing = _agency_names(meta)
+    hdr = doc.add_table(rows=1, cols=2)
+    hdr.alignment = WD_TABLE_ALIGNMENT.CENTER
+    left, right = hdr.rows[0].cells
+    left.width, right.width = Mm(70), Mm(95)
+    cell_text(left, governing, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
+    p = left.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    r = p.add_run(issuing)
+    r.bold = True
+    r.font.size = Pt(12)
+    p = left.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.add_run(_("Số:      /KH-BHXH")).font.size = Pt(13)
+    cell_text(
+        right,
+        _("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        bold=True,
+        size=12,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    p = right.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    r = p.add_run(_("Độc lập - Tự do - Hạnh phúc"))
+    r.bold = True
+    r.underline = True
+    r.font.size = Pt(13)
+    p = right.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    r = p.add_run(
+        _("%(place)s, ngày %(d)s tháng %(m)s năm %(y)s")
+        % {"place": meta.place, "d": meta.day.day, "m": meta.day.month, "y": meta.day.year}
+    )
+    r.italic = True
+    r.font.size = Pt(13)
+
+    para()
+    para(_("KẾ HOẠCH"), bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
+    para(
+        _("Truyền thông phát triển người tham gia BHXH, BHYT năm %(y)s trên địa bàn %(u)s")
+        % {"y": meta.year, "u": meta.unit_name},
+        bold=True,
+        size=14,
+        align=WD_ALIGN_PARAGRAPH.CENTER,
+    )
+    if meta.status != "approved":
+        para(
+            _("(Dự thảo%(v)s)") % {"v": _(", phiên bản %(v)s") % {"v": meta.version}}
+            if meta.version
+            else _("(Dự thảo)"),
+            italic=True,
+            align=WD_ALIGN_PARAGRAPH.CENTER,
+        )
+    para(
+        _(
+            "Căn cứ chỉ tiêu phát triển người tham gia BHXH, BHYT năm %(y)s được giao và kết quả"
+            " thực hiện đến ngày %(d)s, %(u)s xây dựng kế hoạch truyền thông như sau:"
+        )
+        % {"y": meta.year, "d": meta.as_of, "u": issuing.capitalize()},
+        indent=True,
+    )
+
+    # I
+    para(_("I. MỤC ĐÍCH, YÊU CẦU"), bold=True)
+    for line in (
+        _(
+            "1. Nâng cao nhận thức của người dân, người lao động và người sử dụng lao động về"
+            " quyền lợi, trách nhiệm tham gia BHXH, BHYT, bảo hiểm thất nghiệp."
+        ),
+        _(
+            "2. Phấn đấu hoàn thành chỉ tiêu phát triển người tham gia được giao, tập trung vào"
+            " các nhóm đối tượng chưa tham gia; cao điểm từ tháng 10 đến tháng 12."
+        ),
+        _(
+            "3. Mỗi hoạt động có một đơn vị chủ trì và các đơn vị phối hợp rõ ràng, không chồng"
+            " chéo; kết quả được theo dõi, báo cáo hằng tháng."
+        ),
+    ):
+        para(line, indent=True)
+
+    # II
+    para(_("II. CHỈ TIÊU, ĐỐI TƯỢNG"), bold=True)
+    para(
+        _("1. Số người còn phải phát triển đến hết năm (tính đến ngày %(d)s):") % {"d": meta.as_of},
+        indent=True,
+    )
+    schemes = [s for s in codes.SCHEME_CODES if any(s in r["gaps"] for r in data["by_unit"])]
+    t = doc.add_table(rows=1, cols=2 + len(schemes))
+    t.style = "Table Grid"
+    hdr_cells = t.rows[0].cells
+    cell_text(hdr_cells[0], _("STT"), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    cell_text(hdr_cells[1], _("Xã, phường"), bold=True)
+    for k, s in enumerate(schemes):
+        cell_text(
+            hdr_cells[2 + k],
+            codes.label(codes.SCHEMES, s),
+            bold=True,
+            align=WD_ALIGN_PARAGRAPH.CENTER,
+        )
+    totals: dict[str, int] = defaultdict(int)
+    for n, row in enumerate(data["by_unit"], start=1):
+        cells = t.add_row().cells
+        cell_text(cells[0], str(n), align=WD_ALIGN_PARAGRAPH.CENTER)
+        cell_text(cells[1], meta.name(row["unit"]))
+        for k, s in enumerate(schemes):
+            g = row["gaps"].get(s)
+            if g is not None and g > 0:
+                totals[s] += g
+            cell_text(
+                cells[2 + k],
+                "—" if g is None else (fmt_int(g) if g > 0 else _("Đạt")),
+                align=WD_ALIGN_PARAGRAPH.RIGHT,
+            )
+    cells = t.add_row().cells
+    cell_text(cells[1], _("Tổng cộng"), bold=True)
+    for k, s in enumerate(schemes):
+        cell_text(cells[2 + k], fmt_int(totals[s]), bold=True, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    groups = sorted({i["group"] for i in data["items"]}, key=codes.GROUP_CODES.index)
+    para(
+        _("2. Đối tượng tuyên truyền, vận động: %(g)s.")
+        % {"g": "; ".join(codes.label(codes.GROUPS, g) for g in groups) or "—"},
+        indent=True,
+    )
+
+    # III
+    para(_("III. NỘI DUNG, HÌNH THỨC"), bold=True)
+    para(
+        _(
+            "Tuyên truyền chính sách BHXH, BHYT, bảo hiểm thất nghiệp; quyền lợi khi tham gia;"
+            " mức đóng, mức hỗ trợ của Nhà nước; hướng dẫn đăng ký và cài đặt VssID. Các hoạt"
+            " động cụ thể:"
+        ),
+        indent=True,
+    )
+    heads = [
+        _("STT"),
+        _("Thời gian"),
+        _("Địa bàn"),
+        _("Đối tượng"),
+        _("Hình thức"),
+        _("Đơn vị chủ trì"),
+        _("Đơn vị phối hợp"),
+        _("Kinh phí (đồng)"),
+    ]
+    t = doc.add_table(rows=1, cols=len(heads))
+    t.style = "Table Grid"
+    for k, h in enumerate(heads):
+        cell_text(t.rows[0].cells[k], h, bold=True, size=10, align=WD_ALIGN_PARAGRAPH.CENTER)
+    items = sorted(data["items"], key=lambda i: (i["month"], i["unit"], i["channel"], i["group"]))
+    for n, it in enumerate(items, start=1):
+        cells = t.add_row().cells
+        cell_text(cells[0], str(n), size=10, align=WD_ALIGN_PARAGRAPH.CENTER)
+        cell_text(cells[1], _month_label(it["month"]), size=10)
+        cell_text(cells[2], meta.names.get(it["unit"], it["unit"]), size=10)
+        cell_text(cells[3], codes.label(codes.GROUPS, it["group"]), size=10)
+        cell_text(
+            cells[4],
+            _("%(c)s (%(n)s buổi)")
+            % {"c": codes.label(codes.CHANNELS, it["channel"]), "n": it["sessions"]},
+            size=10,
+        )
+        cell_text(cells[5], codes.label(codes.ORGS, it["lead_org"]), size=10)
+        cell_text(cells[6], _orgs(it["coordinating_orgs"]), size=10)
+        cell_text(cells[7], fmt_int(it["cost"]), size=10, align=WD_ALIGN_PARAGRAPH.RIGHT)
+    if not items:
+        cells = t.add_row().cells
+        cell_text(cells[1], _("Không có hoạt động nào."), size=10)
+
+    # IV
+    total_cost = sum(int(i["cost"]) for i in data["items"])
+    para(_("IV. KINH PHÍ"), bold=True)
+    para(
+        _("Tổng kinh phí dự kiến: %(c)s đồng, trong đó:") % {"c": fmt_int(total_cost)},
+        indent=True,
+    )
+    by_channel: dict[str, int] = defaultdict(int)
+    for it in data["items"]:
+        by_channel[it["channel"]] += int(it["cost"])
+    for ch in sorted(by_channel, key=lambda c: -by_channel[c]):
+        para(
+            f"- {codes.label(codes.CHANNELS, ch)}: {fmt_int(by_channel[ch])} {_('đồng')}",
+            indent=True,
+        )
+    para(
+        _(
+            "Nguồn kinh phí: kinh phí tuyên truyền của ngành BHXH và các nguồn hợp pháp khác theo"
+            " quy định."
+        ),
+        indent=True,
+    )
+
+    # V
+    para(_("V. TỔ CHỨC THỰC HIỆN"), bold=True)
+    lead_count: dict[str, int] = defaultdict(int)
+    joins: dict[str, int] = defaultdict(int)
+    for it in data["items"]:
+        lead_count[it["lead_org"]] += int(it["sessions"])
+        for o in it["coordinating_orgs"]:
+            joins[o] += int(it["sessions"])
+    orgs = [o for o in codes.ORG_CODES if o in lead_count or o in joins]
+    if "si_office" not in orgs:
+        orgs.insert(0, "si_office")
+    for n, org in enumerate(orgs, start=1):
+        p = para(indent=True)
+        r = p.add_run(f"{n}. {codes.label(codes.ORGS, org)}: ")
+        r.bold = True
+        p.add_run(
+            str(ORG_DUTIES.get(org, ""))
+            + " "
+            + _("Chủ trì %(a)s buổi, phối hợp %(b)s buổi.")
+            % {"a": lead_count[org], "b": joins[org]}
+        )
+    para(
+        _(
+            "Trong quá trình thực hiện, nếu có vướng mắc, các đơn vị phản ánh về %(u)s để tổng"
+            " hợp, điều chỉnh kịp thời."
+        )
+        % {"u": issuing.capitalize()},
+        indent=True,
+    )
+    if meta.warnings:
+        para(_("Lưu ý:"), bold=True, italic=True)
+        for w in meta.warnings:
+            para("- " + w, italic=True, size=12)
+
+    # recipients and signature
+    para()
+    sig = doc.add_table(rows=1, cols=2)
+    left, right = sig.rows[0].cells
+    cell_text(left, _("Nơi nhận:"), bold=True, size=12)
+    for line in (
+        _("- BHXH tỉnh (để báo cáo);"),
+        _("- UBND các xã, phường (để phối hợp);"),
+        _("- Các đơn vị phối hợp;"),
+        _("- Lưu: VT."),
+    ):
+        p = left.add_paragraph()
+        r = p.add_run(line)
+        r.font.size = Pt(11)
+        p.paragraph_format.space_after = Pt(0)
+    cell_text(right, _("GIÁM ĐỐC"), bold=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
+    p = right.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    r = p.add_run(_("(Ký, ghi rõ họ tên, đóng dấu)"))
+    r.italic = True
+    r.font.size = Pt(12)
+
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
