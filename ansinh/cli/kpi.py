@@ -1,17 +1,94 @@
-"""`ansinh kpi` — see SPEC section 1. (Being written.)"""
+"""`ansinh kpi` — the figures of SPEC section 3; `--rebuild` rebuilds the stored snapshot."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+# indicator fields in output order (CSV/table: one line per (row,) indicator)
+FIELDS = (
+    "participants",
+    "target",
+    "attainment_pct",
+    "gap",
+    "required_per_month",
+    "population",
+    "coverage_pct",
+    "target_pct",
+)
+
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("kpi")
-    p.set_defaults(func=run)
+    p = sub.add_parser("kpi", help=_("các chỉ tiêu phát triển người tham gia (SPEC mục 3)"))
+    p.add_argument("--as-of", dest="as_of", help=_("ngày tính (YYYY-MM-DD)"))
+    p.add_argument("--unit", help=_("mã đơn vị (mặc định: tỉnh)"))
+    p.add_argument("--by", choices=["unit", "group"], help=_("chia theo đơn vị con hoặc nhóm"))
+    p.add_argument("--format", choices=["json", "csv", "table"], default="json")
+    p.add_argument(
+        "--rebuild", action="store_true", help=_("tính lại toàn bộ số liệu đã lưu từ dữ liệu gốc")
+    )
+    p.set_defaults(func=run, _parser=p)
+
+
+def _headers(by: str | None, localized: bool) -> list[str]:
+    key = [] if by is None else [by]
+    if not localized:
+        return [*key, "indicator", *FIELDS]
+    names = {
+        "unit": _("Đơn vị"),
+        "group": _("Nhóm đối tượng"),
+        "indicator": _("Chỉ tiêu"),
+        "participants": _("Người tham gia"),
+        "target": _("Kế hoạch"),
+        "attainment_pct": _("% kế hoạch"),
+        "gap": _("Còn thiếu"),
+        "required_per_month": _("Cần mỗi tháng"),
+        "population": _("Dân số"),
+        "coverage_pct": _("% bao phủ"),
+        "target_pct": _("% bao phủ giao"),
+    }
+    return [names[h] for h in [*key, "indicator", *FIELDS]]
+
+
+def _lines(result: dict[str, Any], by: str | None) -> list[list[Any]]:
+    blocks = (
+        [([], result["indicators"])]
+        if by is None
+        else [([row[by]], row["indicators"]) for row in result["rows"]]
+    )
+    out = []
+    for key, items in blocks:
+        for item in items:
+            out.append([*key, item["code"], *[item.get(f) for f in FIELDS]])
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
-    from ansinh.cli import CliError
+    from ansinh.cli.common import parse_date_arg, print_csv, print_json, print_table, resolve_unit
 
-    raise CliError("not yet available")
+    if args.rebuild:
+        from ansinh.monitoring.services import snapshot_rebuild
+
+        rows = snapshot_rebuild()
+        if args.format == "json":
+            print_json({"rebuilt": True, "rows": rows})
+        else:
+            print(_("Đã tính lại số liệu: %(rows)s dòng") % {"rows": rows})
+        return 0
+    if not args.as_of:
+        args._parser.error(_("--as-of là bắt buộc (hoặc --rebuild)"))
+    as_of = parse_date_arg(args.as_of, flag="--as-of")
+    unit = resolve_unit(args.unit)
+
+    from ansinh.monitoring.selectors import kpi_figures
+
+    result = kpi_figures(unit=unit, as_of=as_of, by=args.by)
+    if args.format == "json":
+        print_json(result)
+    elif args.format == "csv":
+        print_csv(_headers(args.by, False), _lines(result, args.by))
+    else:
+        print_table(_headers(args.by, True), _lines(result, args.by))
+    return 0

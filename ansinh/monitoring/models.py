@@ -7,7 +7,7 @@ from django.db import models
 
 class KpiSnapshot(models.Model):
     """Rows at the units where facts are loaded (normally communes); a unit's figure is the sum
-    over its subtree. ``source`` says whether spells or counts produced the row."""
+    over its subtree of the rows with ``in_total``."""
 
     as_of = models.DateField()
     unit = models.ForeignKey("geography.Unit", on_delete=models.CASCADE, related_name="+")
@@ -17,6 +17,9 @@ class KpiSnapshot(models.Model):
     new = models.PositiveBigIntegerField(default=0)
     lapsed = models.PositiveBigIntegerField(default=0)
     renewed = models.PositiveBigIntegerField(default=0)
+    # False for a counts row with a group where the same unit/scheme also has a row without a
+    # group at that date: the ungrouped row is the total, the grouped ones only break it down.
+    in_total = models.BooleanField(default=True)
 
     class Meta:
         constraints = [

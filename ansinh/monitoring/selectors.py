@@ -1,0 +1,377 @@
+"""Reads of the KPI engine: the figures of SPEC section 3, trends, rankings, forecasts.
+
+A month-end that is materialised (``SnapshotState``) is read from ``KpiSnapshot``; any other
+date is computed live from spells and counts by the same SQL (``ansinh.monitoring.sql``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Max
+from django.http import Http404
+from django.utils import timezone
+
+from ansinh.accounts.selectors import suppress, suppresses_small_counts, unit_visible
+from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
+from ansinh.core.formats import month_end
+from ansinh.geography.models import Population, Unit
+from ansinh.monitoring import figures
+from ansinh.monitoring.models import KpiSnapshot, SnapshotState
+from ansinh.monitoring.sql import leaf_rows_sql
+from ansinh.registry.models import Count
+from ansinh.targets.selectors import target_tree
+
+BY_CHOICES = ("unit", "group")
+
+
+@dataclass(frozen=True)
+class LeafRow:
+    """Participants of one (unit, scheme, group) where facts are loaded."""
+
+    unit: str
+    path: str
+    scheme: str
+    group: str
+    participants: int
+    in_total: bool
+
+
+# --------------------------------------------------------------------------- data as of
+
+
+def data_as_of() -> dt.date | None:
+    """The latest date with data: the latest count ``as_of`` or spell start or end, capped at
+    today. None on an empty database. Uses the (scheme, date) indexes."""
+    today = timezone.localdate()
+    sql = " UNION ALL ".join(
+        f"SELECT MAX({col}) FROM registry_spell WHERE scheme = %s"
+        for _scheme in SCHEME_CODES
+        for col in ("start_date", "end_date")
+    )
+    params: list[Any] = []
+    for scheme in SCHEME_CODES:
+        params += [scheme, scheme]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        values = [_as_date(r[0]) for r in cur.fetchall() if r[0] is not None]
+    latest_count = Count.objects.aggregate(m=Max("as_of"))["m"]
+    if latest_count is not None:
+        values.append(latest_count)
+    return min(max(values), today) if values else None
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def data_first_date() -> dt.date | None:
+    """The earliest date with data (spell start or count as_of)."""
+    sql = " UNION ALL ".join(
+        "SELECT MIN(start_date) FROM registry_spell WHERE scheme = %s" for _s in SCHEME_CODES
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, list(SCHEME_CODES))
+        values = [_as_date(r[0]) for r in cur.fetchall() if r[0] is not None]
+    first_count = Count.objects.order_by("as_of").values_list("as_of", flat=True).first()
+    if first_count is not None:
+        values.append(first_count)
+    return min(values) if values else None
+
+
+# --------------------------------------------------------------------------- leaf rows
+
+
+def snapshot_ready(as_of: dt.date) -> bool:
+    """True when ``as_of`` is a materialised month-end."""
+    return as_of == month_end(as_of) and SnapshotState.objects.filter(as_of=as_of).exists()
+
+
+def leaf_rows(*, unit: Unit, as_of: dt.date, live: bool = False) -> list[LeafRow]:
+    """Participants per (unit, scheme, group) at or below ``unit`` at ``as_of``: from the
+    snapshot for a materialised month-end, else computed live (``live`` forces that)."""
+    if not live and snapshot_ready(as_of):
+        qs = KpiSnapshot.objects.filter(as_of=as_of, unit__path__startswith=unit.path).values_list(
+            "unit_id", "unit__path", "scheme", "group", "participants", "in_total"
+        )
+        return [
+            LeafRow(u, p, s, g, int(n), bool(t))
+            for u, p, s, g, n, t in qs
+            if n  # event-only rows carry no participants
+        ]
+    prefix = None if unit.parent_id is None else unit.path
+    sql, params = leaf_rows_sql(dates=[as_of], path_prefix=prefix, events=False)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        raw = cur.fetchall()
+    paths = dict(Unit.objects.filter(code__in={r[1] for r in raw}).values_list("code", "path"))
+    return [
+        LeafRow(r[1], paths[r[1]], r[2], r[3], int(r[4]), bool(r[8]))
+        for r in raw
+        if int(r[4]) and paths.get(r[1], "").startswith(unit.path)
+    ]
+
+
+def _totals(rows: list[LeafRow]) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r.in_total:
+            out[r.scheme] += r.participants
+    return dict(out)
+
+
+def _group_totals(rows: list[LeafRow], group: str) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r.group == group:
+            out[r.scheme] += r.participants
+    return dict(out)
+
+
+def _child_of(unit: Unit, path: str) -> str | None:
+    rest = path[len(unit.path) :]
+    code = rest.split("/", 1)[0]
+    return code or None
+
+
+# --------------------------------------------------------------------------- population
+
+
+def population_tree(*, unit: Unit, year: int, group: str = "") -> dict[str, int | None]:
+    """Population of ``year`` for ``unit`` and every unit below it (same rule as
+    ``geography.selectors.population_of``: own row, else the sum of the topmost rows below)."""
+    rows = dict(
+        Population.objects.filter(
+            year=year, group=group, unit__path__startswith=unit.path
+        ).values_list("unit__path", "population")
+    )
+    paths = list(Unit.objects.filter(path__startswith=unit.path).values_list("code", "path"))
+    out: dict[str, int | None] = {}
+    for code, path in paths:
+        if path in rows:
+            out[code] = int(rows[path])
+            continue
+        below = sorted(p for p in rows if p.startswith(path))
+        if not below:
+            out[code] = None
+            continue
+        total, taken = 0, list[str]()
+        for p in below:
+            if any(p.startswith(t) for t in taken):
+                continue
+            taken.append(p)
+            total += int(rows[p])
+        out[code] = total
+    return out
+
+
+# --------------------------------------------------------------------------- kpi
+
+
+def _check(unit: Unit, actor: Any) -> None:
+    if actor is not None and unit_visible(actor=actor, code=unit.code) is None:
+        raise Http404
+
+
+def _suppressed(items: list[dict[str, Any]], actor: Any) -> list[dict[str, Any]]:
+    if not suppresses_small_counts(actor):
+        return items
+    return [{**i, "participants": suppress(i["participants"], actor)} for i in items]
+
+
+def kpi_figures(
+    *, unit: Unit, as_of: dt.date, by: str | None = None, actor: Any = None
+) -> dict[str, Any]:
+    """The JSON object of SPEC section 3 (``ansinh kpi``, ``GET /api/kpi``).
+
+    ``by`` None: ``{"as_of", "unit", "indicators"}``; ``"unit"``: one row per child unit
+    (by code); ``"group"``: one row per target group of DOMAIN.md (targets null). ``actor``
+    None is the command line; another unit than the actor's scope is a 404; viewers and
+    partners get participant counts below 5 as ``"<5"``.
+    """
+    _check(unit, actor)
+    if by not in (None, *BY_CHOICES):
+        raise ValueError(by)
+    rows = leaf_rows(unit=unit, as_of=as_of)
+    year = as_of.year
+    head: dict[str, Any] = {"as_of": as_of.isoformat(), "unit": unit.code}
+    if by is None:
+        targets = target_tree(unit=unit, year=year)[unit.code]
+        population = population_tree(unit=unit, year=year).get(unit.code)
+        items = figures.indicators(
+            participants=_totals(rows), targets=targets, population=population, as_of=as_of
+        )
+        return {**head, "indicators": _suppressed(items, actor)}
+    if by == "unit":
+        children = list(Unit.objects.filter(parent=unit).order_by("code"))
+        tree = target_tree(unit=unit, year=year)
+        pops = population_tree(unit=unit, year=year)
+        per_child: dict[str, list[LeafRow]] = defaultdict(list)
+        for r in rows:
+            code = _child_of(unit, r.path)
+            if code is not None:
+                per_child[code].append(r)
+        out_rows = []
+        for child in children:
+            items = figures.indicators(
+                participants=_totals(per_child.get(child.code, [])),
+                targets=tree.get(child.code, {}),
+                population=pops.get(child.code),
+                as_of=as_of,
+            )
+            out_rows.append({"unit": child.code, "indicators": _suppressed(items, actor)})
+        return {**head, "rows": out_rows}
+    out_rows = []
+    for group in GROUP_CODES:
+        pop = population_tree(unit=unit, year=year, group=group).get(unit.code)
+        items = figures.indicators(
+            participants=_group_totals(rows, group), targets={}, population=pop, as_of=as_of
+        )
+        out_rows.append({"group": group, "indicators": _suppressed(items, actor)})
+    return {**head, "rows": out_rows}
+
+
+def unit_gaps(*, unit: Unit, as_of: dt.date) -> dict[str, dict[str, int | None]]:
+    """For every commune-level unit at or below ``unit``: ``{scheme: gap or None}`` (None where
+    the commune has no target for the year)."""
+    rows = leaf_rows(unit=unit, as_of=as_of)
+    tree = target_tree(unit=unit, year=as_of.year)
+    communes = list(
+        Unit.objects.filter(path__startswith=unit.path, level=Unit.Level.COMMUNE).values_list(
+            "code", "path"
+        )
+    )
+    per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in rows:
+        if r.in_total:
+            # a leaf row belongs to the commune whose path it starts with (normally itself)
+            per[r.path][r.scheme] += r.participants
+    out: dict[str, dict[str, int | None]] = {}
+    for code, path in communes:
+        got: dict[str, int] = defaultdict(int)
+        for p, schemes in per.items():
+            if p.startswith(path):
+                for s, n in schemes.items():
+                    got[s] += n
+        targets = tree.get(code, {})
+        out[code] = {
+            s: figures.gap(figures.target_int(targets.get(s)), got.get(s, 0)) for s in SCHEME_CODES
+        }
+    return out
+
+
+def participants_series(
+    *, unit: Unit, scheme: str, months: int, as_of: dt.date
+) -> list[tuple[dt.date, int]]:
+    """Participants of ``scheme`` at the month-ends of the ``months`` months ending with
+    ``as_of``'s month; the last point is ``as_of`` itself when it is not a month-end."""
+    points = series_dates(as_of=as_of, months=months)
+    ready = set(SnapshotState.objects.filter(as_of__in=points).values_list("as_of", flat=True))
+    snap: dict[dt.date, int] = defaultdict(int)
+    if ready:
+        qs = KpiSnapshot.objects.filter(
+            as_of__in=ready, scheme=scheme, in_total=True, unit__path__startswith=unit.path
+        ).values_list("as_of", "participants")
+        for d, n in qs:
+            snap[d] += int(n)
+    out = []
+    for d in points:
+        if d in ready:
+            out.append((d, snap.get(d, 0)))
+        else:
+            out.append((d, _totals(leaf_rows(unit=unit, as_of=d, live=True)).get(scheme, 0)))
+    return out
+
+
+def series_dates(*, as_of: dt.date, months: int) -> list[dt.date]:
+    """Month-ends of the ``months`` months ending with ``as_of``'s month (last = ``as_of``)."""
+    out = []
+    y, m = as_of.year, as_of.month
+    for _ in range(max(months, 1)):
+        out.append(month_end(dt.date(y, m, 1)))
+        m -= 1
+        if m == 0:
+            y, m = y - 1, 12
+    out.reverse()
+    out[-1] = as_of
+    return out
+
+
+# --------------------------------------------------------------------------- rankings, forecast
+
+
+def forecast_year_end(series: list[tuple[dt.date, int]]) -> int | None:
+    """Participants expected on 31 December from the recent trend: a least-squares line over
+    the last (up to 6, at least 3) points of ``series``, extended month by month to December.
+    None with fewer than 3 points."""
+    pts = series[-6:]
+    if len(pts) < 3:
+        return None
+    n = len(pts)
+    xs = list(range(n))
+    ys = [float(v) for _d, v in pts]
+    mx, my = sum(xs) / n, sum(ys) / n
+    den = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / den if den else 0.0
+    last_date = pts[-1][0]
+    ahead = 12 - last_date.month
+    value = ys[-1] + slope * ahead
+    return max(int(round(value)), 0)
+
+
+def ranking(
+    *, unit: Unit, as_of: dt.date, scheme: str, level: str | None = None, actor: Any = None
+) -> list[dict[str, Any]]:
+    """Units below ``unit`` (its children, or every unit of ``level`` below it) ranked by
+    attainment of ``scheme``, lowest first (units without a target last), each with
+    participants, target, attainment_pct, gap and required_per_month."""
+    _check(unit, actor)
+    rows = leaf_rows(unit=unit, as_of=as_of)
+    tree = target_tree(unit=unit, year=as_of.year)
+    if level:
+        units = list(
+            Unit.objects.filter(path__startswith=unit.path, level=level)
+            .exclude(code=unit.code)
+            .order_by("code")
+        )
+    else:
+        units = list(Unit.objects.filter(parent=unit).order_by("code"))
+    out = []
+    for u in units:
+        n = sum(
+            r.participants
+            for r in rows
+            if r.in_total and r.scheme == scheme and r.path.startswith(u.path)
+        )
+        item = figures.scheme_indicator(scheme, n, tree.get(u.code, {}).get(scheme), as_of)
+        out.append({"unit": u.code, "name": u.name, "level": u.level, **item})
+    out.sort(
+        key=lambda i: (
+            i["attainment_pct"] is None,
+            i["attainment_pct"] if i["attainment_pct"] is not None else 0.0,
+            i["unit"],
+        )
+    )
+    return out
+
+
+def ranking_by_gap(
+    *, unit: Unit, as_of: dt.date, scheme: str, level: str | None = None, actor: Any = None
+) -> list[dict[str, Any]]:
+    """The same rows as ``ranking``, largest gap first (units without a target last)."""
+    rows = ranking(unit=unit, as_of=as_of, scheme=scheme, level=level, actor=actor)
+    rows.sort(key=lambda i: (i["gap"] is None, -(i["gap"] or 0), i["unit"]))
+    return rows
+
+
+def target_pct_decimal(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,237 @@
+"""Set-based SQL of the KPI engine; runs on SQLite and PostgreSQL.
+
+Every query yields "leaf rows" ``(as_of, unit, scheme, group, participants, new, lapsed,
+renewed, in_total)`` at the units where facts are loaded. The live computation for one date
+and the materialised snapshot (``monitoring_kpisnapshot``) run the very same SQL, so a figure
+read from the snapshot equals the one computed live by construction.
+
+Definitions (SPEC section 3):
+
+- spells: at date D a person counts once per scheme; among the spells covering D
+  (``start_date ≤ D ≤ end_date`` or no end) the one with the latest ``start_date`` decides the
+  unit and group; ties by the later import batch, then the later row (``ROW_NUMBER()``).
+- counts: per (unit, scheme, group) the row with the latest ``as_of ≤ D`` stands; a unit with
+  ANY spell of a scheme ignores its counts of that scheme; where a unit/scheme has a row without
+  a group, that row is the total and the grouped rows only a breakdown (``in_total`` false).
+- new: persons whose first-ever spell of the scheme started in the month.
+- lapsed: spells that ended in the month with no spell of the same person and scheme covering
+  the day after, nor starting within 30 days after the end.
+- renewed: spells started in the month by a person who had an earlier spell of the scheme.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connection
+
+
+def _pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _date_param() -> str:
+    return "CAST(%s AS DATE)" if _pg() else "%s"
+
+
+def _month_end(expr: str) -> str:
+    if _pg():
+        return f"CAST(date_trunc('month', {expr}) + interval '1 month' - interval '1 day' AS DATE)"
+    return f"date({expr}, 'start of month', '+1 month', '-1 day')"
+
+
+def _plus_days(expr: str, days: int) -> str:
+    if _pg():
+        return f"({expr} + {int(days)})"
+    return f"date({expr}, '+{int(days)} days')"
+
+
+def _dates_cte(dates: Sequence[dt.date]) -> tuple[str, list[Any]]:
+    values = ", ".join(f"({_date_param()})" for _ in dates)
+    return f"dates(d) AS (VALUES {values})", [d.isoformat() for d in dates]
+
+
+def _in(column: str, values: Iterable[str]) -> tuple[str, list[Any]]:
+    vals = list(values)
+    if not vals:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(vals))})", vals
+
+
+def _leaf_parts(
+    *,
+    dates: Sequence[dt.date],
+    units: set[str] | None,
+    path_prefix: str | None,
+    events: bool,
+) -> tuple[str, str, list[Any]]:
+    """The WITH clause, the body SELECT and their parameters of the leaf rows of ``dates``.
+
+    ``units`` restricts the rows to those unit codes (incremental refresh); ``path_prefix`` to a
+    subtree (live reads). The person-level windows always see every spell of the persons
+    concerned, so restricting rows never changes which spell decides.
+    """
+    params: list[Any] = []
+    cte, p = _dates_cte(dates)
+    params += p
+
+    # which units' rows we want, and which persons may land there
+    unit_cond_s = "1 = 1"
+    unit_params: list[Any] = []
+    person_cond = "1 = 1"
+    person_params: list[Any] = []
+    if units is not None:
+        unit_cond_s, unit_params = _in("x.unit_id", units)
+        cond, cp = _in("s2.unit_id", units)
+        person_cond = f"s.person_id IN (SELECT s2.person_id FROM registry_spell s2 WHERE {cond})"
+        person_params = cp
+    elif path_prefix is not None:
+        unit_cond_s = (
+            "x.unit_id IN (SELECT u.code FROM geography_unit u WHERE substr(u.path, 1, %s) = %s)"
+        )
+        unit_params = [len(path_prefix), path_prefix]
+        person_cond = (
+            "s.person_id IN (SELECT s2.person_id FROM registry_spell s2 JOIN geography_unit u2 "
+            "ON u2.code = s2.unit_id WHERE substr(u2.path, 1, %s) = %s)"
+        )
+        person_params = [len(path_prefix), path_prefix]
+
+    spells = f"""
+        SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
+               COUNT(*) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t
+        FROM (
+            SELECT dt.d AS d, s.unit_id AS unit_id, s.scheme AS scheme, s."group" AS grp,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY dt.d, s.person_id, s.scheme
+                       ORDER BY s.start_date DESC, COALESCE(s.batch_id, 0) DESC,
+                                s.row_no DESC, s.id DESC
+                   ) AS rn
+            FROM registry_spell s
+            JOIN dates dt ON s.start_date <= dt.d AND (s.end_date IS NULL OR s.end_date >= dt.d)
+            WHERE {person_cond}
+        ) x
+        WHERE x.rn = 1 AND {unit_cond_s}
+        GROUP BY x.d, x.unit_id, x.scheme, x.grp
+    """
+    params += person_params + unit_params
+
+    count_unit_cond = unit_cond_s.replace("x.unit_id", "c.unit_id")
+    counts = f"""
+        SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
+               x.participants AS p, 0 AS n, 0 AS l, 0 AS r,
+               CASE WHEN x.grp = '' OR NOT EXISTS (
+                   SELECT 1 FROM registry_count c3
+                   WHERE c3.unit_id = x.unit_id AND c3.scheme = x.scheme AND c3."group" = ''
+                     AND c3.as_of <= x.d
+               ) THEN 1 ELSE 0 END AS t
+        FROM (
+            SELECT dt.d AS d, c.unit_id AS unit_id, c.scheme AS scheme, c."group" AS grp,
+                   c.participants AS participants,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY dt.d, c.unit_id, c.scheme, c."group" ORDER BY c.as_of DESC
+                   ) AS rn
+            FROM registry_count c
+            JOIN dates dt ON c.as_of <= dt.d
+            WHERE {count_unit_cond}
+              AND NOT EXISTS (
+                  SELECT 1 FROM registry_spell s4
+                  WHERE s4.unit_id = c.unit_id AND s4.scheme = c.scheme
+              )
+        ) x
+        WHERE x.rn = 1
+    """
+    params += unit_params
+
+    parts = [spells, counts]
+    if events:
+        bucket_start = _month_end("e.start_date")
+        bucket_end = _month_end("e.end_date")
+        after = _plus_days("e.end_date", 30)
+        event_unit_cond = unit_cond_s.replace("x.unit_id", "e.unit_id")
+        ranked = f"""
+            SELECT s.id AS id, s.person_id AS person_id, s.unit_id AS unit_id,
+                   s.scheme AS scheme, s."group" AS grp, s.start_date AS start_date,
+                   s.end_date AS end_date,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY s.person_id, s.scheme
+                       ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
+                   ) AS first_rn,
+                   MIN(s.start_date) OVER (PARTITION BY s.person_id, s.scheme) AS first_start
+            FROM registry_spell s
+            WHERE {person_cond}
+        """
+        params_events: list[Any] = []
+        started = f"""
+            SELECT {bucket_start} AS d, e.unit_id AS unit_id, e.scheme AS scheme, e.grp AS grp,
+                   0 AS p,
+                   CASE WHEN e.first_rn = 1 THEN 1 ELSE 0 END AS n,
+                   0 AS l,
+                   CASE WHEN e.start_date > e.first_start THEN 1 ELSE 0 END AS r,
+                   1 AS t
+            FROM ({ranked}) e
+            WHERE (e.first_rn = 1 OR e.start_date > e.first_start) AND {event_unit_cond}
+        """
+        params_events += person_params + unit_params
+        ended = f"""
+            SELECT {bucket_end} AS d, e.unit_id AS unit_id, e.scheme AS scheme,
+                   e."group" AS grp, 0 AS p, 0 AS n, 1 AS l, 0 AS r, 1 AS t
+            FROM registry_spell e
+            WHERE e.end_date IS NOT NULL AND {event_unit_cond}
+              AND NOT EXISTS (
+                  SELECT 1 FROM registry_spell f
+                  WHERE f.person_id = e.person_id AND f.scheme = e.scheme AND f.id <> e.id
+                    AND f.start_date <= {after}
+                    AND (f.end_date IS NULL OR f.end_date > e.end_date)
+              )
+        """
+        params_events += unit_params
+        events_sql = f"""
+            SELECT ev.d AS d, ev.unit_id AS unit_id, ev.scheme AS scheme, ev.grp AS grp,
+                   ev.p AS p, ev.n AS n, ev.l AS l, ev.r AS r, ev.t AS t
+            FROM ({started} UNION ALL {ended}) ev
+            WHERE ev.d IN (SELECT d FROM dates)
+        """
+        parts.append(events_sql)
+        params += params_events
+
+    union = " UNION ALL ".join(parts)
+    body = f"""
+        SELECT y.d AS d, y.unit_id AS unit_id, y.scheme AS scheme, y.grp AS grp,
+               SUM(y.p) AS p, SUM(y.n) AS n, SUM(y.l) AS l, SUM(y.r) AS r, MAX(y.t) AS t
+        FROM ({union}) y
+        GROUP BY y.d, y.unit_id, y.scheme, y.grp
+    """
+    return f"WITH {cte} ", body, params
+
+
+def leaf_rows_sql(
+    *,
+    dates: Sequence[dt.date],
+    units: set[str] | None = None,
+    path_prefix: str | None = None,
+    events: bool = True,
+) -> tuple[str, list[Any]]:
+    """A SELECT of leaf rows ``(d, unit_id, scheme, grp, p, n, l, r, t)`` for ``dates``."""
+    with_, body, params = _leaf_parts(
+        dates=dates, units=units, path_prefix=path_prefix, events=events
+    )
+    return with_ + body, params
+
+
+def insert_snapshot_sql(
+    *, dates: Sequence[dt.date], units: set[str] | None = None
+) -> tuple[str, list[Any]]:
+    """INSERT … SELECT of the leaf rows of ``dates`` (restricted to ``units``) into the
+    snapshot table."""
+    with_, body, params = _leaf_parts(dates=dates, units=units, path_prefix=None, events=True)
+    sql = f"""
+        INSERT INTO monitoring_kpisnapshot
+            (as_of, unit_id, scheme, "group", participants, new, lapsed, renewed, in_total)
+        {with_}
+        SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, z.n, z.l, z.r,
+               CASE WHEN z.t = 1 THEN TRUE ELSE FALSE END
+        FROM ({body}) z
+    """
+    return sql, params
