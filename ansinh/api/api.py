@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,10 +30,9 @@ from ansinh.accounts.selectors import (
     allowed_units,
     suppress,
     suppresses_small_counts,
-    unit_filter,
-    unit_visible,
 )
 from ansinh.accounts.services import token_authenticate
+from ansinh.geography.selectors import unit_root
 
 IMPORT_ROLES = frozenset({"admin", "province", "office"})
 
@@ -148,15 +146,19 @@ def _default_date() -> dt.date:
     return data_as_of() or timezone.localdate()
 
 
-def _unit(actor: Any, code: str | None) -> Any:
-    """The unit named by ``unit`` if visible, else the actor's own unit; 404 otherwise."""
+def _unit(actor: Any, code: str | None, units: Any = None) -> Any:
+    """The unit named by ``unit`` if visible, else the actor's own unit; 404 otherwise.
+    ``units`` is the queryset of visible units (default: the access door's)."""
     if code and "\x00" in code:
         raise Http404
+    visible = allowed_units(actor) if units is None else units
     if code:
-        unit = unit_visible(actor=actor, code=code)
+        unit = visible.filter(code=code).first()
     else:
         unit = actor_root_unit(actor)
-        if unit is not None and not allowed_units(actor).filter(code=unit.code).exists():
+        if unit is None and units is not None:
+            unit = unit_root()
+        if unit is not None and not visible.filter(code=unit.code).exists():
             unit = None
     if unit is None:
         raise Http404
@@ -189,8 +191,8 @@ def suppress_kpi(obj: dict[str, Any], actor: Any) -> dict[str, Any]:
     for indicators in lists:
         for ind in indicators:
             value = ind.get("participants")
-            shown = suppress(value, actor)
-            if shown != value:
+            shown = value if isinstance(value, str) else suppress(value, actor)
+            if isinstance(shown, str):
                 ind["participants"] = shown
                 for key in KPI_DERIVED:
                     if key in ind:
@@ -208,8 +210,9 @@ def suppress_funnel(obj: dict[str, Any], actor: Any) -> dict[str, Any]:
         hidden = False
         for key in FUNNEL_COUNTS:
             if key in row:
-                shown = suppress(row[key], actor)
-                if shown != row[key]:
+                value = row[key]
+                shown = value if isinstance(value, str) else suppress(value, actor)
+                if isinstance(shown, str):
                     row[key] = shown
                     hidden = True
         if hidden:
@@ -256,6 +259,7 @@ def funnel(
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
     by: str | None = Query(None, description="channel | org | group"),
 ) -> Any:
+    from ansinh.outreach.activity_selectors import actor_units
     from ansinh.outreach.funnel import funnel as funnel_figures
 
     actor = _actor(request)
@@ -264,7 +268,7 @@ def funnel(
     if start > to:
         raise HttpError(400, _("from: phải trước hoặc bằng to"))
     by_ = _choice(by, "by", ("channel", "org", "group")) or "channel"
-    u = _unit(actor, unit)
+    u = _unit(actor, unit, actor_units(actor))
     data = funnel_figures(unit=u, date_from=start, date_to=to, by=by_, actor=actor)
     return suppress_funnel(data, actor)
 
@@ -336,19 +340,6 @@ def units(request: HttpRequest) -> Any:
     ]
 
 
-def _activities_scope(actor: Any) -> Q:
-    if getattr(actor, "role", None) == "partner":
-        from django.db import connection
-
-        org = getattr(actor, "org", "")
-        if connection.vendor == "postgresql":
-            joins = Q(coordinating_orgs__contains=[org])
-        else:
-            joins = Q(coordinating_orgs__icontains=f'"{org}"')
-        return Q(lead_org=org) | joins
-    return unit_filter(actor)
-
-
 @api.get(
     "/activities",
     response=list[ActivityOut],
@@ -357,16 +348,12 @@ def _activities_scope(actor: Any) -> Q:
 )
 @paginate(LimitOffsetPagination)
 def activities(request: HttpRequest, unit: str | None = None) -> Any:
-    from ansinh.outreach.models import Activity
+    from ansinh.outreach.activity_selectors import actor_units, scoped_activities
 
     actor = _actor(request)
-    if unit and "\x00" in unit:
-        raise Http404
-    qs = Activity.objects.filter(_activities_scope(actor))
+    qs = scoped_activities(actor)
     if unit:
-        u = unit_visible(actor=actor, code=unit)
-        if u is None:
-            raise Http404
+        u = _unit(actor, unit, actor_units(actor))
         qs = qs.filter(unit__path__startswith=u.path)
     return [
         {
