@@ -1,17 +1,74 @@
-"""`ansinh importcmd` — see SPEC section 1. (Being written.)"""
+"""`ansinh import KIND FILE [--dry-run] [--errors OUT.csv]` — SPEC section 1.
+
+Prints one summary line on success; on refusal the refusal line and at most 20 error lines
+on stderr, exit 1. ``--errors`` writes every error to a CSV (row,column,value,message)."""
 
 from __future__ import annotations
 
 import argparse
+import pathlib
+import sys
 from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ansinh.core.importing import KINDS
+
+SHOWN_ERRORS = 20
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("import")
+    p = sub.add_parser(
+        "import", help=gettext_lazy("nhập một tệp CSV hoặc XLSX (tất cả hoặc không gì cả)")
+    )
+    p.add_argument("kind", choices=KINDS, metavar="KIND", help=", ".join(KINDS))
+    p.add_argument("file", metavar="FILE", help=gettext_lazy("tệp CSV (UTF-8) hoặc XLSX"))
+    p.add_argument(
+        "--dry-run",
+        dest="dry_run",
+        action="store_true",
+        help=gettext_lazy("chỉ kiểm tra và báo cáo, không ghi gì"),
+    )
+    p.add_argument(
+        "--errors",
+        metavar="OUT.csv",
+        help=gettext_lazy("ghi mọi lỗi vào tệp CSV (row,column,value,message)"),
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ansinh.cli import CliError
+    from ansinh.core.importing import error_line, errors_csv, summary_line
+    from ansinh.monitoring.importing import import_run
 
-    raise CliError("not yet available")
+    path = pathlib.Path(args.file)
+    if not path.is_file():
+        raise CliError(
+            _("ansinh import: không tìm thấy tệp “%(file)s”") % {"file": args.file}, code=2
+        )
+    result = import_run(kind=args.kind, path=path, dry_run=args.dry_run)
+    for warning in result.warnings:
+        sys.stderr.write(_("cảnh báo: %(w)s") % {"w": warning} + "\n")
+    if args.errors:
+        try:
+            pathlib.Path(args.errors).write_text(errors_csv(result.errors), encoding="utf-8")
+        except OSError as exc:
+            raise CliError(
+                _("--errors: không ghi được tệp “%(file)s”: %(e)s")
+                % {"file": args.errors, "e": exc.strerror}
+            ) from None
+    if result.refused:
+        lines = [summary_line(result)]
+        lines += [error_line(e) for e in result.errors[:SHOWN_ERRORS]]
+        if len(result.errors) > SHOWN_ERRORS:
+            lines.append(
+                _("… và %(n)s lỗi khác (--errors OUT.csv để xem tất cả)")
+                % {"n": len(result.errors) - SHOWN_ERRORS}
+            )
+        raise CliError(*lines, code=1)
+    sys.stdout.write(summary_line(result) + "\n")
+    if result.dry_run:
+        sys.stderr.write(_("chạy thử (--dry-run): không ghi gì vào cơ sở dữ liệu") + "\n")
+    return 0

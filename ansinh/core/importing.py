@@ -1,0 +1,957 @@
+"""The import framework (SPEC section 2, DESIGN.md rule 5): read, validate, stage, upsert.
+
+``import_file`` reads one CSV (UTF-8, BOM accepted) or XLSX file row by row, validates every
+row (collecting :class:`RowError`), stages the clean rows in a temporary table, then — only when
+nothing was wrong — merges them into the real tables set-based in SQL, all in ONE transaction.
+Created/updated/unchanged are computed in SQL against what is stored, so re-importing the same
+file changes nothing.
+
+Each KIND is an :class:`Importer` subclass living in the app that owns its tables; this module
+finds them by name (the apps sit above ``core`` in the layer order, so it never imports them
+statically).
+
+Staging is COPY on PostgreSQL and ``executemany`` on SQLite; the merge is
+``INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE (changed)`` on both.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import importlib
+import io
+import json
+import pathlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.db import connection, models, transaction
+from django.utils.translation import gettext as _
+
+# (this module imports no model at load time: the CLI reads KINDS before Django is set up)
+KINDS: tuple[str, ...] = (
+    "units",
+    "population",
+    "targets",
+    "participations",
+    "counts",
+    "employers",
+    "contributions",
+    "activities",
+    "attendees",
+)
+
+# kind -> module holding its Importer (looked up by name: those apps are above core)
+_MODULES: dict[str, str] = {
+    "units": "ansinh.geography.importers",
+    "population": "ansinh.geography.importers",
+    "targets": "ansinh.targets.importers",
+    "participations": "ansinh.registry.importers",
+    "counts": "ansinh.registry.importers",
+    "employers": "ansinh.arrears.importers",
+    "contributions": "ansinh.arrears.importers",
+    "activities": "ansinh.outreach.importers",
+    "attendees": "ansinh.outreach.importers",
+}
+
+BATCH_ROWS = 50_000
+MAX_ERRORS = 100_000
+
+
+@dataclass
+class RowError:
+    """One problem: ``row`` as in the file (the header is row 1), the column, the value."""
+
+    row: int
+    column: str
+    value: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+        }
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[RowError]
+    warnings: list[str]
+    refused: bool
+    dry_run: bool
+    batch_id: int | None
+    touched_units: set[str] = field(default_factory=set)
+    touched_since: dt.date | None = None
+
+
+class Refused(Exception):
+    """The file as a whole cannot be read (encoding, binary, missing columns…)."""
+
+    def __init__(self, *errors: RowError) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = list(errors)
+
+
+class TooManyErrors(Exception):
+    pass
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+@dataclass
+class Source:
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+    total: int
+    sha256: str
+
+
+def _scan(path: pathlib.Path) -> tuple[str, int, int, bytes]:
+    """sha256, size, number of line breaks and the first bytes, in one pass."""
+    h = hashlib.sha256()
+    size = 0
+    lines = 0
+    head = b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if not head:
+                head = chunk[:8192]
+            h.update(chunk)
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    return h.hexdigest(), size, lines, head
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _xlsx_rows(path: pathlib.Path) -> tuple[Iterator[tuple[int, list[str]]], int]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        sheet = wb.get_sheet_by_index(0)
+    except Exception:
+        raise Refused(
+            RowError(0, "", "", _("Không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính)"))
+        ) from None
+
+    def gen() -> Iterator[tuple[int, list[str]]]:
+        for i, row in enumerate(sheet.iter_rows(), start=1):
+            yield i, [_cell(v) for v in row]
+
+    return gen(), int(sheet.height)
+
+
+def _csv_rows(path: pathlib.Path) -> Iterator[tuple[int, list[str]]]:
+    fh = path.open("r", encoding="utf-8-sig", newline="")
+    try:
+        reader = csv.reader(fh)
+        n = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                raise Refused(
+                    RowError(
+                        n + 1,
+                        "",
+                        "",
+                        _("Tệp không phải mã UTF-8: hãy lưu lại tệp CSV dưới dạng UTF-8"),
+                    )
+                ) from None
+            except csv.Error as exc:
+                raise Refused(
+                    RowError(n + 1, "", "", _("Tệp CSV sai định dạng: %(e)s") % {"e": exc})
+                ) from None
+            n += 1
+            yield n, [v.strip() for v in row]
+    finally:
+        fh.close()
+
+
+def open_source(path: pathlib.Path) -> Source:
+    if not path.is_file():
+        raise Refused(RowError(0, "", str(path), _("Không tìm thấy tệp")))
+    sha, size, lines, head = _scan(path)
+    if size == 0:
+        raise Refused(RowError(0, "", "", _("Tệp rỗng")))
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        rows, total = _xlsx_rows(path)
+    elif b"\x00" in head:
+        raise Refused(RowError(0, "", "", _("Tệp nhị phân: chỉ nhận tệp CSV (UTF-8) hoặc XLSX")))
+    else:
+        rows = _csv_rows(path)
+        total = lines
+    # header: the first row that is not blank
+    header: list[str] | None = None
+    for _n, row in rows:
+        if any(row):
+            header = [c.strip().lower() for c in row]
+            break
+    if header is None:
+        raise Refused(RowError(0, "", "", _("Tệp rỗng")))
+    return Source(header=header, rows=rows, total=max(total - 1, 0), sha256=sha)
+
+
+# ---------------------------------------------------------------------------------------------
+# SQL helpers (both SQLite and PostgreSQL)
+
+
+def vendor() -> str:
+    return connection.vendor
+
+
+def qn(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+_TYPES = {
+    "postgresql": {
+        "text": "text",
+        "date": "date",
+        "int": "bigint",
+        "num": "numeric(14,2)",
+        "json": "jsonb",
+    },
+    "sqlite": {"text": "TEXT", "date": "TEXT", "int": "INTEGER", "num": "NUMERIC", "json": "TEXT"},
+}
+
+
+class Staging:
+    """A temporary table of clean rows; ``row_no`` is always the first column."""
+
+    def __init__(self, name: str, columns: Sequence[tuple[str, str]]) -> None:
+        self.name = name
+        self.columns = [("row_no", "int"), *columns]
+        self.names = [c for c, _t in self.columns]
+
+    def create(self) -> None:
+        types = _TYPES[vendor()]
+        cols = ", ".join(f"{qn(c)} {types[t]}" for c, t in self.columns)
+        suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {qn(self.name)}")
+            cur.execute(f"CREATE TEMP TABLE {qn(self.name)} ({cols}){suffix}")
+
+    def insert(self, rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        cols = ", ".join(qn(c) for c in self.names)
+        if vendor() == "postgresql":
+            raw = connection.connection
+            with raw.cursor() as cur:
+                with cur.copy(f"COPY {qn(self.name)} ({cols}) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+        else:
+            marks = ", ".join("?" for _c in self.names)
+            connection.connection.executemany(
+                f"INSERT INTO {qn(self.name)} ({cols}) VALUES ({marks})", rows
+            )
+
+    def analyze(self) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"ANALYZE {qn(self.name)}")
+
+    def drop(self) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {qn(self.name)}")
+
+
+def sql(query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+        return list(cur.fetchall()) if cur.description else []
+
+
+def execute(query: str, params: Sequence[Any] = ()) -> int:
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+        return int(cur.rowcount or 0)
+
+
+def distinct_op() -> str:
+    return "IS DISTINCT FROM" if vendor() == "postgresql" else "IS NOT"
+
+
+def as_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+@dataclass
+class Table:
+    """How a staging table merges into a model's table.
+
+    ``key``/``values``/``keep`` name model fields; staging columns carry the same *column*
+    names. ``keep`` columns are values where a NULL in the staging table keeps what is stored
+    (blank = absent). ``extras`` are written with each created or changed row but not compared:
+    ``{"batch_id": "batch", "row_no": "row_no"}``. Non-null fields not listed get the model's
+    default on insert."""
+
+    model: type[models.Model]
+    key: Sequence[str]
+    values: Sequence[str]
+    keep: Sequence[str] = ()
+    extras: dict[str, str] = field(default_factory=dict)
+
+    def col(self, name: str) -> str:
+        return str(self.model._meta.get_field(name).column)  # type: ignore[union-attr]
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    def diff_sql(self, new: str, old: str) -> str:
+        op = distinct_op()
+        parts = [f"{new}.{qn(self.col(v))} {op} {old}.{qn(self.col(v))}" for v in self.values]
+        for v in self.keep:
+            c = qn(self.col(v))
+            parts.append(f"({new}.{c} IS NOT NULL AND {new}.{c} {op} {old}.{c})")
+        return "(" + " OR ".join(parts) + ")" if parts else "(1=0)"
+
+    def join_sql(self, new: str, old: str) -> str:
+        return " AND ".join(f"{new}.{qn(self.col(k))} = {old}.{qn(self.col(k))}" for k in self.key)
+
+
+@dataclass
+class Plan:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    touched_units: set[str] = field(default_factory=set)
+    touched_since: dt.date | None = None
+
+
+def merge_plan(
+    stg: str,
+    t: Table,
+    *,
+    unit_col: str | None = None,
+    since_col: str | None = None,
+    extra_updated: str = "",
+) -> Plan:
+    """Count what merging ``stg`` into ``t`` would create/update/leave, and which units (and
+    from which date) the changes touch — one LEFT JOIN, nothing written."""
+    k0 = qn(t.col(t.key[0]))
+    changed = t.diff_sql("s", "t")
+    if extra_updated:
+        changed = f"({changed} OR {extra_updated})"
+    unit_expr = f"s.{qn(unit_col)}" if unit_col else "NULL"
+    since_expr = (
+        f"MIN(CASE WHEN t.{k0} IS NULL OR {t.diff_sql('s', 't')} THEN s.{qn(since_col)} END)"
+        if since_col
+        else "NULL"
+    )
+    rows = sql(
+        f"SELECT {unit_expr}, "
+        f"SUM(CASE WHEN t.{k0} IS NULL THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN t.{k0} IS NOT NULL AND {changed} THEN 1 ELSE 0 END), "
+        f"COUNT(*), {since_expr} "
+        f"FROM {qn(stg)} s LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} "
+        + (f"GROUP BY {unit_expr}" if unit_col else "")
+    )
+    plan = Plan()
+    for unit, created, updated, total, since in rows:
+        created, updated, total = int(created or 0), int(updated or 0), int(total or 0)
+        plan.created += created
+        plan.updated += updated
+        plan.unchanged += total - created - updated
+        if unit_col and since_col:
+            # touched = facts that changed (created or values changed)
+            d = as_date(since)
+            if d is not None:
+                plan.touched_units.add(str(unit))
+                if plan.touched_since is None or d < plan.touched_since:
+                    plan.touched_since = d
+        elif unit_col and (created or updated):
+            plan.touched_units.add(str(unit))
+    return plan
+
+
+def merge_write(stg: str, t: Table, *, batch_id: int | None) -> None:
+    """``INSERT … SELECT … ON CONFLICT (key) DO UPDATE … WHERE (changed)``."""
+    cols: list[str] = []
+    exprs: list[str] = []
+    params: list[Any] = []
+    listed = {*t.key, *t.values, *t.keep}
+    for f in listed:
+        c = t.col(f)
+        cols.append(qn(c))
+        if f in t.keep:
+            default = t.model._meta.get_field(f).get_default()  # type: ignore[union-attr]
+            if default is None:
+                exprs.append(f"s.{qn(c)}")
+            else:
+                exprs.append(f"COALESCE(s.{qn(c)}, %s)")
+                params.append(default)
+        else:
+            exprs.append(f"s.{qn(c)}")
+    for c, what in t.extras.items():
+        cols.append(qn(c))
+        if what == "batch":
+            exprs.append("%s")
+            params.append(batch_id)
+        else:
+            exprs.append(f"s.{qn(what)}")
+    written = {*(t.col(f) for f in listed), *t.extras}
+    for fld in t.model._meta.concrete_fields:
+        if fld.primary_key and isinstance(fld, models.AutoField | models.BigAutoField):
+            continue
+        if fld.column is None or fld.column in written or fld.null:
+            continue
+        cols.append(qn(fld.column))
+        exprs.append("%s")
+        params.append(fld.get_db_prep_save(fld.get_default(), connection))
+    sets = [f"{qn(t.col(v))} = excluded.{qn(t.col(v))}" for v in t.values]
+    sets += [
+        f"{qn(t.col(v))} = COALESCE(excluded.{qn(t.col(v))}, t.{qn(t.col(v))})" for v in t.keep
+    ]
+    sets += [f"{qn(c)} = excluded.{qn(c)}" for c in t.extras]
+    key = ", ".join(qn(t.col(k)) for k in t.key)
+    query = (
+        f"INSERT INTO {qn(t.table)} AS t ({', '.join(cols)}) "
+        f"SELECT {', '.join(exprs)} FROM {qn(stg)} s WHERE 1=1 "
+        f"ON CONFLICT ({key}) "
+    )
+    if sets:
+        query += f"DO UPDATE SET {', '.join(sets)} WHERE {t.diff_sql('excluded', 't')}"
+    else:
+        query += "DO NOTHING"
+    execute(query, params)
+
+
+def duplicate_rows(stg: str, key_cols: Sequence[str], limit: int = MAX_ERRORS) -> list[tuple]:
+    """Rows whose key already appeared on an earlier row of the file: (row_no, first_row_no)."""
+    part = ", ".join(qn(c) for c in key_cols)
+    return sql(
+        f"SELECT row_no, first_row FROM (SELECT row_no, "
+        f"MIN(row_no) OVER (PARTITION BY {part}) AS first_row, "
+        f"ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY row_no) AS rn FROM {qn(stg)}) x "
+        f"WHERE rn > 1 ORDER BY row_no LIMIT {int(limit)}"
+    )
+
+
+def has_duplicates(stg: str, key_cols: Sequence[str]) -> bool:
+    part = ", ".join(qn(c) for c in key_cols)
+    return bool(sql(f"SELECT 1 FROM {qn(stg)} GROUP BY {part} HAVING COUNT(*) > 1 LIMIT 1"))
+
+
+# ---------------------------------------------------------------------------------------------
+# validation helpers
+
+
+class Context:
+    """What an importer needs while it runs: errors, warnings, scope, the column map."""
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        actor: Any,
+        allowed_units: set[str] | None,
+        dry_run: bool,
+        columns: dict[str, int],
+    ) -> None:
+        self.kind = kind
+        self.actor = actor
+        self.allowed_units = allowed_units
+        self.dry_run = dry_run
+        self.columns = columns
+        self.errors: list[RowError] = []
+        self.warnings: list[str] = []
+        self._dates: set[str] = set()
+
+    def error(self, row: int, column: str, value: Any, message: str) -> None:
+        self.errors.append(RowError(row, column, "" if value is None else str(value), message))
+        if len(self.errors) >= MAX_ERRORS:
+            raise TooManyErrors
+
+    # typed readers: return the clean value, or record an error and return ``BAD``
+
+    def date(self, row: int, column: str, value: str, *, required: bool = True) -> Any:
+        """An ISO ``YYYY-MM-DD`` date, returned as that string (validated once per value)."""
+        if not value:
+            if required:
+                self.error(row, column, value, _("thiếu giá trị bắt buộc"))
+                return BAD
+            return None
+        if value in self._dates:
+            return value
+        ok = len(value) == 10 and value[4] == "-" and value[7] == "-"
+        if ok:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                ok = False
+        if not ok:
+            self.error(row, column, value, _("ngày không hợp lệ (định dạng YYYY-MM-DD)"))
+            return BAD
+        self._dates.add(value)
+        return value
+
+    def integer(
+        self, row: int, column: str, value: str, *, required: bool = True, low: int = 0
+    ) -> Any:
+        if not value:
+            if required:
+                self.error(row, column, value, _("thiếu giá trị bắt buộc"))
+                return BAD
+            return None
+        try:
+            n = int(value)
+        except ValueError:
+            try:
+                f = float(value)
+            except ValueError:
+                f = float("nan")
+            if f == f and f.is_integer() and abs(f) < 1e18:
+                n = int(f)
+            else:
+                self.error(row, column, value, _("phải là số nguyên"))
+                return BAD
+        if n < low:
+            if low == 0:
+                self.error(row, column, value, _("không được âm"))
+            else:
+                self.error(row, column, value, _("phải từ %(low)s trở lên") % {"low": low})
+            return BAD
+        if n > 9_000_000_000_000_000:
+            self.error(row, column, value, _("số quá lớn"))
+            return BAD
+        return n
+
+    def year(self, row: int, column: str, value: str) -> Any:
+        y = self.integer(row, column, value)
+        if y is BAD:
+            return BAD
+        if not 1900 <= y <= 2200:
+            self.error(row, column, value, _("năm không hợp lệ"))
+            return BAD
+        return y
+
+    def code(
+        self,
+        row: int,
+        column: str,
+        value: str,
+        allowed: Any,
+        *,
+        required: bool = True,
+    ) -> Any:
+        if not value:
+            if required:
+                self.error(row, column, value, _("thiếu giá trị bắt buộc"))
+                return BAD
+            return None
+        if value not in allowed:
+            if len(allowed) <= 15:
+                self.error(
+                    row,
+                    column,
+                    value,
+                    _("mã không hợp lệ; dùng một trong: %(codes)s") % {"codes": ", ".join(allowed)},
+                )
+            else:
+                self.error(row, column, value, _("mã không hợp lệ"))
+            return BAD
+        return value
+
+    def text(
+        self, row: int, column: str, value: str, *, required: bool = False, max_length: int = 200
+    ) -> Any:
+        if not value:
+            if required:
+                self.error(row, column, value, _("thiếu giá trị bắt buộc"))
+                return BAD
+            return None
+        if len(value) > max_length:
+            self.error(row, column, value, _("dài quá %(n)s ký tự") % {"n": max_length})
+            return BAD
+        return value
+
+    def in_scope(self, row: int, column: str, unit_code: str) -> bool:
+        if self.allowed_units is None or unit_code in self.allowed_units:
+            return True
+        self.error(row, column, unit_code, _("đơn vị ngoài phạm vi được phép của bạn"))
+        return False
+
+
+class _Bad:
+    def __repr__(self) -> str:
+        return "BAD"
+
+
+BAD: Any = _Bad()
+
+
+class Importer:
+    """One KIND. Subclasses set ``kind``, ``required``, ``optional`` and implement
+    ``clean`` (one row → a staging tuple, or None after recording errors), and usually
+    ``setup``/``check``/``plan``/``write``."""
+
+    kind: ClassVar[str]
+    required: ClassVar[tuple[str, ...]]
+    optional: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def setup(self) -> None:
+        """Load lookups and create staging tables (inside the import transaction)."""
+
+    def clean(self, row_no: int, row: list[str]) -> tuple | None:
+        raise NotImplementedError
+
+    def add(self, rows: list[tuple]) -> None:
+        """Stage a batch of clean rows."""
+        raise NotImplementedError
+
+    def check(self) -> None:
+        """Cross-row validation once every row was read (duplicates, references)."""
+
+    def plan(self) -> Plan:
+        raise NotImplementedError
+
+    def write(self, *, batch_id: int) -> None:
+        raise NotImplementedError
+
+    def teardown(self) -> None:
+        """Drop staging tables (SQLite keeps temp tables for the connection's life)."""
+
+    # helpers
+    def getter(self) -> Callable[[list[str], str], str]:
+        cols = self.ctx.columns
+
+        def get(row: list[str], name: str) -> str:
+            i = cols.get(name)
+            if i is None or i >= len(row):
+                return ""
+            return row[i]
+
+        return get
+
+
+class StagedImporter(Importer):
+    """An importer whose clean rows go to one staging table merged into one model table.
+    Subclasses set ``staging_columns`` (column, type), ``table`` (a :class:`Table`),
+    ``unit_col``/``since_col`` for the touched units and dates, and implement ``clean``."""
+
+    staging_columns: ClassVar[Sequence[tuple[str, str]]]
+    unit_col: ClassVar[str | None] = None
+    since_col: ClassVar[str | None] = None
+    key_label: ClassVar[str] = ""
+
+    def table(self) -> Table:
+        raise NotImplementedError
+
+    @property
+    def stg_name(self) -> str:
+        return f"stg_{self.kind}"
+
+    def setup(self) -> None:
+        self.staging = Staging(self.stg_name, self.staging_columns)
+        self.staging.create()
+
+    def add(self, rows: list[tuple]) -> None:
+        self.staging.insert(rows)
+
+    def key_columns(self) -> list[str]:
+        t = self.table()
+        return [t.col(k) for k in t.key]
+
+    def check(self) -> None:
+        self.staging.analyze()
+        keys = self.key_columns()
+        if has_duplicates(self.stg_name, keys):
+            label = self.key_label or ", ".join(self.table().key)
+            for row_no, first in duplicate_rows(self.stg_name, keys):
+                self.ctx.error(
+                    int(row_no),
+                    label,
+                    "",
+                    _("trùng khóa với dòng %(first)s trong cùng tệp") % {"first": first},
+                )
+
+    def plan(self) -> Plan:
+        return merge_plan(
+            self.stg_name, self.table(), unit_col=self.unit_col, since_col=self.since_col
+        )
+
+    def write(self, *, batch_id: int) -> None:
+        merge_write(self.stg_name, self.table(), batch_id=batch_id)
+
+    def teardown(self) -> None:
+        self.staging.drop()
+
+
+def importer_class(kind: str) -> type[Importer]:
+    if kind not in _MODULES:
+        raise ValueError(kind)
+    module = importlib.import_module(_MODULES[kind])
+    cls = module.IMPORTERS[kind]
+    return cls  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------------------------------
+# the door
+
+
+class _Rollback(Exception):
+    pass
+
+
+def import_file(
+    *,
+    kind: str,
+    path: pathlib.Path,
+    actor: Any = None,
+    dry_run: bool = False,
+    display_name: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    allowed_units: set[str] | None = None,
+) -> ImportResult:
+    """Validate every row of the file, then write all of it or nothing (one transaction).
+
+    ``allowed_units`` limits the rows to those units (an office's scope; None = no limit);
+    ``ansinh.monitoring.importing.import_run`` derives it from the actor."""
+    from ansinh.core.models import ImportBatch
+    from ansinh.core.services import audit_record
+
+    if kind not in KINDS:
+        raise ValueError(kind)
+    path = pathlib.Path(path)
+    cls = importer_class(kind)
+    result = ImportResult(
+        kind=kind,
+        rows=0,
+        created=0,
+        updated=0,
+        unchanged=0,
+        errors=[],
+        warnings=[],
+        refused=False,
+        dry_run=dry_run,
+        batch_id=None,
+    )
+    try:
+        src = open_source(path)
+    except Refused as exc:
+        result.errors = exc.errors
+        result.refused = True
+        return result
+
+    columns: dict[str, int] = {}
+    known = {*cls.required, *cls.optional}
+    for i, name in enumerate(src.header):
+        if not name:
+            continue
+        if name in columns:
+            result.errors.append(RowError(1, name, name, _("cột bị lặp lại trong dòng tiêu đề")))
+            continue
+        columns[name] = i
+        if name not in known:
+            result.warnings.append(_("cột không xác định “%(c)s” được bỏ qua") % {"c": name})
+    for name in cls.required:
+        if name not in columns:
+            result.errors.append(RowError(1, name, "", _("thiếu cột bắt buộc")))
+    if result.errors:
+        result.refused = True
+        return result
+
+    ctx = Context(
+        kind=kind, actor=actor, allowed_units=allowed_units, dry_run=dry_run, columns=columns
+    )
+    imp = cls(ctx)
+    total = src.total
+    try:
+        with transaction.atomic():
+            if vendor() == "postgresql":
+                execute("SET LOCAL work_mem = '256MB'")
+            imp.setup()
+            rows = 0
+            try:
+                batch: list[tuple] = []
+                clean = imp.clean
+                for row_no, row in src.rows:
+                    if not any(row):
+                        continue
+                    rows += 1
+                    item = clean(row_no, row)
+                    if item is not None:
+                        batch.append(item)
+                        if len(batch) >= BATCH_ROWS:
+                            if not ctx.errors:
+                                imp.add(batch)
+                            batch = []
+                            if progress:
+                                progress(rows, max(total, rows))
+                if batch and not ctx.errors:
+                    imp.add(batch)
+                if progress:
+                    progress(rows, rows)
+                result.rows = rows
+                if rows == 0:
+                    ctx.errors.append(RowError(0, "", "", _("Tệp không có dòng dữ liệu nào")))
+                if not ctx.errors:
+                    imp.check()
+            except TooManyErrors:
+                result.rows = rows
+                ctx.warnings.append(
+                    _("Quá nhiều lỗi: dừng kiểm tra ở dòng %(r)s") % {"r": ctx.errors[-1].row}
+                )
+            except Refused as exc:
+                ctx.errors.extend(exc.errors)
+            if ctx.errors:
+                raise _Rollback
+            plan = imp.plan()
+            result.created, result.updated, result.unchanged = (
+                plan.created,
+                plan.updated,
+                plan.unchanged,
+            )
+            result.touched_units, result.touched_since = plan.touched_units, plan.touched_since
+            if dry_run:
+                raise _Rollback
+            batch_row = ImportBatch.objects.create(
+                kind=kind,
+                file_name=(display_name or path.name)[:300],
+                sha256=src.sha256,
+                rows=rows,
+                created=plan.created,
+                updated=plan.updated,
+                unchanged=plan.unchanged,
+                errors=0,
+                user=actor if getattr(actor, "pk", None) else None,
+            )
+            imp.write(batch_id=batch_row.pk)
+            imp.teardown()
+            result.batch_id = batch_row.pk
+            audit_record(
+                actor=actor,
+                action=f"import.{kind}",
+                object_type="import_batch",
+                object_id=str(batch_row.pk),
+                after={
+                    "file": batch_row.file_name,
+                    "sha256": src.sha256,
+                    "rows": rows,
+                    "created": plan.created,
+                    "updated": plan.updated,
+                    "unchanged": plan.unchanged,
+                },
+            )
+    except _Rollback:
+        try:
+            imp.teardown()
+        except Exception:  # the connection may be unusable after a failed statement
+            pass
+    result.errors = sorted(ctx.errors, key=lambda e: e.row)
+    result.warnings = result.warnings + ctx.warnings
+    result.refused = bool(result.errors)
+    if result.refused:
+        result.created = result.updated = result.unchanged = 0
+        result.touched_units, result.touched_since = set(), None
+    return result
+
+
+def errors_csv(errors: Sequence[RowError | dict[str, Any]]) -> str:
+    """The ``row,column,value,message`` CSV of SPEC section 1."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["row", "column", "value", "message"])
+    for e in errors:
+        d = e.as_dict() if isinstance(e, RowError) else e
+        w.writerow([d["row"], d["column"], d["value"], d["message"]])
+    return buf.getvalue()
+
+
+def json_list(values: Sequence[str]) -> str:
+    """A list as Django's JSONField stores it (so SQLite text compares equal)."""
+    return json.dumps(list(values))
+
+
+__all__ = [
+    "BAD",
+    "KINDS",
+    "Context",
+    "ImportResult",
+    "Importer",
+    "Plan",
+    "Refused",
+    "RowError",
+    "Staging",
+    "StagedImporter",
+    "Table",
+    "errors_csv",
+    "import_file",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# the fixed lines of SPEC section 1 (English under ANSINH_LANG=en, Vietnamese twins otherwise)
+
+
+def _english() -> bool:
+    from django.utils import translation
+
+    return (translation.get_language() or "vi").startswith("en")
+
+
+def summary_line(result: ImportResult) -> str:
+    """``KIND: N rows read, C created, U updated, S unchanged`` or the refusal line."""
+    if result.refused:
+        if _english():
+            return f"{result.kind}: refused, {len(result.errors)} errors"
+        return f"{result.kind}: bị từ chối, {len(result.errors)} lỗi"
+    if _english():
+        return (
+            f"{result.kind}: {result.rows} rows read, {result.created} created, "
+            f"{result.updated} updated, {result.unchanged} unchanged"
+        )
+    return (
+        f"{result.kind}: đọc {result.rows} dòng, tạo mới {result.created}, "
+        f"cập nhật {result.updated}, không đổi {result.unchanged}"
+    )
+
+
+def error_line(error: RowError) -> str:
+    """``row R, column C: message`` (``dòng R, cột C: …``)."""
+    if _english():
+        return f"row {error.row}, column {error.column}: {error.message}"
+    return f"dòng {error.row}, cột {error.column}: {error.message}"

@@ -1,0 +1,220 @@
+"""Importers of units and population (SPEC section 2), on the framework of core.importing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from django.utils.translation import gettext as _
+
+from ansinh.core.codes import GROUP_CODES, LEVELS
+from ansinh.core.importing import (
+    BAD,
+    Context,
+    Importer,
+    Plan,
+    StagedImporter,
+    Table,
+)
+from ansinh.geography.models import Population, Unit
+
+
+class UnitLookup:
+    """Every stored unit code (with its path), loaded once per import; checks a row's unit
+    code for existence and for the actor's scope."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.paths: dict[str, str] = dict(Unit.objects.values_list("code", "path"))
+
+    def check(self, row: int, column: str, code: str) -> Any:
+        if not code:
+            self.ctx.error(row, column, code, _("thiếu giá trị bắt buộc"))
+            return BAD
+        if code not in self.paths:
+            self.ctx.error(row, column, code, _("không có đơn vị mã này"))
+            return BAD
+        if not self.ctx.in_scope(row, column, code):
+            return BAD
+        return code
+
+
+class UnitsImporter(Importer):
+    kind = "units"
+    required = ("code", "name", "level", "parent_code")
+    optional = ("valid_from", "valid_to")
+
+    def setup(self) -> None:
+        self.stored: dict[str, tuple[Any, ...]] = {
+            u[0]: u[1:]
+            for u in Unit.objects.values_list(
+                "code", "name", "level", "parent_id", "valid_from", "valid_to"
+            )
+        }
+        self.rows: dict[str, tuple[Any, ...]] = {}  # code -> (row_no, name, level, parent, vf, vt)
+        self.get = self.getter()
+
+    def clean(self, row_no: int, row: list[str]) -> tuple | None:
+        ctx, get = self.ctx, self.get
+        code = ctx.text(row_no, "code", get(row, "code"), required=True, max_length=32)
+        name = ctx.text(row_no, "name", get(row, "name"), required=True, max_length=200)
+        level = ctx.code(row_no, "level", get(row, "level"), LEVELS)
+        parent = ctx.text(row_no, "parent_code", get(row, "parent_code"), max_length=32)
+        vf = ctx.date(row_no, "valid_from", get(row, "valid_from"), required=False)
+        vt = ctx.date(row_no, "valid_to", get(row, "valid_to"), required=False)
+        if level is not BAD and parent is None and level != "province":
+            ctx.error(
+                row_no, "parent_code", "", _("chỉ đơn vị cấp tỉnh mới được để trống đơn vị cha")
+            )
+            parent = BAD
+        if vf not in (None, BAD) and vt not in (None, BAD) and vt < vf:
+            ctx.error(row_no, "valid_to", vt, _("ngày kết thúc trước ngày bắt đầu"))
+            vt = BAD
+        if code is not BAD and parent is not BAD and parent == code:
+            ctx.error(row_no, "parent_code", parent, _("đơn vị không thể là cha của chính nó"))
+            parent = BAD
+        if code is not BAD and code in self.rows:
+            ctx.error(
+                row_no,
+                "code",
+                code,
+                _("trùng khóa với dòng %(first)s trong cùng tệp") % {"first": self.rows[code][0]},
+            )
+            return None
+        if BAD in (code, name, level, parent, vf, vt):
+            if code is not BAD:
+                self.rows[code] = (row_no, None, None, None, None, None)
+            return None
+        self.rows[code] = (
+            row_no,
+            name,
+            level,
+            parent,
+            dt.date.fromisoformat(vf) if vf else None,
+            dt.date.fromisoformat(vt) if vt else None,
+        )
+        return (code,)
+
+    def add(self, rows: list[tuple]) -> None:
+        pass  # kept in self.rows (a few thousand units at most)
+
+    def merged(self) -> dict[str, tuple[Any, ...]]:
+        """code -> (name, level, parent, vf, vt): what is stored with the file laid over it."""
+        out = dict(self.stored)
+        for code, (_r, name, level, parent, vf, vt) in self.rows.items():
+            out[code] = (name, level, parent, vf, vt)
+        return out
+
+    def check(self) -> None:
+        ctx = self.ctx
+        merged = self.merged()
+        allowed = ctx.allowed_units
+        for code, (row_no, _n, _l, parent, _f, _t) in self.rows.items():
+            if parent and parent not in merged:
+                ctx.error(row_no, "parent_code", parent, _("không có đơn vị cha mã này"))
+            elif allowed is not None and code not in allowed and parent not in allowed:
+                ctx.error(row_no, "code", code, _("đơn vị ngoài phạm vi được phép của bạn"))
+        if ctx.errors:
+            return
+        self.paths: dict[str, tuple[str, int]] = {}
+        for code in merged:
+            self._path(code, merged)
+
+    def _path(self, code: str, merged: dict[str, tuple[Any, ...]]) -> tuple[str, int] | None:
+        chain: list[str] = []
+        cur: str | None = code
+        while cur is not None and cur not in self.paths:
+            if cur in chain:
+                row = self.rows.get(code, (0,))[0]
+                self.ctx.error(row, "parent_code", merged[code][2], _("vòng lặp trong cây đơn vị"))
+                for c in chain:
+                    self.paths[c] = (f"{c}/", 0)
+                return None
+            chain.append(cur)
+            cur = merged[cur][2]
+        base, depth = ("", -1) if cur is None else self.paths[cur]
+        for c in reversed(chain):
+            base, depth = f"{base}{c}/", depth + 1
+            self.paths[c] = (base, depth)
+        return self.paths[code]
+
+    def plan(self) -> Plan:
+        plan = Plan()
+        for code, (_r, *values) in self.rows.items():
+            old = self.stored.get(code)
+            if old is None:
+                plan.created += 1
+            elif tuple(old) != tuple(values):
+                plan.updated += 1
+                if old[2] != values[2]:
+                    plan.touched_units.add(code)  # moved: the tree above it changes
+            else:
+                plan.unchanged += 1
+        return plan
+
+    def write(self, *, batch_id: int) -> None:
+        from ansinh.geography.services import unit_paths_rebuild
+
+        objs = []
+        for code, (_r, name, level, parent, vf, vt) in self.rows.items():
+            if self.stored.get(code) == (name, level, parent, vf, vt):
+                continue
+            path, depth = self.paths[code]
+            objs.append(
+                Unit(
+                    code=code,
+                    name=name,
+                    level=level,
+                    parent_id=parent,
+                    valid_from=vf,
+                    valid_to=vt,
+                    path=path,
+                    depth=depth,
+                )
+            )
+        objs.sort(key=lambda u: u.depth)
+        Unit.objects.bulk_create(
+            objs,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["code"],
+            update_fields=["name", "level", "parent", "valid_from", "valid_to", "path", "depth"],
+        )
+        unit_paths_rebuild(actor=self.ctx.actor)
+
+
+class PopulationImporter(StagedImporter):
+    kind = "population"
+    required = ("year", "unit_code", "population")
+    optional = ("group",)
+    staging_columns: ClassVar = [
+        ("year", "int"),
+        ("unit_id", "text"),
+        ("group", "text"),
+        ("population", "int"),
+    ]
+    key_label = "year, unit_code, group"
+
+    def table(self) -> Table:
+        return Table(Population, key=["year", "unit", "group"], values=["population"])
+
+    def setup(self) -> None:
+        super().setup()
+        self.units = UnitLookup(self.ctx)
+        self.get = self.getter()
+
+    def clean(self, row_no: int, row: list[str]) -> tuple | None:
+        ctx, get = self.ctx, self.get
+        year = ctx.year(row_no, "year", get(row, "year"))
+        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"))
+        pop = ctx.integer(row_no, "population", get(row, "population"))
+        group = ctx.code(row_no, "group", get(row, "group"), GROUP_CODES, required=False)
+        if BAD in (year, unit, pop, group):
+            return None
+        return (row_no, year, unit, group or "", pop)
+
+
+IMPORTERS: dict[str, type[Importer]] = {
+    "units": UnitsImporter,
+    "population": PopulationImporter,
+}
