@@ -1,3 +1,7 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from ansinh.reports import views
+
+urlpatterns = [
+    path("reports/", views.reports_page, name="reports"),
+]

@@ -1,0 +1,113 @@
+"""The progress report as an A4 PDF in the Decree 30 layout, DejaVu Sans embedded."""
+
+from __future__ import annotations
+
+import io
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from ansinh.reports import charts
+from ansinh.reports.docs import FONT, header_for_unit, pdf_closing, pdf_header, pdf_new
+from ansinh.reports.progress import ProgressReport
+from ansinh.reports.tables import Table, build_tables, fmt_cell, report_title
+
+ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+
+# relative column widths per table (text columns wider)
+WIDTHS: dict[str, tuple[float, ...]] = {
+    "headline": (2.6, 1.3, 1.4, 1.2, 1.3, 1.3, 1.2, 1.2),
+    "coverage": (1, 1, 1, 1, 1, 1),
+    "ranking": (0.7, 0.9, 2.6, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2),
+    "behind": (0.9, 2.2, 1.9, 1.1, 1.1, 1.1, 1.0, 1.1),
+    "groups": (2.4, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+    "pace": (1, 1, 1.2, 1.2, 1.2, 1.2),
+    "trend": (1, 1.2, 1.2, 1.2, 1.2),
+}
+FONT_SIZES = {"groups": 6.5, "ranking": 7.5, "behind": 7.5, "headline": 7.5}
+
+
+def _table(pdf: object, table: Table, lang: str) -> None:
+    from fpdf.fonts import FontFace
+
+    size = FONT_SIZES.get(table.key, 8)
+    pdf.set_font(FONT, size=size)  # type: ignore[attr-defined]
+    aligns = tuple("LEFT" if k == "text" else "RIGHT" for k in table.kinds)
+    widths = WIDTHS.get(table.key) or tuple(1.0 for _h in table.header)
+    with pdf.table(  # type: ignore[attr-defined]
+        col_widths=widths,
+        text_align=aligns,
+        line_height=size * 0.55,
+        padding=(0.8, 1.0),
+        headings_style=FontFace(emphasis="BOLD", fill_color=(226, 233, 243)),
+        cell_fill_color=(246, 248, 251),
+        cell_fill_mode="ROWS",
+        borders_layout="SINGLE_TOP_LINE",
+        num_heading_rows=1,
+        align="LEFT",
+        width=pdf.epw,  # type: ignore[attr-defined]
+    ) as t:
+        head = t.row()
+        for h in table.header:
+            head.cell(h, align="CENTER")
+        for row in table.rows:
+            r = t.row()
+            for value, kind in zip(row, table.kinds, strict=True):
+                r.cell(fmt_cell(value, kind, lang))
+
+
+def render_pdf(report: ProgressReport, *, lang: str = "vi") -> bytes:
+    with translation.override(lang):
+        tables = build_tables(report, lang)
+        title = report_title(report)
+        header = header_for_unit(report.unit, date=report.as_of, kind=_("Báo cáo"), subject=title)
+        pdf = pdf_new(title=title)
+        pdf_header(pdf, header)
+        pdf.set_font(FONT, size=10)
+        pdf.multi_cell(
+            0,
+            5,
+            _("Đơn vị báo cáo: %(name)s (%(code)s). Số liệu đến hết ngày %(date)s.")
+            % {
+                "name": report.unit.name,
+                "code": report.unit.code,
+                "date": report.as_of.strftime("%d/%m/%Y"),
+            },
+        )
+        pdf.ln(2)
+        width = pdf.w - pdf.l_margin - pdf.r_margin
+        for i, table in enumerate(tables):
+            if pdf.get_y() > pdf.h - pdf.b_margin - 30:
+                pdf.add_page()
+            pdf.set_font(FONT, "B", 10.5)
+            pdf.multi_cell(0, 6, f"{ROMAN[i]}. {table.title.upper()}")
+            pdf.ln(1)
+            if table.rows:
+                _table(pdf, table, lang)
+            for n, para in enumerate(table.paragraphs, start=1):
+                pdf.set_font(FONT, size=10)
+                prefix = f"{n}. " if table.key == "tasks" else "- "
+                pdf.multi_cell(0, 5, prefix + para, align="J")
+                pdf.ln(0.8)
+            if table.note:
+                pdf.set_font(FONT, "I", 8)
+                pdf.multi_cell(0, 4.2, table.note)
+            if table.key == "headline":
+                pdf.ln(2)
+                pdf.image(io.BytesIO(charts.attainment_chart(report, lang)), w=width)
+            if table.key == "trend":
+                pdf.ln(2)
+                if pdf.get_y() > pdf.h - pdf.b_margin - width * 4.8 / 7.2:
+                    pdf.add_page()
+                pdf.image(io.BytesIO(charts.trend_chart(report, lang)), w=width)
+            pdf.ln(3)
+        pdf_closing(
+            pdf,
+            recipients=[
+                _("Lãnh đạo cơ quan (để b/c)"),
+                _("Các phòng, BHXH cơ sở"),
+                _("Lưu: VT"),
+            ],
+            signer_title=_("Giám đốc"),
+        )
+        return bytes(pdf.output())

@@ -1,0 +1,284 @@
+"""The report's sections as plain tables (typed cells), shared by the text, XLSX and PDF
+renderers so that the three formats always show the same figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from ansinh.core.formats import fmt_date, fmt_dec, fmt_int, fmt_pct
+from ansinh.reports.progress import (
+    SCHEMES,
+    ProgressReport,
+    analysis_paragraphs,
+    group_label,
+    next_month_tasks,
+    scheme_label,
+)
+
+# column kinds: "text", "int" (a count), "signed" (a change), "pct" (percent, 2 decimals),
+# "num" (a plain number, not a person count)
+Cell = int | Decimal | str | None
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    header: list[str]
+    kinds: list[str]
+    rows: list[list[Cell]]
+    note: str = ""
+    paragraphs: list[str] = field(default_factory=list)
+
+
+def fmt_cell(value: Cell, kind: str, lang: str) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if kind == "pct":
+        return fmt_pct(value, lang=lang)
+    if kind == "signed":
+        return ("+" if value > 0 else "") + fmt_int(value, lang=lang)
+    if kind in {"int", "num"}:
+        return fmt_int(value, lang=lang)
+    if kind == "dec":
+        return fmt_dec(value, lang=lang)
+    return str(value)
+
+
+def _count(report: ProgressReport, value: int | None) -> Cell:
+    return report.count(value)
+
+
+def report_title(report: ProgressReport) -> str:
+    return _("Kết quả phát triển người tham gia BHXH, BHYT đến ngày %(date)s") % {
+        "date": report.as_of.strftime("%d/%m/%Y")
+    }
+
+
+def build_tables(report: ProgressReport, lang: str) -> list[Table]:
+    """Every section in order (call inside ``translation.override(lang)``)."""
+    out: list[Table] = []
+    rows: list[list[Cell]] = []
+    for s in report.schemes:
+        hidden = isinstance(report.count(s.participants), str)
+        rows.append(
+            [
+                scheme_label(s.code),
+                s.target,
+                _count(report, s.participants),
+                None if hidden else s.attainment_pct,
+                _count(report, s.change_month),
+                _count(report, s.change_year),
+                None if hidden else s.gap,
+                None if hidden else s.required_per_month,
+            ]
+        )
+    out.append(
+        Table(
+            key="headline",
+            title=_("Kết quả thực hiện kế hoạch năm %(year)s") % {"year": report.year},
+            header=[
+                _("Chỉ tiêu"),
+                _("Kế hoạch năm"),
+                _("Số người tham gia"),
+                _("% kế hoạch"),
+                _("So tháng trước"),
+                _("So cùng kỳ"),
+                _("Còn thiếu"),
+                _("Cần/tháng"),
+            ],
+            kinds=["text", "num", "int", "pct", "signed", "signed", "num", "num"],
+            rows=rows,
+            note=_("Cuối tháng trước: %(m)s; cùng kỳ năm trước: %(y)s.")
+            % {
+                "m": fmt_date(report.prev_month_end, lang=lang),
+                "y": fmt_date(report.last_year_date, lang=lang),
+            },
+        )
+    )
+    cov = report.coverage
+    if cov is not None:
+        out.append(
+            Table(
+                key="coverage",
+                title=_("Bao phủ bảo hiểm y tế"),
+                header=[
+                    _("Dân số"),
+                    _("Người tham gia BHYT"),
+                    _("Tỷ lệ bao phủ"),
+                    _("Chỉ tiêu"),
+                    _("Còn thiếu (điểm %)"),
+                    _("Cần thêm (người)"),
+                ],
+                kinds=["num", "int", "pct", "pct", "pct", "num"],
+                rows=[
+                    [
+                        cov.population,
+                        _count(report, cov.participants),
+                        cov.coverage_pct,
+                        cov.target_pct,
+                        cov.gap_pct if cov.gap_pct is None or cov.gap_pct > 0 else Decimal(0),
+                        cov.persons_needed,
+                    ]
+                ],
+            )
+        )
+    if report.ranking:
+        out.append(
+            Table(
+                key="ranking",
+                title=_("Xếp hạng đơn vị trực thuộc theo tỷ lệ hoàn thành kế hoạch"),
+                header=[
+                    _("Hạng"),
+                    _("Mã"),
+                    _("Đơn vị"),
+                    *[scheme_label(s) for s in SCHEMES],
+                    _("Bao phủ BHYT"),
+                    _("Bình quân"),
+                ],
+                kinds=["int", "text", "text", "pct", "pct", "pct", "pct", "pct", "pct"],
+                rows=[
+                    [
+                        i,
+                        r.code,
+                        r.name,
+                        *[r.attainment[s] for s in SCHEMES],
+                        r.coverage_pct,
+                        r.score,
+                    ]
+                    for i, r in enumerate(report.ranking, start=1)
+                ],
+                note=_("Tỷ lệ % so với kế hoạch năm; bình quân các chỉ tiêu có giao kế hoạch."),
+            )
+        )
+    out.append(
+        Table(
+            key="behind",
+            title=_("Các xã, phường còn thiếu nhiều nhất so với kế hoạch"),
+            header=[
+                _("Mã"),
+                _("Xã, phường"),
+                _("Chỉ tiêu"),
+                _("Kế hoạch năm"),
+                _("Số người tham gia"),
+                _("% kế hoạch"),
+                _("Còn thiếu"),
+                _("Cần/tháng"),
+            ],
+            kinds=["text", "text", "text", "num", "int", "pct", "num", "num"],
+            rows=[
+                [
+                    b.code,
+                    b.name,
+                    scheme_label(b.scheme),
+                    b.target,
+                    _count(report, b.participants),
+                    None if isinstance(report.count(b.participants), str) else b.attainment_pct,
+                    None if isinstance(report.count(b.participants), str) else b.gap,
+                    None if isinstance(report.count(b.participants), str) else b.required_per_month,
+                ]
+                for b in report.behind
+            ],
+            note="" if report.behind else _("Không có xã, phường nào còn thiếu so với kế hoạch."),
+        )
+    )
+    if report.groups:
+        out.append(
+            Table(
+                key="groups",
+                title=_("Nhóm đối tượng (so với cùng kỳ năm trước)"),
+                header=[
+                    _("Nhóm đối tượng"),
+                    *[scheme_label(s) for s in SCHEMES],
+                    *[_("Tăng/giảm %(s)s") % {"s": scheme_label(s)} for s in SCHEMES],
+                    _("Bao phủ BHYT"),
+                ],
+                kinds=["text", *["int"] * 4, *["signed"] * 4, "pct"],
+                rows=[
+                    [
+                        group_label(g.group),
+                        *[_count(report, g.participants[s]) for s in SCHEMES],
+                        *[_count(report, g.change_year[s]) for s in SCHEMES],
+                        g.coverage_pct,
+                    ]
+                    for g in report.groups
+                ],
+                note=_(
+                    "Xếp từ nhóm giảm nhiều nhất (nhóm cần tập trung) đến nhóm tăng nhiều nhất."
+                ),
+            )
+        )
+    out.append(
+        Table(
+            key="pace",
+            title=_("Tiến độ cần đạt trong các tháng còn lại"),
+            header=[_("Tháng"), _("Cao điểm"), *[scheme_label(s) for s in SCHEMES]],
+            kinds=["text", "text", "num", "num", "num", "num"],
+            rows=[
+                [
+                    f"{p.month.month:02d}/{p.month.year}",
+                    _("có") if p.peak else "",
+                    *[p.required[s] for s in SCHEMES],
+                ]
+                for p in report.pace
+            ],
+            note=(
+                _(
+                    "Số người cần phát triển thêm mỗi tháng để hoàn thành kế hoạch năm; các tháng "
+                    "cao điểm (10–12) được giao gấp 1,5 lần các tháng khác."
+                )
+                if report.pace
+                else _("Không còn tháng nào trong năm.")
+            ),
+        )
+    )
+    trend_dates = [d for d, _n in report.trend.get(SCHEMES[0], [])]
+    out.append(
+        Table(
+            key="trend",
+            title=_("Diễn biến số người tham gia cuối mỗi tháng"),
+            header=[_("Cuối tháng"), *[scheme_label(s) for s in SCHEMES]],
+            kinds=["text", "int", "int", "int", "int"],
+            rows=[
+                [
+                    d.strftime("%m/%Y"),
+                    *[_count(report, dict(report.trend.get(s, [])).get(d, 0)) for s in SCHEMES],
+                ]
+                for d in trend_dates
+            ],
+        )
+    )
+    out.append(
+        Table(
+            key="analysis",
+            title=_("Đánh giá"),
+            header=[],
+            kinds=[],
+            rows=[],
+            paragraphs=analysis_paragraphs(report, lang),
+        )
+    )
+    out.append(
+        Table(
+            key="tasks",
+            title=_("Nhiệm vụ trọng tâm tháng tới"),
+            header=[],
+            kinds=[],
+            rows=[],
+            paragraphs=next_month_tasks(report, lang),
+        )
+    )
+    return out
+
+
+def plain(value: Any) -> Any:
+    """A cell as a machine value (XLSX): Decimal → float, the rest unchanged."""
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
