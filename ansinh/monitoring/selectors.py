@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -149,28 +148,40 @@ def _child_of(unit: Unit, path: str) -> str | None:
 def population_tree(*, unit: Unit, year: int, group: str = "") -> dict[str, int | None]:
     """Population of ``year`` for ``unit`` and every unit below it (same rule as
     ``geography.selectors.population_of``: own row, else the sum of the topmost rows below)."""
-    rows = dict(
-        Population.objects.filter(
-            year=year, group=group, unit__path__startswith=unit.path
-        ).values_list("unit__path", "population")
-    )
+    return population_trees(unit=unit, year=year, groups=(group,))[group]
+
+
+def population_trees(
+    *, unit: Unit, year: int, groups: tuple[str, ...]
+) -> dict[str, dict[str, int | None]]:
+    """``population_tree`` for several groups at once (two queries)."""
+    rows: dict[str, dict[str, int]] = {g: {} for g in groups}
+    for g, path, pop in Population.objects.filter(
+        year=year, group__in=groups, unit__path__startswith=unit.path
+    ).values_list("group", "unit__path", "population"):
+        rows[g][path] = int(pop)
     paths = list(Unit.objects.filter(path__startswith=unit.path).values_list("code", "path"))
-    out: dict[str, int | None] = {}
-    for code, path in paths:
-        if path in rows:
-            out[code] = int(rows[path])
-            continue
-        below = sorted(p for p in rows if p.startswith(path))
-        if not below:
-            out[code] = None
-            continue
-        total, taken = 0, list[str]()
-        for p in below:
-            if any(p.startswith(t) for t in taken):
+    out: dict[str, dict[str, int | None]] = {}
+    for g in groups:
+        mine = rows[g]
+        tree: dict[str, int | None] = {}
+        ordered = sorted(mine)
+        for code, path in paths:
+            if path in mine:
+                tree[code] = mine[path]
                 continue
-            taken.append(p)
-            total += int(rows[p])
-        out[code] = total
+            below = [p for p in ordered if p.startswith(path)]
+            if not below:
+                tree[code] = None
+                continue
+            total, taken = 0, list[str]()
+            for p in below:
+                if any(p.startswith(t) for t in taken):
+                    continue
+                taken.append(p)
+                total += mine[p]
+            tree[code] = total
+        out[g] = tree
     return out
 
 
@@ -201,7 +212,15 @@ def kpi_figures(
     _check(unit, actor)
     if by not in (None, *BY_CHOICES):
         raise ValueError(by)
-    rows = leaf_rows(unit=unit, as_of=as_of)
+    return figures_from_rows(
+        unit=unit, as_of=as_of, by=by, rows=leaf_rows(unit=unit, as_of=as_of), actor=actor
+    )
+
+
+def figures_from_rows(
+    *, unit: Unit, as_of: dt.date, by: str | None, rows: list[LeafRow], actor: Any = None
+) -> dict[str, Any]:
+    """``kpi_figures`` from leaf rows already read (a page reads them once for all views)."""
     year = as_of.year
     head: dict[str, Any] = {"as_of": as_of.isoformat(), "unit": unit.code}
     if by is None:
@@ -231,8 +250,9 @@ def kpi_figures(
             out_rows.append({"unit": child.code, "indicators": _suppressed(items, actor)})
         return {**head, "rows": out_rows}
     out_rows = []
+    pops_by_group = population_trees(unit=unit, year=year, groups=GROUP_CODES)
     for group in GROUP_CODES:
-        pop = population_tree(unit=unit, year=year, group=group).get(unit.code)
+        pop = pops_by_group[group].get(unit.code)
         items = figures.indicators(
             participants=_group_totals(rows, group), targets={}, population=pop, as_of=as_of
         )
@@ -274,21 +294,34 @@ def participants_series(
 ) -> list[tuple[dt.date, int]]:
     """Participants of ``scheme`` at the month-ends of the ``months`` months ending with
     ``as_of``'s month; the last point is ``as_of`` itself when it is not a month-end."""
+    return series_all(unit=unit, months=months, as_of=as_of)[scheme]
+
+
+def series_all(
+    *, unit: Unit, months: int, as_of: dt.date, last_rows: list[LeafRow] | None = None
+) -> dict[str, list[tuple[dt.date, int]]]:
+    """``participants_series`` of every scheme at once: one query over the snapshot for the
+    materialised month-ends, a live computation for the others (``last_rows``: the leaf rows
+    of ``as_of`` when the caller has them already)."""
     points = series_dates(as_of=as_of, months=months)
     ready = set(SnapshotState.objects.filter(as_of__in=points).values_list("as_of", flat=True))
-    snap: dict[dt.date, int] = defaultdict(int)
+    snap: dict[tuple[dt.date, str], int] = defaultdict(int)
     if ready:
         qs = KpiSnapshot.objects.filter(
-            as_of__in=ready, scheme=scheme, in_total=True, unit__path__startswith=unit.path
-        ).values_list("as_of", "participants")
-        for d, n in qs:
-            snap[d] += int(n)
-    out = []
+            as_of__in=ready, in_total=True, unit__path__startswith=unit.path
+        ).values_list("as_of", "scheme", "participants")
+        for d, scheme, n in qs:
+            snap[(d, scheme)] += int(n)
+    out: dict[str, list[tuple[dt.date, int]]] = {s: [] for s in SCHEME_CODES}
     for d in points:
         if d in ready:
-            out.append((d, snap.get(d, 0)))
+            totals = {s: snap.get((d, s), 0) for s in SCHEME_CODES}
+        elif d == as_of and last_rows is not None:
+            totals = _totals(last_rows)
         else:
-            out.append((d, _totals(leaf_rows(unit=unit, as_of=d, live=True)).get(scheme, 0)))
+            totals = _totals(leaf_rows(unit=unit, as_of=d, live=True))
+        for s in SCHEME_CODES:
+            out[s].append((d, totals.get(s, 0)))
     return out
 
 
@@ -329,13 +362,21 @@ def forecast_year_end(series: list[tuple[dt.date, int]]) -> int | None:
 
 
 def ranking(
-    *, unit: Unit, as_of: dt.date, scheme: str, level: str | None = None, actor: Any = None
+    *,
+    unit: Unit,
+    as_of: dt.date,
+    scheme: str,
+    level: str | None = None,
+    actor: Any = None,
+    rows: list[LeafRow] | None = None,
 ) -> list[dict[str, Any]]:
     """Units below ``unit`` (its children, or every unit of ``level`` below it) ranked by
     attainment of ``scheme``, lowest first (units without a target last), each with
-    participants, target, attainment_pct, gap and required_per_month."""
+    participants, target, attainment_pct, gap and required_per_month (``rows``: the leaf rows
+    of ``as_of`` when the caller has them already)."""
     _check(unit, actor)
-    rows = leaf_rows(unit=unit, as_of=as_of)
+    if rows is None:
+        rows = leaf_rows(unit=unit, as_of=as_of)
     tree = target_tree(unit=unit, year=as_of.year)
     if level:
         units = list(
@@ -365,13 +406,15 @@ def ranking(
 
 
 def ranking_by_gap(
-    *, unit: Unit, as_of: dt.date, scheme: str, level: str | None = None, actor: Any = None
+    *,
+    unit: Unit,
+    as_of: dt.date,
+    scheme: str,
+    level: str | None = None,
+    actor: Any = None,
+    rows: list[LeafRow] | None = None,
 ) -> list[dict[str, Any]]:
-    """The same rows as ``ranking``, largest gap first (units without a target last)."""
-    rows = ranking(unit=unit, as_of=as_of, scheme=scheme, level=level, actor=actor)
-    rows.sort(key=lambda i: (i["gap"] is None, -(i["gap"] or 0), i["unit"]))
-    return rows
-
-
-def target_pct_decimal(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
+    """The same items as ``ranking``, largest gap first (units without a target last)."""
+    items = ranking(unit=unit, as_of=as_of, scheme=scheme, level=level, actor=actor, rows=rows)
+    items.sort(key=lambda i: (i["gap"] is None, -(i["gap"] or 0), i["unit"]))
+    return items

@@ -1,3 +1,8 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from ansinh.monitoring import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("units/<str:code>/", views.unit_page, name="unit_page"),
+]

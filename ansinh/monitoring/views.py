@@ -1,0 +1,131 @@
+"""Dashboard pages: the user's own unit (``/``) and any visible unit (``/units/CODE/``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from ansinh.accounts.selectors import actor_root_unit, allowed_unit_ids, unit_visible
+from ansinh.core.codes import SCHEME_CODES
+from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_ancestors
+from ansinh.monitoring import selectors
+from ansinh.targets.selectors import target_tree
+
+TREND_MONTHS = 12
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    unit = actor_root_unit(request.user)
+    if unit is None:
+        raise Http404
+    return _page(request, unit)
+
+
+@login_required
+def unit_page(request: HttpRequest, code: str) -> HttpResponse:
+    unit = unit_visible(actor=request.user, code=code)
+    if unit is None:
+        raise Http404
+    return _page(request, unit)
+
+
+def _as_of(request: HttpRequest) -> dt.date | None:
+    raw = request.GET.get("as_of", "").strip()
+    if raw:
+        try:
+            if len(raw) != 10:
+                raise ValueError
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            messages.error(request, _("Ngày không hợp lệ: %(value)s") % {"value": raw})
+    return selectors.data_as_of()
+
+
+def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
+    actor = request.user
+    visible = allowed_unit_ids(actor)
+    crumbs = [(u, u.code in visible) for u in unit_ancestors(unit=unit)]
+    scheme = request.GET.get("scheme", "")
+    if scheme not in SCHEME_CODES:
+        scheme = "hi"
+    as_of = _as_of(request)
+    ctx: dict[str, Any] = {
+        "unit": unit,
+        "crumbs": crumbs,
+        "as_of": as_of,
+        "data_as_of": selectors.data_as_of(),
+        "scheme": scheme,
+        "schemes": SCHEME_CODES,
+    }
+    if as_of is None:
+        return render(request, "monitoring/dashboard.html", ctx)
+
+    rows = selectors.leaf_rows(unit=unit, as_of=as_of)
+    kpi = selectors.figures_from_rows(unit=unit, as_of=as_of, by=None, rows=rows, actor=actor)
+    by_unit = selectors.figures_from_rows(unit=unit, as_of=as_of, by="unit", rows=rows, actor=actor)
+    by_group = selectors.figures_from_rows(
+        unit=unit, as_of=as_of, by="group", rows=rows, actor=actor
+    )
+    series = selectors.series_all(unit=unit, months=TREND_MONTHS, as_of=as_of, last_rows=rows)
+    forecasts = {s: selectors.forecast_year_end(series[s]) for s in SCHEME_CODES}
+    names = dict(Unit.objects.filter(parent=unit).values_list("code", "name"))
+
+    children = []
+    for row in by_unit["rows"]:
+        items = {i["code"]: i for i in row["indicators"]}
+        children.append({"code": row["unit"], "name": names.get(row["unit"], ""), "items": items})
+    children.sort(
+        key=lambda c: (
+            c["items"][scheme]["attainment_pct"] is None,
+            c["items"][scheme]["attainment_pct"] or 0.0,
+            c["code"],
+        )
+    )
+    groups = [
+        {"group": r["group"], "items": {i["code"]: i for i in r["indicators"]}}
+        for r in by_group["rows"]
+    ]
+    lagging = []
+    if unit.level in ("province", "office"):
+        lagging = selectors.ranking_by_gap(
+            unit=unit, as_of=as_of, scheme=scheme, level="commune", actor=actor, rows=rows
+        )
+        lagging = [i for i in lagging if i["gap"] is not None and i["gap"] > 0][:10]
+
+    # trend chart: participants of the chosen scheme and the target of each point's year
+    years = {d.year for d, _n in series[scheme]}
+    target_by_year = {
+        y: target_tree(unit=unit, year=y)[unit.code].get(scheme) for y in sorted(years)
+    }
+    chart = {
+        "labels": [d.isoformat() for d, _n in series[scheme]],
+        "participants": [n for _d, n in series[scheme]],
+        "target": [
+            None if target_by_year[d.year] is None else float(target_by_year[d.year] or 0)
+            for d, _n in series[scheme]
+        ],
+        "label_participants": _("Người tham gia"),
+        "label_target": _("Kế hoạch năm"),
+    }
+    ctx.update(
+        {
+            "kpi": kpi,
+            "cards": [i for i in kpi["indicators"] if i["code"] != "hi_coverage"],
+            "coverage": next((i for i in kpi["indicators"] if i["code"] == "hi_coverage"), None),
+            "children": children,
+            "groups": groups,
+            "lagging": lagging,
+            "forecasts": forecasts,
+            "chart": chart,
+            "live": not selectors.snapshot_ready(as_of),
+        }
+    )
+    return render(request, "monitoring/dashboard.html", ctx)

@@ -1,0 +1,153 @@
+"""Dashboard pages through the HTTP client: scoping, numbers equal to `ansinh kpi`, queries."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from django.test import Client
+
+from ansinh.core import formats
+from ansinh.monitoring.services import snapshot_rebuild
+from tests.monitoring.factories import (
+    batch,
+    counts,
+    make_units,
+    make_user,
+    population,
+    spells,
+    targets,
+)
+
+KPI_CELL = re.compile(r'data-kpi="([^"]+)"[^>]*>([^<]*)<')
+
+
+@pytest.fixture
+def data(db: None) -> dict:
+    units = make_units()
+    rows = []
+    for i in range(30):
+        rows.append(
+            (f"e{i}", "C1" if i < 20 else "C3", "si_compulsory", "employee", "2025-01-05", None)
+        )
+    for i in range(12):
+        rows.append(
+            (f"h{i}", "C2", "hi", "household", "2025-02-10", None if i % 3 else "2025-08-31")
+        )
+    rows.append(("v1", "C3", "si_voluntary", "freelancer", "2025-03-01", None))
+    spells(rows, batch())
+    counts([("2025-06-30", "C3", "hi", 250), ("2025-06-30", "C1", "ui", 3, "employee")])
+    targets(
+        [
+            (2025, "C1", "si_compulsory", 25),
+            (2025, "C3", "si_compulsory", 8),
+            (2025, "C2", "hi", 20),
+            (2025, "C3", "hi", 300),
+            (2025, "KH", "hi_coverage", "95.0"),
+        ]
+    )
+    population([(2025, "C1", 500), (2025, "C2", 300), (2025, "C3", 400)])
+    snapshot_rebuild()
+    return units
+
+
+def _cells(content: str) -> dict[str, str]:
+    return {k: html.unescape(v).strip() for k, v in KPI_CELL.findall(content)}
+
+
+def _fmt(key: str, value) -> str:
+    if value is None:
+        return "—"
+    if key.endswith("_pct"):
+        return formats.fmt_pct(value, lang="vi")
+    return formats.fmt_int(value, lang="vi")
+
+
+def _expected(cli, unit: str, as_of: str) -> dict[str, str]:
+    """The page's cells as `ansinh kpi` says they must read."""
+    out: dict[str, str] = {}
+    top = json.loads(cli("kpi", "--as-of", as_of, "--unit", unit).out)
+    for item in top["indicators"]:
+        for key, value in item.items():
+            if key != "code":
+                out[f"{item['code']}.{key}"] = _fmt(key, value)
+    by_unit = json.loads(cli("kpi", "--as-of", as_of, "--unit", unit, "--by", "unit").out)
+    for row in by_unit["rows"]:
+        for item in row["indicators"]:
+            for key in ("participants", "attainment_pct", "coverage_pct"):
+                if key in item:
+                    out[f"{row['unit']}.{item['code']}.{key}"] = _fmt(key, item[key])
+    by_group = json.loads(cli("kpi", "--as-of", as_of, "--unit", unit, "--by", "group").out)
+    for row in by_group["rows"]:
+        for item in row["indicators"]:
+            if item["code"] != "hi_coverage":
+                out[f"{row['group']}.{item['code']}.participants"] = _fmt(
+                    "participants", item["participants"]
+                )
+    return out
+
+
+@pytest.mark.parametrize("as_of", ["2025-06-30", "2025-07-15"])  # snapshot and live
+def test_every_number_on_the_page_equals_kpi(cli, data, as_of) -> None:
+    client = Client()
+    client.force_login(make_user("prov", "province", data["KH"]))
+    r = client.get("/", {"as_of": as_of})
+    assert r.status_code == 200
+    cells = _cells(r.content.decode())
+    expected = _expected(cli, "KH", as_of)
+    # every number the page shows is one `ansinh kpi` prints (and the page shows most of them)
+    for key, shown in cells.items():
+        if key in expected:
+            assert shown == expected[key], key
+    shown_keys = set(cells) & set(expected)
+    assert len(shown_keys) >= 40
+    assert cells["si_compulsory.participants"] == "30"
+    assert cells["hi.participants"] == "262"  # 250 counted in C3 + 12 spells in C2 (as of June)
+    # independent check of one card
+    assert cells["si_compulsory.attainment_pct"] == "90,91 %"  # 30 / 33
+
+
+def test_unit_page_office_scope_and_drill_down(cli, data) -> None:
+    client = Client()
+    client.force_login(make_user("o1", "office", data["O1"]))
+    r = client.get("/", {"as_of": "2025-09-30"})
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert "BHXH Nha Trang" in body and 'href="/units/C1/"' in body
+    assert 'href="/units/KH/"' not in body  # the province crumb is not a link for an office
+    assert client.get("/units/C1/", {"as_of": "2025-09-30"}).status_code == 200
+    assert client.get("/units/O2/").status_code == 404
+    assert client.get("/units/KH/").status_code == 404
+    assert client.get("/units/NOPE/").status_code == 404
+    cells = _cells(client.get("/units/C2/", {"as_of": "2025-09-30"}).content.decode())
+    expected = _expected(cli, "C2", "2025-09-30")
+    assert cells["hi.participants"] == expected["hi.participants"] == "8"  # 4 lapsed on 31 Aug
+
+
+def test_viewer_sees_small_counts_suppressed(data) -> None:
+    client = Client()
+    client.force_login(make_user("v", "viewer", data["O2"]))
+    cells = _cells(client.get("/", {"as_of": "2025-09-30"}).content.decode())
+    assert cells["si_voluntary.participants"] == "<5"
+    assert cells["si_compulsory.participants"] == "10"
+
+
+def test_login_required_and_query_bound(data, django_assert_max_num_queries) -> None:
+    anon = Client()
+    r = anon.get("/")
+    assert r.status_code == 302 and "/login/" in r["Location"]
+    client = Client()
+    client.force_login(make_user("admin1", "admin"))
+    with django_assert_max_num_queries(45):
+        r = client.get("/", {"as_of": "2025-06-30", "scheme": "si_compulsory"})
+    assert r.status_code == 200
+    assert 'id="kpi-chart-data"' in r.content.decode()
+    chart = json.loads(
+        re.search(
+            r'id="kpi-chart-data" type="application/json">(.*?)</script>', r.content.decode(), re.S
+        ).group(1)
+    )
+    assert chart["participants"][-1] == 30 and chart["labels"][-1] == "2025-06-30"
+    assert chart["target"][-1] == 33.0
