@@ -21,16 +21,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import QuerySet, Sum
 
 from ansinh.accounts.selectors import suppress, suppresses_small_counts
 from ansinh.core.formats import round_half_up
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root
-from ansinh.outreach.models import Activity
+from ansinh.outreach.activity_selectors import scoped_activities
+from ansinh.outreach.models import Activity, Plan, PlanItem
 
 BY_FIELDS: dict[str, str] = {"channel": "channel", "org": "lead_org", "group": "group"}
+# internal breakdowns (not offered on the command line)
+_KEY_COLUMNS: dict[str, str] = {**BY_FIELDS, "unit": "unit_id"}
 WINDOW_DAYS = 90
 
 ROW_KEYS: tuple[str, ...] = (
@@ -47,38 +49,6 @@ ROW_KEYS: tuple[str, ...] = (
 )
 
 
-def partner_activity_q(org: str, prefix: str = "") -> Q:
-    """Activities an organisation leads or coordinates (needs the ``_co_orgs`` annotation
-    of :func:`with_co_orgs`)."""
-    return Q(**{f"{prefix}lead_org": org}) | Q(**{f"{prefix}_co_orgs__contains": f'"{org}"'})
-
-
-def with_co_orgs(qs: QuerySet[Activity]) -> QuerySet[Activity]:
-    """Annotate the coordinating orgs as text so a partner filter runs on both databases."""
-    return qs.annotate(_co_orgs=Cast("coordinating_orgs", TextField()))
-
-
-def scoped_activities(actor: Any) -> QuerySet[Activity]:
-    """Every activity the actor may see: admin/province/CLI all; office/viewer their unit's
-    subtree; partner those its organisation leads or coordinates (within its unit if any)."""
-    qs = Activity.objects.all()
-    role = getattr(actor, "role", None)
-    if actor is None or role in {"admin", "province"}:
-        return qs
-    unit = getattr(actor, "unit", None)
-    if role == "partner":
-        org = getattr(actor, "org", "") or ""
-        if not org:
-            return qs.none()
-        qs = with_co_orgs(qs).filter(partner_activity_q(org))
-        if unit is not None:
-            qs = qs.filter(unit__path__startswith=unit.path)
-        return qs
-    if unit is None:
-        return qs.none()
-    return qs.filter(unit__path__startswith=unit.path)
-
-
 def _plus_days(expr: str, days: int) -> str:
     if connection.vendor == "postgresql":
         return f"({expr} + {int(days)})"
@@ -87,7 +57,7 @@ def _plus_days(expr: str, days: int) -> str:
 
 def _aggregate(acts: QuerySet[Activity], by: str) -> list[dict[str, Any]]:
     """Raw per-key sums for the activities of ``acts`` (plain ints, no rounding)."""
-    key_col = connection.ops.quote_name(BY_FIELDS[by])
+    key_col = connection.ops.quote_name(_KEY_COLUMNS[by])
     acts_sql, acts_params = acts.values("code").query.sql_with_params()
     plus90 = _plus_days("a.date", WINDOW_DAYS)
     sql = f"""
@@ -240,3 +210,66 @@ def conversion_rates(*, unit: Unit, until: dt.date) -> dict[str, float]:
 def funnel_table_rows(result: dict[str, Any]) -> Sequence[Sequence[Any]]:
     """The rows of a funnel result as lists in the order of ROW_KEYS (CSV/table output)."""
     return [[row[k] for k in ROW_KEYS] for row in result["rows"]]
+
+
+def _approved_plan_ids(year_from: int, year_to: int) -> list[int]:
+    """The latest approved version of each (unit, year) plan in the years."""
+    latest: dict[tuple[str, int], tuple[int, int]] = {}
+    for pk, unit_id, year, version in Plan.objects.filter(
+        status=Plan.Status.APPROVED, year__gte=year_from, year__lte=year_to
+    ).values_list("pk", "unit_id", "year", "version"):
+        key = (unit_id, year)
+        if key not in latest or version > latest[key][0]:
+            latest[key] = (version, pk)
+    return [pk for _v, pk in latest.values()]
+
+
+def plan_vs_done(
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
+) -> list[dict[str, Any]]:
+    """Plan against what was done, one row per unit directly below ``unit`` (the offices of
+    a province; the unit itself when it has none): sessions planned in the approved plans
+    for the months of [from, to] against activities held, and expected registrations
+    against those reported and the conversions (SPEC section 7) of the activities held."""
+    children = list(Unit.objects.filter(parent=unit).order_by("code")) or [unit]
+    acts = funnel_activities(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
+    done = {r["key"]: r for r in _aggregate(acts, "unit")}
+    items = PlanItem.objects.filter(
+        plan_id__in=_approved_plan_ids(date_from.year, date_to.year),
+        unit__path__startswith=unit.path,
+        month__gte=date_from.strftime("%Y-%m"),
+        month__lte=date_to.strftime("%Y-%m"),
+    )
+    if getattr(actor, "role", None) == "partner":
+        items = items.filter(lead_org=getattr(actor, "org", ""))
+    planned = {
+        r["unit_id"]: r
+        for r in items.values("unit_id").annotate(
+            s=Sum("sessions"), e=Sum("expected_registrations")
+        )
+    }
+    paths = dict(Unit.objects.filter(code__in=set(done) | set(planned)).values_list("code", "path"))
+    rows = []
+    for child in children:
+        mine = [c for c, p in paths.items() if p.startswith(child.path)]
+        row: dict[str, Any] = {
+            "unit": child.code,
+            "name": child.name,
+            "planned_sessions": sum(int(planned[c]["s"] or 0) for c in mine if c in planned),
+            "held": sum(done[c]["activities"] for c in mine if c in done),
+            "expected_registrations": sum(int(planned[c]["e"] or 0) for c in mine if c in planned),
+            "registrations_reported": sum(
+                done[c]["registrations_reported"] for c in mine if c in done
+            ),
+            "converted": sum(done[c]["converted"] for c in mine if c in done),
+        }
+        row["done_pct"] = (
+            float(round_half_up(Decimal(row["held"] * 100) / Decimal(row["planned_sessions"]), 2))
+            if row["planned_sessions"]
+            else None
+        )
+        if suppresses_small_counts(actor):
+            row["converted"] = suppress(row["converted"], actor)
+            row["registrations_reported"] = suppress(row["registrations_reported"], actor)
+        rows.append(row)
+    return rows

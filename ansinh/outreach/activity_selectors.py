@@ -1,0 +1,179 @@
+"""Reads of activities and attendees, scoped through the access door (DESIGN.md rule 3).
+
+Scope: admin/province (and the command line) see every activity; office and viewer the
+activities of their unit's subtree; a partner those its organisation leads or coordinates
+(within its unit when it has one). A record outside the scope is a 404, like a missing one.
+Attendees (person data): admin/province/office within scope, masked unless asked to unmask;
+a partner only those of the activities its organisation leads, always masked; a viewer none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.http import Http404
+
+from ansinh.accounts.selectors import (
+    allowed_units,
+    can_see_people,
+    mask_id,
+    mask_name,
+    mask_phone,
+)
+from ansinh.geography.models import Unit
+from ansinh.outreach.models import Activity, Attendee, Campaign, PlanItem
+
+DUPLICATE_WINDOW_DAYS = 7
+WRITE_ROLES = frozenset({"admin", "province", "office", "partner"})
+
+
+def _role(actor: Any) -> str | None:
+    return getattr(actor, "role", None)
+
+
+def with_co_orgs(qs: QuerySet[Activity]) -> QuerySet[Activity]:
+    """Annotate the coordinating orgs (a JSON list) as text, so that a partner filter runs
+    the same on SQLite and PostgreSQL."""
+    return qs.annotate(_co_orgs=Cast("coordinating_orgs", TextField()))
+
+
+def partner_activity_q(org: str) -> Q:
+    """Activities an organisation leads or coordinates (on a :func:`with_co_orgs` queryset)."""
+    return Q(lead_org=org) | Q(_co_orgs__contains=f'"{org}"')
+
+
+def scoped_activities(actor: Any) -> QuerySet[Activity]:
+    """Every activity the actor may see."""
+    qs = Activity.objects.all()
+    role = _role(actor)
+    if actor is None or role in {"admin", "province"}:
+        return qs
+    unit = getattr(actor, "unit", None)
+    if role == "partner":
+        org = getattr(actor, "org", "") or ""
+        if not org:
+            return qs.none()
+        qs = with_co_orgs(qs).filter(partner_activity_q(org))
+        if unit is not None:
+            qs = qs.filter(unit__path__startswith=unit.path)
+        return qs
+    if unit is None:
+        return qs.none()
+    return qs.filter(unit__path__startswith=unit.path)
+
+
+def actor_units(actor: Any) -> QuerySet[Unit]:
+    """The units where the actor may record or look at activities (a partner without a unit
+    works province-wide, limited by its organisation instead)."""
+    if _role(actor) == "partner" and getattr(actor, "unit", None) is None:
+        return Unit.objects.all()
+    return allowed_units(actor)
+
+
+def activity_list(
+    *,
+    actor: Any,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    channel: str = "",
+    unit: Unit | None = None,
+) -> QuerySet[Activity]:
+    """The actor's activities, filtered, newest first, with their unit and attendee count
+    (one query)."""
+    qs = scoped_activities(actor)
+    if date_from is not None:
+        qs = qs.filter(date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(date__lte=date_to)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    return (
+        qs.select_related("unit").annotate(n_attendees=Count("attendees")).order_by("-date", "code")
+    )
+
+
+def activity_get(*, actor: Any, code: str) -> Activity:
+    """The activity if the actor may see it; Http404 otherwise (exactly as a missing one)."""
+    activity = scoped_activities(actor).select_related("unit", "campaign").filter(code=code).first()
+    if activity is None:
+        raise Http404
+    return activity
+
+
+def can_write(actor: Any) -> bool:
+    return _role(actor) in WRITE_ROLES
+
+
+def is_own_activity(*, actor: Any, activity: Activity) -> bool:
+    """A partner's own activity is one its organisation leads."""
+    return _role(actor) == "partner" and activity.lead_org == getattr(actor, "org", None)
+
+
+def can_see_attendees(*, actor: Any, activity: Activity) -> bool:
+    if can_see_people(actor):
+        return True
+    return is_own_activity(actor=actor, activity=activity)
+
+
+def can_unmask(actor: Any) -> bool:
+    return can_see_people(actor)
+
+
+def can_add_attendee(*, actor: Any, activity: Activity) -> bool:
+    return can_write(actor) and can_see_attendees(actor=actor, activity=activity)
+
+
+def activity_attendees(*, actor: Any, activity: Activity, unmask: bool = False) -> list[dict]:
+    """The attendees of an activity the actor may see, masked unless ``unmask`` (allowed to
+    admin/province/office only; the caller writes the audit row). Empty when the actor may
+    not see them."""
+    if not can_see_attendees(actor=actor, activity=activity):
+        return []
+    clear = unmask and can_unmask(actor)
+    out = []
+    for a in Attendee.objects.filter(activity=activity).order_by("person_id"):
+        out.append(
+            {
+                "person_id": a.person_id if clear else mask_id(a.person_id),
+                "full_name": a.full_name if clear else mask_name(a.full_name),
+                "phone": a.phone if clear else mask_phone(a.phone),
+            }
+        )
+    return out
+
+
+def activity_duplicates(
+    *,
+    unit: Unit,
+    group: str,
+    channel: str,
+    date: dt.date,
+    lead_org: str,
+    exclude_code: str | None = None,
+) -> QuerySet[Activity]:
+    """Activities in the same commune, for the same group and channel, within 7 days of
+    ``date``, under a different lead: a likely duplicate of work."""
+    window = dt.timedelta(days=DUPLICATE_WINDOW_DAYS)
+    qs = Activity.objects.filter(
+        unit=unit,
+        group=group,
+        channel=channel,
+        date__gte=date - window,
+        date__lte=date + window,
+    ).exclude(lead_org=lead_org)
+    if exclude_code:
+        qs = qs.exclude(code=exclude_code)
+    return qs.order_by("date", "code")
+
+
+def campaign_choices() -> QuerySet[Campaign]:
+    return Campaign.objects.order_by("-start", "code")
+
+
+def plan_item_visible(*, actor: Any, item_id: int) -> PlanItem | None:
+    return PlanItem.objects.filter(pk=item_id, unit__in=actor_units(actor)).first()
