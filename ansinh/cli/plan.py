@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,24 +24,11 @@ def add_parser(sub: Any) -> None:
     b.set_defaults(func=run_build)
 
 
-def default_as_of(year: int) -> dt.date:
-    """The latest date with data (else today), brought inside ``year``."""
-    day: dt.date | None = None
-    try:
-        from ansinh.monitoring.selectors import data_as_of
-
-        day = data_as_of()
-    except ImportError:
-        day = None
-    day = day or dt.date.today()
-    return min(max(day, dt.date(year, 1, 1)), dt.date(year, 12, 31))
-
-
 def run_build(args: argparse.Namespace) -> int:
     from ansinh.cli import CliError
     from ansinh.cli.common import parse_date_arg, print_json, resolve_unit
     from ansinh.outreach import exports
-    from ansinh.outreach.planning import PlanError, plan_draft
+    from ansinh.outreach.planning import PlanError, default_as_of, plan_draft
 
     if not 2000 <= args.year <= 2100:
         raise CliError(_("--year: năm không hợp lệ “%(y)s”") % {"y": args.year}, code=2)

@@ -44,6 +44,8 @@ class Plan(models.Model):
     )
     comment = models.TextField(blank=True, default="")
     warnings = models.JSONField(default=list, blank=True)
+    # the gaps the draft was built from: {commune: {scheme: gap}} (schemes with a target)
+    gaps = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

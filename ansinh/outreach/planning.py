@@ -137,7 +137,12 @@ PORTFOLIO: dict[str, tuple[Stream, ...]] = {
 
 
 class PlanError(ValueError):
-    """A request the plan builder or the plan services refuse, in the user's words."""
+    """A request the plan builder or the plan services refuse, in the user's words;
+    ``status`` is the HTTP status a page answers with (403 for a locked plan)."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -158,6 +163,19 @@ def plan_months(*, year: int, as_of: dt.date) -> list[int]:
         return []
     first = as_of.month + 1 if as_of.year == year else 1
     return list(range(first, 13))
+
+
+def default_as_of(year: int) -> dt.date:
+    """The latest date with data (else today), brought inside ``year``."""
+    day: dt.date | None
+    try:
+        from ansinh.monitoring.selectors import data_as_of
+    except ImportError:
+        day = None
+    else:
+        day = data_as_of()
+    day = day or dt.date.today()
+    return min(max(day, dt.date(year, 1, 1)), dt.date(year, 12, 31))
 
 
 def _rate_fraction(value: float) -> Fraction:
