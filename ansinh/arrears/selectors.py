@@ -13,12 +13,12 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from ansinh.accounts.selectors import can_see_people, unit_filter, unit_visible
 from ansinh.arrears import sql
-from ansinh.arrears.models import Contribution, Employer, FollowUp, Reminder
+from ansinh.arrears.models import Contribution, Employer, FollowUp, FollowUpOutcome, Reminder
 from ansinh.core.formats import month_end, round_half_up
 from ansinh.geography.models import Unit
 
@@ -365,3 +365,133 @@ def reminders_of(*, employers: Iterable[str], review_month: dt.date) -> dict[str
         r.employer_id: r
         for r in Reminder.objects.filter(employer_id__in=list(employers), review_month=review_month)
     }
+
+
+def employer_names(codes: Iterable[str]) -> dict[str, str]:
+    return dict(Employer.objects.filter(code__in=list(codes)).values_list("code", "name"))
+
+
+def employer_figures(*, employer: Employer, as_of: dt.date) -> dict[str, int]:
+    """Overdue and interest of one employer at ``as_of`` (SPEC section 8 rules)."""
+    rows = employer_contributions(employer=employer, as_of=as_of)
+    return {
+        "overdue": sum(r["overdue"] for r in rows),
+        "interest": sum(r["interest"] for r in rows),
+    }
+
+
+def review_newly_overdue(*, unit: Unit, as_of: dt.date, actor: Any = None) -> list[dict[str, Any]]:
+    """The monthly review: employers overdue at ``as_of`` that were not overdue at the previous
+    month's review (the same day one month earlier)."""
+    now = arrears(unit=unit, as_of=as_of, actor=actor)
+    before = arrears(unit=unit, as_of=as_of - relativedelta(months=1), actor=actor)
+    was = {e["code"] for e in before["employers"]}
+    return [dict(e) for e in now["employers"] if e["code"] not in was]
+
+
+def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]:
+    """Rows of a worklist with the person's or employer's details (a fixed number of
+    queries), persons marked do-not-contact left out."""
+    from ansinh.registry.models import Person
+
+    dnc = Person.objects.filter(do_not_contact=True).values("person_id")
+    items = list(
+        qs.exclude(person_id__in=dnc)
+        .select_related("employer", "assigned_to")
+        .order_by("kind", "reference_date", "pk")[:limit]
+    )
+    people = {
+        p.person_id: p
+        for p in Person.objects.filter(person_id__in=[f.person_id for f in items if f.person_id])
+    }
+    last = {}
+    ids = [f.pk for f in items]
+    for o in FollowUpOutcome.objects.filter(followup_id__in=ids).order_by("on", "id"):
+        last[o.followup_id] = o.outcome
+    rows = []
+    for f in items:
+        person = people.get(f.person_id)
+        if f.employer_id:
+            code, name, phone = f.employer_id, f.employer.name if f.employer else "", ""
+        elif person is not None:
+            code, name, phone = person.person_id, person.full_name, person.phone
+        else:
+            code, name, phone = f.person_id, "", ""
+        assigned = ""
+        if f.assigned_to is not None:
+            assigned = f.assigned_to.username
+        elif f.assigned_org:
+            from ansinh.core import codes as code_lists
+
+            assigned = str(code_lists.label(code_lists.ORGS, f.assigned_org))
+        rows.append(
+            {
+                "id": f.pk,
+                "kind": f.kind,
+                "unit": f.unit_id,
+                "person_id": f.person_id,
+                "is_person": bool(f.person_id),
+                "code": code,
+                "name": name,
+                "phone": phone,
+                "household": f.household_id,
+                "employer": f.employer_id or "",
+                "scheme": f.scheme,
+                "reference_date": f.reference_date,
+                "assigned": assigned,
+                "status": f.status,
+                "closed_reason": f.closed_reason,
+                "last_outcome": last.get(f.pk, ""),
+            }
+        )
+    return rows
+
+
+def followup_summary(*, actor: Any) -> list[dict[str, Any]]:
+    """Open and closed follow-ups per kind in the actor's scope."""
+    from django.db.models import Count, Q
+
+    qs = followups_visible(actor=actor)
+    agg: dict[str, dict[str, Any]] = {
+        str(r["kind"]): dict(r)
+        for r in qs.values("kind").annotate(
+            open=Count("pk", filter=Q(status="open")),
+            closed=Count("pk", filter=Q(status="closed")),
+            converted=Count("pk", filter=Q(closed_reason="converted")),
+        )
+    }
+    return [
+        {
+            "kind": k,
+            "open": agg.get(k, {}).get("open", 0),
+            "closed": agg.get(k, {}).get("closed", 0),
+            "converted": agg.get(k, {}).get("converted", 0),
+        }
+        for k in ("hi_expiring", "lapsed", "household", "employer_overdue")
+    ]
+
+
+def followup_detail(*, followup: FollowUp) -> dict[str, Any]:
+    from ansinh.arrears.worklists import household_members
+    from ansinh.registry.models import Person
+
+    person = (
+        Person.objects.filter(person_id=followup.person_id).first() if followup.person_id else None
+    )
+    members: list[dict[str, Any]] = []
+    if followup.household_id:
+        members = household_members(
+            household_ids=[followup.household_id], as_of=followup.reference_date
+        ).get(followup.household_id, [])
+    return {"person": person, "members": members}
+
+
+def assignable_staff(*, actor: Any) -> list[Any]:
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(role__in=["admin", "province", "office"], is_active=True)
+        .filter(unit_filter(actor) | Q(unit__isnull=True))
+        .order_by("username")
+    )

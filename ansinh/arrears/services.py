@@ -1,0 +1,282 @@
+"""Writes of the arrears app: follow-up worklists, outcomes, reminders (DESIGN.md rules 1–2).
+
+Every function is keyword-only, runs in one transaction and writes its audit row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+from django.utils import timezone
+
+from ansinh.accounts.selectors import unit_visible
+from ansinh.arrears import worklists
+from ansinh.arrears.models import Employer, FollowUp, FollowUpOutcome, Reminder
+from ansinh.core.services import audit_record
+
+CLOSING_OUTCOMES = {"registered", "refused", "do_not_contact"}
+PERSON_KINDS = ("hi_expiring", "lapsed", "household")
+
+
+def _key(
+    kind: str, person_id: str, scheme: str, household_id: str, employer: str | None, ref: dt.date
+) -> tuple:
+    return (kind, person_id, scheme, household_id, employer or None, ref)
+
+
+def followup_sync(*, as_of: dt.date, actor: Any = None) -> dict[str, int]:
+    """Close what was converted or paid, then create the follow-ups of every worklist at
+    ``as_of`` that do not exist yet (idempotent). Returns the number created per kind."""
+    with transaction.atomic():
+        closed = _close_converted(as_of=as_of)
+        cands = worklists.candidates(as_of=as_of)
+        refs = {c.reference_date for c in cands}
+        existing = set()
+        if refs:
+            for row in FollowUp.objects.filter(
+                reference_date__gte=min(refs), reference_date__lte=max(refs)
+            ).values_list(
+                "kind", "person_id", "scheme", "household_id", "employer_id", "reference_date"
+            ):
+                existing.add(_key(*row))
+        new: list[FollowUp] = []
+        counts = {"hi_expiring": 0, "lapsed": 0, "household": 0, "employer_overdue": 0}
+        for c in cands:
+            k = _key(c.kind, c.person_id, c.scheme, c.household_id, c.employer, c.reference_date)
+            if k in existing:
+                continue
+            existing.add(k)
+            counts[c.kind] += 1
+            new.append(
+                FollowUp(
+                    kind=c.kind,
+                    unit_id=c.unit,
+                    person_id=c.person_id,
+                    household_id=c.household_id,
+                    employer_id=c.employer,
+                    scheme=c.scheme,
+                    reference_date=c.reference_date,
+                )
+            )
+        FollowUp.objects.bulk_create(new, batch_size=2000)
+        result = {**counts, "closed": closed}
+        audit_record(
+            actor=actor,
+            action="followup.sync",
+            object_type="followup",
+            object_id=as_of.isoformat(),
+            after=result,
+        )
+    return result
+
+
+def _close_converted(*, as_of: dt.date) -> int:
+    from ansinh.registry.models import Person, Spell
+
+    open_ = FollowUp.objects.filter(status=FollowUp.Status.OPEN)
+    # a spell of the scheme running past the reference date (renewed, extended or re-joined)
+    # that an import wrote after the follow-up was created: what was already known at creation
+    # (a renewal after a gap, say) is not a conversion
+    renewed = Spell.objects.filter(
+        person_id=OuterRef("person_id"),
+        scheme=OuterRef("scheme"),
+        batch__at__gte=OuterRef("created_at"),
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gt=OuterRef("reference_date")))
+    person_conv = list(
+        open_.filter(kind__in=["hi_expiring", "lapsed"])
+        .filter(Exists(renewed))
+        .values_list("pk", flat=True)
+    )
+    uncovered = Person.objects.filter(
+        household_id=OuterRef("household_id"), do_not_contact=False
+    ).exclude(
+        Exists(
+            Spell.objects.filter(
+                person_id=OuterRef("person_id"), scheme="hi", start_date__lte=as_of
+            ).filter(Q(end_date__isnull=True) | Q(end_date__gte=as_of))
+        )
+    )
+    hh_conv = list(
+        open_.filter(kind="household").exclude(Exists(uncovered)).values_list("pk", flat=True)
+    )
+    converted = person_conv + hh_conv
+    n = 0
+    if converted:
+        n += FollowUp.objects.filter(pk__in=converted).update(
+            status=FollowUp.Status.CLOSED, closed_reason="converted", closed_at=as_of
+        )
+        FollowUpOutcome.objects.bulk_create(
+            [
+                FollowUpOutcome(
+                    followup_id=pk, outcome="registered", on=as_of, note="auto: imported spell"
+                )
+                for pk in converted
+            ],
+            batch_size=2000,
+        )
+    # employers no longer overdue
+    emp_open = list(open_.filter(kind="employer_overdue").values_list("pk", "employer_id"))
+    if emp_open:
+        still = {c.employer for c in worklists.employers_overdue(as_of=as_of)}
+        paid = [pk for pk, emp in emp_open if emp not in still]
+        if paid:
+            n += FollowUp.objects.filter(pk__in=paid).update(
+                status=FollowUp.Status.CLOSED, closed_reason="paid", closed_at=as_of
+            )
+    return n
+
+
+def followup_close_converted(*, as_of: dt.date, actor: Any = None) -> int:
+    """Close the open follow-ups whose person registered (a spell of the scheme running past
+    the reference date now appears in the imported spells), whose household is now fully
+    covered, or whose employer is no longer overdue. Person closings count as conversions of
+    channel ``followup`` (``closed_reason='converted'``). Meant to be called after an import of
+    participations or contributions. Returns the number closed."""
+    with transaction.atomic():
+        n = _close_converted(as_of=as_of)
+        audit_record(
+            actor=actor,
+            action="followup.close_converted",
+            object_type="followup",
+            object_id=as_of.isoformat(),
+            after={"closed": n},
+        )
+    return n
+
+
+def _check_followup(actor: Any, followup: FollowUp) -> None:
+    role = getattr(actor, "role", None)
+    if actor is not None and role not in {"admin", "province", "office"}:
+        raise Http404
+    if actor is not None and unit_visible(actor=actor, code=followup.unit_id) is None:
+        raise Http404
+
+
+def followup_assign(*, actor: Any, followup: FollowUp, user: Any = None, org: str = "") -> FollowUp:
+    """Assign a follow-up to a staff login (in scope) or to a partner organisation."""
+    from ansinh.core.codes import ORGS
+
+    _check_followup(actor, followup)
+    if org and org not in ORGS:
+        raise ValueError(org)
+    if user is not None and (
+        getattr(user, "role", None) not in {"admin", "province", "office"}
+        or (
+            actor is not None
+            and getattr(user, "unit_id", None) is not None
+            and unit_visible(actor=actor, code=user.unit_id) is None
+        )
+    ):
+        raise ValueError(getattr(user, "username", ""))
+    with transaction.atomic():
+        before = {"user": followup.assigned_to_id, "org": followup.assigned_org}
+        followup.assigned_to = user
+        followup.assigned_org = org
+        followup.save(update_fields=["assigned_to", "assigned_org"])
+        audit_record(
+            actor=actor,
+            action="followup.assign",
+            object_type="followup",
+            object_id=str(followup.pk),
+            before=before,
+            after={"user": followup.assigned_to_id, "org": org},
+        )
+    return followup
+
+
+def followup_record_outcome(
+    *, actor: Any, followup: FollowUp, outcome: str, on: dt.date, note: str = ""
+) -> FollowUpOutcome:
+    """Record what came of a call or visit. ``registered``, ``refused`` and ``do_not_contact``
+    close the follow-up; ``do_not_contact`` also marks the person so that they never appear on
+    a list again (and closes their other open follow-ups)."""
+    from ansinh.registry.models import Person
+
+    _check_followup(actor, followup)
+    if outcome not in FollowUpOutcome.Outcome.values:
+        raise ValueError(outcome)
+    with transaction.atomic():
+        row = FollowUpOutcome.objects.create(
+            followup=followup,
+            outcome=outcome,
+            on=on,
+            note=note[:500],
+            by=actor if getattr(actor, "pk", None) else None,
+        )
+        if outcome in CLOSING_OUTCOMES and followup.status == FollowUp.Status.OPEN:
+            followup.status = FollowUp.Status.CLOSED
+            followup.closed_reason = outcome
+            followup.closed_at = on
+            followup.save(update_fields=["status", "closed_reason", "closed_at"])
+        if outcome == "do_not_contact" and followup.person_id:
+            Person.objects.filter(person_id=followup.person_id).update(do_not_contact=True)
+            FollowUp.objects.filter(
+                person_id=followup.person_id, status=FollowUp.Status.OPEN
+            ).update(status=FollowUp.Status.CLOSED, closed_reason="do_not_contact", closed_at=on)
+        audit_record(
+            actor=actor,
+            action="followup.outcome",
+            object_type="followup",
+            object_id=str(followup.pk),
+            after={"outcome": outcome, "on": on.isoformat(), "note": note[:500]},
+        )
+    return row
+
+
+def person_data_view_record(
+    *, actor: Any, what: str, person_ids: list[str], unmasked: bool
+) -> None:
+    """Audit a view or export of person data (SPEC section 4)."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="person.unmask" if unmasked else "person.view",
+            object_type="worklist",
+            object_id=what,
+            after={"persons": person_ids[:1000], "count": len(person_ids)},
+        )
+
+
+def reminder_create(
+    *, actor: Any, employer: Employer, review_month: dt.date, overdue: int, interest: int
+) -> Reminder:
+    """The reminder letter of an employer for a monthly review (idempotent per month)."""
+    with transaction.atomic():
+        reminder, created = Reminder.objects.get_or_create(
+            employer=employer,
+            review_month=review_month.replace(day=1),
+            defaults={"overdue": overdue, "interest": interest},
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="reminder.create",
+                object_type="employer",
+                object_id=employer.code,
+                after={
+                    "review_month": f"{review_month:%Y-%m}",
+                    "overdue": overdue,
+                    "interest": interest,
+                },
+            )
+    return reminder
+
+
+def reminder_mark_sent(*, actor: Any, reminder: Reminder) -> Reminder:
+    with transaction.atomic():
+        if reminder.sent_at is None:
+            reminder.sent_at = timezone.now()
+            reminder.sent_by = actor if getattr(actor, "pk", None) else None
+            reminder.save(update_fields=["sent_at", "sent_by"])
+            audit_record(
+                actor=actor,
+                action="reminder.sent",
+                object_type="employer",
+                object_id=reminder.employer_id,
+                after={"review_month": f"{reminder.review_month:%Y-%m}"},
+            )
+    return reminder

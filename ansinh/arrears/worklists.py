@@ -1,0 +1,196 @@
+"""Who belongs on a follow-up worklist at a date D (reads, set-based SQL).
+
+- ``hi_expiring``: a person whose HI spell covering D ends within D+1..D+30 and no other HI
+  spell starts by end+1 and runs past that end (nothing continues the cover).
+- ``lapsed``: an HI or voluntary SI spell ended within D−90..D−1 and no spell of the scheme
+  covers D (one entry per person and scheme, the latest such end).
+- ``household``: a household (``Person.household_id``) with at least one member covered by HI at
+  D and at least one member (not marked do-not-contact) who is not.
+- ``employer_overdue``: an employer with anything overdue at D (SPEC section 8).
+
+Persons marked ``do_not_contact`` never appear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+
+from ansinh.arrears import sql
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kind: str
+    unit: str
+    reference_date: dt.date
+    person_id: str = ""
+    scheme: str = ""
+    household_id: str = ""
+    employer: str | None = None
+
+
+def _date(value: object) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _rows(query: str, params: list[Any]) -> list[tuple]:
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+        return list(cur.fetchall())
+
+
+def hi_expiring(*, as_of: dt.date) -> list[Candidate]:
+    p = sql.param()
+    query = f"""
+        SELECT s.person_id, MAX(s.unit_id), s.end_date
+        FROM registry_spell s
+        JOIN registry_person pe ON pe.person_id = s.person_id
+        WHERE s.scheme = 'hi' AND pe.do_not_contact = %s
+          AND s.start_date <= {p} AND s.end_date >= {p} AND s.end_date <= {p}
+          AND NOT EXISTS (
+              SELECT 1 FROM registry_spell s2
+              WHERE s2.person_id = s.person_id AND s2.scheme = 'hi' AND s2.id <> s.id
+                AND s2.start_date <= {sql.plus_one_day("s.end_date")}
+                AND (s2.end_date IS NULL OR s2.end_date > s.end_date))
+        GROUP BY s.person_id, s.end_date
+    """
+    params: list[Any] = [
+        False,
+        as_of.isoformat(),
+        (as_of + dt.timedelta(days=1)).isoformat(),
+        (as_of + dt.timedelta(days=30)).isoformat(),
+    ]
+    return [
+        Candidate(
+            kind="hi_expiring",
+            unit=str(u),
+            reference_date=_date(e),
+            person_id=str(pid),
+            scheme="hi",
+        )
+        for pid, u, e in _rows(query, params)
+    ]
+
+
+def lapsed(*, as_of: dt.date) -> list[Candidate]:
+    p = sql.param()
+    query = f"""
+        SELECT s.person_id, s.scheme, s.unit_id, s.end_date, s.id
+        FROM registry_spell s
+        JOIN registry_person pe ON pe.person_id = s.person_id
+        WHERE s.scheme IN ('hi', 'si_voluntary') AND pe.do_not_contact = %s
+          AND s.end_date >= {p} AND s.end_date <= {p}
+          AND NOT EXISTS (
+              SELECT 1 FROM registry_spell s2
+              WHERE s2.person_id = s.person_id AND s2.scheme = s.scheme
+                AND s2.start_date <= {p} AND (s2.end_date IS NULL OR s2.end_date >= {p}))
+    """
+    d = as_of.isoformat()
+    params: list[Any] = [
+        False,
+        (as_of - dt.timedelta(days=90)).isoformat(),
+        (as_of - dt.timedelta(days=1)).isoformat(),
+        d,
+        d,
+    ]
+    latest: dict[tuple[str, str], tuple[dt.date, int, str]] = {}
+    for pid, scheme, unit, end, sid in _rows(query, params):
+        key = (str(pid), str(scheme))
+        cand = (_date(end), int(sid), str(unit))
+        if key not in latest or cand > latest[key]:
+            latest[key] = cand
+    return [
+        Candidate(kind="lapsed", unit=unit, reference_date=end, person_id=pid, scheme=scheme)
+        for (pid, scheme), (end, _sid, unit) in latest.items()
+    ]
+
+
+def households(*, as_of: dt.date) -> list[Candidate]:
+    """Households with some member covered by HI at D and some (contactable) member not."""
+    p = sql.param()
+    covered = f"""EXISTS (SELECT 1 FROM registry_spell s WHERE s.person_id = pe.person_id
+                  AND s.scheme = 'hi' AND s.start_date <= {p}
+                  AND (s.end_date IS NULL OR s.end_date >= {p}))"""
+    query = f"""
+        WITH m AS (
+            SELECT pe.household_id AS hh, pe.do_not_contact AS dnc,
+                   CASE WHEN {covered} THEN 1 ELSE 0 END AS cov,
+                   (SELECT MAX(s3.unit_id) FROM registry_spell s3
+                    WHERE s3.person_id = pe.person_id) AS unit
+            FROM registry_person pe
+            WHERE pe.household_id <> ''
+        )
+        SELECT hh, MAX(CASE WHEN cov = 1 THEN unit END), MAX(unit)
+        FROM m
+        GROUP BY hh
+        HAVING SUM(cov) > 0
+           AND SUM(CASE WHEN cov = 0 AND dnc = %s THEN 1 ELSE 0 END) > 0
+    """
+    d = as_of.isoformat()
+    month = as_of.replace(day=1)
+    return [
+        Candidate(
+            kind="household",
+            unit=str(u1 or u2),
+            reference_date=month,
+            household_id=str(hh),
+            scheme="hi",
+        )
+        for hh, u1, u2 in _rows(query, [d, d, False])
+    ]
+
+
+def household_members(*, household_ids: list[str], as_of: dt.date) -> dict[str, list[dict]]:
+    """The members of the households with whether HI covers them at D (one query)."""
+    if not household_ids:
+        return {}
+    from ansinh.registry.models import Person, Spell
+
+    covered = set(
+        Spell.objects.filter(
+            person__household_id__in=household_ids, scheme="hi", start_date__lte=as_of
+        )
+        .exclude(end_date__lt=as_of)
+        .values_list("person_id", flat=True)
+    )
+    out: dict[str, list[dict]] = {}
+    for person in Person.objects.filter(household_id__in=household_ids).order_by("person_id"):
+        out.setdefault(person.household_id, []).append(
+            {"person": person, "covered": person.person_id in covered}
+        )
+    return out
+
+
+def employers_overdue(*, as_of: dt.date) -> list[Candidate]:
+    from ansinh.arrears.selectors import arrears
+    from ansinh.geography.selectors import unit_root
+
+    out: list[Candidate] = []
+    for root in [unit_root()]:
+        if root is None:
+            continue
+        for e in arrears(unit=root, as_of=as_of)["employers"]:
+            out.append(
+                Candidate(
+                    kind="employer_overdue",
+                    unit=e["unit"],
+                    reference_date=dt.date.fromisoformat(e["oldest_period"] + "-01"),
+                    employer=e["code"],
+                )
+            )
+    return out
+
+
+def candidates(*, as_of: dt.date) -> list[Candidate]:
+    return [
+        *hi_expiring(as_of=as_of),
+        *lapsed(as_of=as_of),
+        *households(as_of=as_of),
+        *employers_overdue(as_of=as_of),
+    ]
