@@ -28,7 +28,13 @@ def run_build(args: argparse.Namespace) -> int:
     from ansinh.cli import CliError
     from ansinh.cli.common import parse_date_arg, print_json, resolve_unit
     from ansinh.outreach import exports
-    from ansinh.outreach.planning import PlanError, default_as_of, plan_draft
+    from ansinh.outreach.planning import (
+        PlanError,
+        default_as_of,
+        draft_dict,
+        plan_compute,
+        warning_label,
+    )
 
     if not 2000 <= args.year <= 2100:
         raise CliError(_("--year: năm không hợp lệ “%(y)s”") % {"y": args.year}, code=2)
@@ -44,9 +50,12 @@ def run_build(args: argparse.Namespace) -> int:
         as_of = default_as_of(args.year)
     unit = resolve_unit(args.unit)
     try:
-        data = plan_draft(unit=unit, year=args.year, as_of=as_of)
+        items, by_unit, warnings = plan_compute(unit=unit, year=args.year, as_of=as_of)
     except PlanError as exc:
         raise CliError(str(exc)) from None
+    data = draft_dict(
+        unit=unit, year=args.year, as_of=as_of, items=items, by_unit=by_unit, warnings=warnings
+    )
 
     if args.format == "json":
         if args.output:
@@ -56,7 +65,9 @@ def run_build(args: argparse.Namespace) -> int:
         else:
             print_json(data)
         return 0
-    meta = exports.PlanMeta.from_draft(unit=unit, data=data)
+    meta = exports.PlanMeta.from_draft(
+        unit=unit, data=data, warnings=[warning_label(w) for w in warnings]
+    )
     content = (
         exports.plan_xlsx(data, meta=meta)
         if args.format == "xlsx"

@@ -123,7 +123,7 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
         _("Kế hoạch truyền thông năm %(y)s — %(u)s") % {"y": meta.year, "u": meta.unit_name},
         title,
     )
-    ws.write(1, 0, _("Số liệu đến ngày %(d)s") % {"d": meta.as_of})
+    ws.write(1, 0, _("Số liệu đến ngày %(d)s") % {"d": _vdate(meta.as_of)})
     headers = item_headers()
     ws.write_row(3, 0, headers, head)
     widths = [5, 28, 12, 36, 28, 30, 26, 40, 9, 14, 14, 16]
@@ -229,6 +229,31 @@ def _agency_names(meta: PlanMeta) -> tuple[str, str]:
     return governing, _("BẢO HIỂM XÃ HỘI CƠ SỞ (%(n)s)") % {"n": meta.unit_name.upper()}
 
 
+def _issuer_plain(meta: PlanMeta) -> str:
+    """The issuing agency in running text (``BHXH cơ sở Nha Trang``)."""
+    if meta.unit_level == "province":
+        return _("BHXH tỉnh %(n)s") % {"n": meta.unit_name}
+    return _("BHXH cơ sở %(n)s") % {"n": meta.unit_name}
+
+
+def _vdate(iso: str) -> str:
+    try:
+        return dt.date.fromisoformat(iso).strftime("%d/%m/%Y")
+    except ValueError:
+        return iso
+
+
+def _widths(table: Any, mm: list[float]) -> None:
+    """Fix column widths (Word and LibreOffice read the cell widths and the grid)."""
+    from docx.shared import Mm
+
+    table.autofit = False
+    for k, w in enumerate(mm):
+        table.columns[k].width = Mm(w)
+        for cell in table.columns[k].cells:
+            cell.width = Mm(w)
+
+
 def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 - a document
     from docx import Document
     from docx.enum.section import WD_ORIENT
@@ -295,8 +320,8 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
     governing, issuing = _agency_names(meta)
     hdr = doc.add_table(rows=1, cols=2)
     hdr.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _widths(hdr, [76, 89])
     left, right = hdr.rows[0].cells
-    left.width, right.width = Mm(70), Mm(95)
     cell_text(left, governing, size=12, align=WD_ALIGN_PARAGRAPH.CENTER)
     p = left.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -350,7 +375,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
             "Căn cứ chỉ tiêu phát triển người tham gia BHXH, BHYT năm %(y)s được giao và kết quả"
             " thực hiện đến ngày %(d)s, %(u)s xây dựng kế hoạch truyền thông như sau:"
         )
-        % {"y": meta.year, "d": meta.as_of, "u": issuing.capitalize()},
+        % {"y": meta.year, "d": _vdate(meta.as_of), "u": _issuer_plain(meta)},
         indent=True,
     )
 
@@ -375,12 +400,15 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
     # II
     para(_("II. CHỈ TIÊU, ĐỐI TƯỢNG"), bold=True)
     para(
-        _("1. Số người còn phải phát triển đến hết năm (tính đến ngày %(d)s):") % {"d": meta.as_of},
+        _("1. Số người còn phải phát triển đến hết năm (tính đến ngày %(d)s):")
+        % {"d": _vdate(meta.as_of)},
         indent=True,
     )
     schemes = [s for s in codes.SCHEME_CODES if any(s in r["gaps"] for r in data["by_unit"])]
     t = doc.add_table(rows=1, cols=2 + len(schemes))
     t.style = "Table Grid"
+    if schemes:
+        _widths(t, [12, 49] + [104 / len(schemes)] * len(schemes))
     hdr_cells = t.rows[0].cells
     cell_text(hdr_cells[0], _("STT"), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     cell_text(hdr_cells[1], _("Xã, phường"), bold=True)
@@ -438,6 +466,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
     ]
     t = doc.add_table(rows=1, cols=len(heads))
     t.style = "Table Grid"
+    _widths(t, [11, 17, 22, 21, 29, 20, 25, 20])
     for k, h in enumerate(heads):
         cell_text(t.rows[0].cells[k], h, bold=True, size=10, align=WD_ALIGN_PARAGRAPH.CENTER)
     items = sorted(data["items"], key=lambda i: (i["month"], i["unit"], i["channel"], i["group"]))
@@ -509,7 +538,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
             "Trong quá trình thực hiện, nếu có vướng mắc, các đơn vị phản ánh về %(u)s để tổng"
             " hợp, điều chỉnh kịp thời."
         )
-        % {"u": issuing.capitalize()},
+        % {"u": _issuer_plain(meta)},
         indent=True,
     )
     if meta.warnings:
@@ -520,6 +549,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
     # recipients and signature
     para()
     sig = doc.add_table(rows=1, cols=2)
+    _widths(sig, [80, 85])
     left, right = sig.rows[0].cells
     cell_text(left, _("Nơi nhận:"), bold=True, size=12)
     for line in (

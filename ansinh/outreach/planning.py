@@ -445,6 +445,21 @@ def plan_draft(*, unit: Unit, year: int, as_of: dt.date, actor: Any = None) -> d
         if unit_visible(actor=actor, code=unit.code) is None:
             raise PlanError(_("Không có đơn vị mã “%(code)s”") % {"code": unit.code})
     items, by_unit, warnings = plan_compute(unit=unit, year=year, as_of=as_of)
+    return draft_dict(
+        unit=unit, year=year, as_of=as_of, items=items, by_unit=by_unit, warnings=warnings
+    )
+
+
+def draft_dict(
+    *,
+    unit: Unit,
+    year: int,
+    as_of: dt.date,
+    items: list[dict[str, Any]],
+    by_unit: list[dict[str, Any]],
+    warnings: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The JSON object of SPEC section 6 from what ``plan_compute`` returned."""
     return {
         "year": year,
         "as_of": as_of.isoformat(),

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def login(role: str, unit: str | None, name: str) -> Client:
-    user = User.objects.create_user(username=name, password="x", role=role, unit_id=unit)
+    user = User.objects.create(username=name, role=role, unit_id=unit)
     c = Client()
     c.force_login(user)
     return c
@@ -224,9 +224,7 @@ def test_scope_another_office_and_roles(world: dict[str, Client]) -> None:
     r = viewer.post(f"/plans/{plan.pk}/items/{item.pk}/delete/")
     assert r.status_code == 403 and PlanItem.objects.filter(pk=item.pk).exists()
     # a partner sees no plan
-    partner = User.objects.create_user(
-        username="p", password="x", role="partner", org="womens_union"
-    )
+    partner = User.objects.create(username="p", role="partner", org="womens_union")
     pc = Client()
     pc.force_login(partner)
     assert pc.get("/plans/").status_code == 404
