@@ -24,7 +24,7 @@ from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root
 from ansinh.outreach import activity_selectors as sel
 from ansinh.outreach.activity_services import activity_create, attendee_add, attendees_unmask
-from ansinh.outreach.funnel import funnel, plan_vs_done
+from ansinh.outreach.funnel import funnel_breakdowns
 from ansinh.outreach.models import Campaign
 
 PAGE_SIZE = 50
@@ -318,15 +318,16 @@ def funnel_view(request: HttpRequest) -> HttpResponse:
     if date_from > date_to:
         error = _("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.")
         date_from, date_to = date_to, date_from
-    sections = []
-    for by, title in (
-        ("channel", _("Theo hình thức")),
-        ("org", _("Theo đơn vị chủ trì")),
-        ("group", _("Theo nhóm đối tượng")),
-    ):
-        result = funnel(unit=unit, date_from=date_from, date_to=date_to, by=by, actor=actor)
-        sections.append({"by": by, "title": title, "rows": result["rows"]})
-    plan_rows = plan_vs_done(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
+    data = funnel_breakdowns(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
+    sections = [
+        {"by": by, "title": title, "rows": data[by]["rows"]}
+        for by, title in (
+            ("channel", _("Theo hình thức")),
+            ("org", _("Theo đơn vị chủ trì")),
+            ("group", _("Theo nhóm đối tượng")),
+        )
+    ]
+    plan_rows = data["plan_vs_done"]
     units = sel.actor_units(actor).order_by("path")
     return render(
         request,

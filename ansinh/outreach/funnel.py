@@ -55,10 +55,23 @@ def _plus_days(expr: str, days: int) -> str:
     return f"date({expr}, '+{int(days)} days')"
 
 
-def _aggregate(acts: QuerySet[Activity], by: str) -> list[dict[str, Any]]:
-    """Raw per-key sums for the activities of ``acts`` (plain ints, no rounding)."""
-    key_col = connection.ops.quote_name(_KEY_COLUMNS[by])
-    acts_sql, acts_params = acts.values("code").query.sql_with_params()
+_SUM_FIELDS: tuple[str, ...] = (
+    "activities",
+    "planned_reach",
+    "reach",
+    "attendees",
+    "registrations_reported",
+    "converted",
+    "cost",
+)
+
+
+def _aggregate_sql(acts: QuerySet[Activity], bys: Sequence[str]) -> tuple[str, list[Any]]:
+    """The one statement of the funnel: sums per combination of the ``bys`` keys for the
+    activities of ``acts``."""
+    keys = [f"COALESCE(a.{connection.ops.quote_name(_KEY_COLUMNS[by])}, '')" for by in bys]
+    key_list = ", ".join(keys)
+    acts_sql, acts_params = acts.order_by().values("code").query.sql_with_params()
     plus90 = _plus_days("a.date", WINDOW_DAYS)
     sql = f"""
 WITH sel AS ({acts_sql}),
@@ -87,7 +100,7 @@ att AS (
     SELECT activity_id, COUNT(*) AS n FROM outreach_attendee
     WHERE activity_id IN (SELECT code FROM sel) GROUP BY activity_id
 )
-SELECT COALESCE(a.{key_col}, '') AS k,
+SELECT {key_list},
        COUNT(*),
        COALESCE(SUM(a.planned_reach), 0),
        COALESCE(SUM(a.reach), 0),
@@ -99,28 +112,40 @@ FROM outreach_activity a
 LEFT JOIN att ON att.activity_id = a.code
 LEFT JOIN conv ON conv.acode = a.code
 WHERE a.code IN (SELECT code FROM sel)
-GROUP BY COALESCE(a.{key_col}, '')
-ORDER BY 1
+GROUP BY {key_list}
 """
+    return sql, list(acts_params)
+
+
+def _aggregate_multi(acts: QuerySet[Activity], bys: Sequence[str]) -> list[dict[str, Any]]:
+    """Raw sums per combination of keys: each row has one entry per ``by`` plus the sums."""
+    sql, params = _aggregate_sql(acts, bys)
     with connection.cursor() as cur:
-        cur.execute(sql, list(acts_params))
+        cur.execute(sql, params)
         rows = cur.fetchall()
+    n = len(bys)
     out: list[dict[str, Any]] = []
-    for k, n, planned, reach, attendees, regs, converted, cost in rows:
-        out.append(
-            {
-                "key": str(k),
-                "activities": int(n),
-                "planned_reach": int(planned),
-                "reach": int(reach),
-                "attendees": int(attendees),
-                "registrations_reported": int(regs),
-                "converted": int(converted),
-                "cost": int(cost),
-            }
-        )
-    out.sort(key=lambda r: r["key"])
+    for row in rows:
+        item: dict[str, Any] = {by: str(v) for by, v in zip(bys, row[:n], strict=True)}
+        item.update({f: int(v) for f, v in zip(_SUM_FIELDS, row[n:], strict=True)})
+        out.append(item)
     return out
+
+
+def _roll_up(rows: Sequence[dict[str, Any]], by: str) -> list[dict[str, Any]]:
+    """Sum fine-grained aggregate rows to one row per value of ``by``, sorted by key."""
+    acc: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        key = r[by]
+        tgt = acc.setdefault(key, {"key": key, **dict.fromkeys(_SUM_FIELDS, 0)})
+        for f in _SUM_FIELDS:
+            tgt[f] += r[f]
+    return [acc[k] for k in sorted(acc)]
+
+
+def _aggregate(acts: QuerySet[Activity], by: str) -> list[dict[str, Any]]:
+    """Raw per-key sums for the activities of ``acts`` (plain ints, no rounding)."""
+    return _roll_up(_aggregate_multi(acts, [by]), by)
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:
@@ -173,7 +198,18 @@ def funnel(
     if by not in BY_FIELDS:
         raise ValueError(f"by must be one of {', '.join(BY_FIELDS)}")
     acts = funnel_activities(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
-    rows = [_finish(r) for r in _aggregate(acts, by)]
+    return _result(unit, date_from, date_to, by, _aggregate(acts, by), actor)
+
+
+def _result(
+    unit: Unit,
+    date_from: dt.date,
+    date_to: dt.date,
+    by: str,
+    raw: Sequence[dict[str, Any]],
+    actor: Any,
+) -> dict[str, Any]:
+    rows = [_finish(r) for r in raw]
     if suppresses_small_counts(actor):
         rows = [_suppressed(r, actor) for r in rows]
     return {
@@ -183,6 +219,26 @@ def funnel(
         "by": by,
         "rows": rows,
     }
+
+
+def funnel_breakdowns(
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
+) -> dict[str, Any]:
+    """The three breakdowns of :func:`funnel` (``channel``, ``org``, ``group``, each exactly
+    as ``funnel`` would answer) and ``plan_vs_done``, from one SQL statement (the funnel page)."""
+    acts = funnel_activities(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
+    fine = _aggregate_multi(acts, [*BY_FIELDS, "unit"])
+    out: dict[str, Any] = {
+        by: _result(unit, date_from, date_to, by, _roll_up(fine, by), actor) for by in BY_FIELDS
+    }
+    out["plan_vs_done"] = _plan_vs_done(
+        unit=unit,
+        date_from=date_from,
+        date_to=date_to,
+        actor=actor,
+        done={r["key"]: r for r in _roll_up(fine, "unit")},
+    )
+    return out
 
 
 def _rates(acts: QuerySet[Activity]) -> dict[str, float]:
@@ -231,9 +287,20 @@ def plan_vs_done(
     a province; the unit itself when it has none): sessions planned in the approved plans
     for the months of [from, to] against activities held, and expected registrations
     against those reported and the conversions (SPEC section 7) of the activities held."""
-    children = list(Unit.objects.filter(parent=unit).order_by("code")) or [unit]
     acts = funnel_activities(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
     done = {r["key"]: r for r in _aggregate(acts, "unit")}
+    return _plan_vs_done(unit=unit, date_from=date_from, date_to=date_to, actor=actor, done=done)
+
+
+def _plan_vs_done(
+    *,
+    unit: Unit,
+    date_from: dt.date,
+    date_to: dt.date,
+    actor: Any,
+    done: dict[str, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    children = list(Unit.objects.filter(parent=unit).order_by("code")) or [unit]
     items = PlanItem.objects.filter(
         plan_id__in=_approved_plan_ids(date_from.year, date_to.year),
         unit__path__startswith=unit.path,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from ansinh.geography.models import Unit
-from ansinh.outreach.funnel import conversion_rates, funnel
+from ansinh.outreach.funnel import conversion_rates, funnel, funnel_breakdowns, plan_vs_done
 from ansinh.outreach.models import Activity, Attendee
 from ansinh.registry.models import Person, Spell
 
@@ -345,12 +345,15 @@ def test_random_data_matches_reference(db: None) -> None:
     total = 0
     for unit_path, code in (("KH/", "KH"), ("KH/O1/", "O1"), ("KH/O1/C2/", "C2")):
         for lo, hi in ((D(2025, 1, 1), D(2025, 12, 31)), (D(2025, 3, 1), D(2025, 5, 31))):
+            unit = Unit.objects.get(code=code)
+            together = funnel_breakdowns(unit=unit, date_from=lo, date_to=hi)
             for by in ("channel", "org", "group"):
-                unit = Unit.objects.get(code=code)
                 got = funnel(unit=unit, date_from=lo, date_to=hi, by=by)
                 want = reference(unit_path, lo, hi, by)
                 assert got["rows"] == want, (code, lo, hi, by)
+                assert together[by] == got
                 total += sum(r["converted"] for r in want)
+            assert together["plan_vs_done"] == plan_vs_done(unit=unit, date_from=lo, date_to=hi)
     assert total > 0  # the generated data did produce conversions
     # the tie goes to the higher code on the same date (T2 > T1)
     tie = funnel(unit=Unit.objects.get(code="KH"), date_from=D(2025, 5, 1), date_to=D(2025, 5, 1))
