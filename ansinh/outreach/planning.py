@@ -40,6 +40,8 @@ from django.utils.translation import gettext as _
 
 from ansinh.core import codes
 from ansinh.geography.models import Unit
+from ansinh.monitoring.selectors import data_as_of, unit_gaps
+from ansinh.outreach.funnel import conversion_rates
 
 PEAK_MONTHS = frozenset({10, 11, 12})
 PEAK_WEIGHT = 2
@@ -167,14 +169,7 @@ def plan_months(*, year: int, as_of: dt.date) -> list[int]:
 
 def default_as_of(year: int) -> dt.date:
     """The latest date with data (else today), brought inside ``year``."""
-    day: dt.date | None
-    try:
-        from ansinh.monitoring.selectors import data_as_of
-    except ImportError:
-        day = None
-    else:
-        day = data_as_of()
-    day = day or dt.date.today()
+    day = data_as_of() or dt.date.today()
     return min(max(day, dt.date(year, 1, 1)), dt.date(year, 12, 31))
 
 
@@ -193,68 +188,11 @@ def channel_rates(*, unit: Unit, until: dt.date) -> dict[str, Fraction]:
 
 
 def _conversion_rates(*, unit: Unit, until: dt.date) -> dict[str, float]:
-    try:
-        from ansinh.outreach.funnel import conversion_rates
-    except ImportError:  # the funnel module is not there yet: defaults only
-        return {}
     return dict(conversion_rates(unit=unit, until=until))
 
 
 def _unit_gaps(*, unit: Unit, as_of: dt.date) -> dict[str, dict[str, int | None]]:
-    try:
-        from ansinh.monitoring.selectors import unit_gaps
-    except ImportError:
-        return _fallback_gaps(unit=unit, as_of=as_of)
     return unit_gaps(unit=unit, as_of=as_of)
-
-
-def _fallback_gaps(*, unit: Unit, as_of: dt.date) -> dict[str, dict[str, int | None]]:
-    """Stand-in for ``monitoring.selectors.unit_gaps`` while it is not there: targets of the
-    leaf units minus their latest counts (spells where there are any)."""
-    from django.db.models import Count as DCount
-    from django.db.models import Max, Q
-
-    from ansinh.registry.models import Count, Spell
-    from ansinh.targets.models import Target
-
-    leaves = list(
-        Unit.objects.filter(path__startswith=unit.path)
-        .annotate(n=DCount("children"))
-        .filter(n=0)
-        .values_list("code", flat=True)
-    )
-    targets = {
-        (u, i): int(t)
-        for u, i, t in Target.objects.filter(
-            year=as_of.year, unit_id__in=leaves, indicator__in=codes.SCHEME_CODES
-        ).values_list("unit_id", "indicator", "target")
-    }
-    spells = {
-        (u, s): n
-        for u, s, n in Spell.objects.filter(unit_id__in=leaves, start_date__lte=as_of)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=as_of))
-        .values_list("unit_id", "scheme")
-        .annotate(n=DCount("person_id", distinct=True))
-    }
-    latest = (
-        Count.objects.filter(unit_id__in=leaves, as_of__lte=as_of)
-        .values("unit_id", "scheme")
-        .annotate(last=Max("as_of"))
-    )
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for row in latest:
-        for n in Count.objects.filter(
-            unit_id=row["unit_id"], scheme=row["scheme"], as_of=row["last"]
-        ).values_list("participants", flat=True):
-            counts[(row["unit_id"], row["scheme"])] += int(n)
-    out: dict[str, dict[str, int | None]] = {}
-    for leaf in leaves:
-        out[leaf] = {}
-        for s in codes.SCHEME_CODES:
-            t = targets.get((leaf, s))
-            p = spells.get((leaf, s), counts.get((leaf, s), 0))
-            out[leaf][s] = None if t is None else t - p
-    return out
 
 
 def _spread(need: int, months: list[int]) -> dict[int, int]:
