@@ -1,0 +1,1 @@
+"""The demo province (Khánh Hòa) and the synthetic data generator; outside the app layers."""

@@ -1,0 +1,93 @@
+"""Load the demo data set through the import framework and create the demo logins."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from ansinh.demo.common import LOAD_ORDER
+from ansinh.demo.dataset import write_demo
+from ansinh.demo.units import PROVINCE_CODE
+
+
+class DemoError(RuntimeError):
+    """The demo set was refused by the import framework (a bug: it is ours)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    unit: str | None
+    org: str | None = None
+
+
+# Fixed demo passwords (they pass Django's validators); printed by `ansinh demo`.
+DEMO_LOGINS: tuple[DemoLogin, ...] = (
+    DemoLogin("admin", "BienXanh-HonChong-25", "admin", PROVINCE_CODE),
+    DemoLogin("tinh", "YenSao-ThapBa-2025", "province", PROVINCE_CODE),
+    DemoLogin("coso.khanhson", "TramHuong-DaBan-25", "office", "BHXH-KS"),
+    DemoLogin("phunu", "VinhCamRanh-BinhBa-25", "partner", PROVINCE_CODE, "womens_union"),
+    DemoLogin("xem.nhatrang", "NuiChua-TanhLinh-25", "viewer", "22366"),
+)
+
+
+def demo_load(*, seed: int = 2025, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Write the demo files to a temporary folder and import them in order (each one all or
+    nothing, with the snapshot refresh of ``import_run``). Raises DemoError on a refusal."""
+    from ansinh.core.importing import summary_line
+    from ansinh.monitoring.importing import import_run
+
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="ansinh-demo-") as tmp:
+        folder = Path(tmp)
+        write_demo(folder, seed=seed)
+        for kind in LOAD_ORDER:
+            began = time.monotonic()
+            result = import_run(
+                kind=kind, path=folder / f"{kind}.csv", display_name=f"demo/{kind}.csv"
+            )
+            if result.refused:
+                lines = [summary_line(result)]
+                lines += [
+                    _("dòng %(r)s, cột %(c)s: %(m)s") % {"r": e.row, "c": e.column, "m": e.message}
+                    for e in result.errors[:20]
+                ]
+                raise DemoError(lines)
+            results[kind] = result
+            if progress is not None:
+                progress(f"{summary_line(result)} ({time.monotonic() - began:.1f} s)")
+    return results
+
+
+def demo_logins_ensure() -> list[tuple[DemoLogin, bool]]:
+    """Create the demo logins that are missing; returns each login and whether it was new."""
+    from ansinh.accounts.models import User
+    from ansinh.accounts.services import user_create
+
+    out = []
+    for login in DEMO_LOGINS:
+        if User.objects.filter(username=login.username).exists():
+            out.append((login, False))
+            continue
+        user_create(
+            actor=None,
+            username=login.username,
+            role=login.role,
+            unit_code=login.unit,
+            org=login.org,
+            password=login.password,
+        )
+        out.append((login, True))
+    return out
