@@ -167,6 +167,11 @@ def plan_months(*, year: int, as_of: dt.date) -> list[int]:
     return list(range(first, 13))
 
 
+def latest_data_year() -> int:
+    """The year of the latest data (else this year): the year a new plan is for by default."""
+    return (data_as_of() or dt.date.today()).year
+
+
 def default_as_of(year: int) -> dt.date:
     """The latest date with data (else today), brought inside ``year``."""
     day = data_as_of() or dt.date.today()

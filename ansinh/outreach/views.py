@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from ansinh.core import codes
 from ansinh.outreach import exports, selectors, services
 from ansinh.outreach.models import Plan
-from ansinh.outreach.planning import PlanError, default_as_of
+from ansinh.outreach.planning import PlanError, default_as_of, latest_data_year
 
 
 def _choices(mapping: dict[str, Any]) -> list[tuple[str, str]]:
@@ -141,7 +141,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 
 
 def _default_as_of() -> dt.date:
-    return default_as_of(dt.date.today().year)
+    """The latest date with data (its year is the plan's year), else today."""
+    return default_as_of(latest_data_year())
 
 
 @login_required
