@@ -110,8 +110,14 @@ class ActivityForm(forms.Form):
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
-        units = sel.actor_units(actor).order_by("path")
+        units = list(sel.actor_units(actor).order_by("path"))
         self._choice_field("unit").choices = [(u.code, f"{u.code} — {u.name}") for u in units]
+        communes = [u.code for u in units if u.level == "commune"]
+        if communes:
+            self.fields["unit"].initial = communes[0]
+        for name, field in self.fields.items():
+            if name not in {"coordinating_orgs", "confirm_duplicate"}:
+                field.widget.attrs.setdefault("style", "width:100%")
         self._choice_field("channel").choices = _choices(codes.CHANNELS)
         orgs = _choices(codes.ORGS)
         self._choice_field("lead_org").choices = orgs
@@ -328,6 +334,7 @@ def funnel_view(request: HttpRequest) -> HttpResponse:
         )
     ]
     plan_rows = data["plan_vs_done"]
+    total = data["total"]
     units = sel.actor_units(actor).order_by("path")
     return render(
         request,
@@ -339,6 +346,7 @@ def funnel_view(request: HttpRequest) -> HttpResponse:
             "date_to": date_to,
             "sections": sections,
             "plan_rows": plan_rows,
+            "total": total,
             "error": error,
         },
     )

@@ -225,12 +225,17 @@ def funnel_breakdowns(
     *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
 ) -> dict[str, Any]:
     """The three breakdowns of :func:`funnel` (``channel``, ``org``, ``group``, each exactly
-    as ``funnel`` would answer) and ``plan_vs_done``, from one SQL statement (the funnel page)."""
+    as ``funnel`` would answer), their ``total`` row and ``plan_vs_done``, from one SQL
+    statement (the funnel page)."""
     acts = funnel_activities(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
     fine = _aggregate_multi(acts, [*BY_FIELDS, "unit"])
     out: dict[str, Any] = {
         by: _result(unit, date_from, date_to, by, _roll_up(fine, by), actor) for by in BY_FIELDS
     }
+    total = _roll_up([{**r, "_all": ""} for r in fine], "_all") or [
+        {"key": "", **dict.fromkeys(_SUM_FIELDS, 0)}
+    ]
+    out["total"] = _result(unit, date_from, date_to, "total", total, actor)["rows"][0]
     out["plan_vs_done"] = _plan_vs_done(
         unit=unit,
         date_from=date_from,

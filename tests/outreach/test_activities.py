@@ -287,6 +287,10 @@ def test_funnel_page(world: dict[str, Any], client: Client) -> None:
     assert rows["conference"]["activities"] == 2
     html = res.content.decode()
     assert "100,00 %" in html and "666.667" in html  # 2.000.000 / 3 converted
+    total = res.context["total"]
+    assert (total["activities"], total["attendees"], total["converted"]) == (3, 4, 3)
+    assert total["conversion_pct"] == 75.0 and total["cost_per_conversion"] == 666667
+    assert "Tổng cộng" in html
     plan_rows = {r["unit"]: r for r in res.context["plan_rows"]}
     assert plan_rows["O1"]["planned_sessions"] == 4 and plan_rows["O1"]["held"] == 2
     assert plan_rows["O1"]["done_pct"] == 50.0 and plan_rows["O1"]["expected_registrations"] == 6
