@@ -303,3 +303,16 @@ def test_funnel_page(world: dict[str, Any], client: Client) -> None:
     assert rows["small_group"]["converted"] == "<5"
     assert "&lt;5" in res.content.decode()
     assert client.get("/funnel/?unit=O2").status_code == 404
+
+
+def test_funnel_page_partner_scope(world: dict[str, Any], client: Client) -> None:
+    login(client, world["women"])  # leads W1 (small_group), coordinates S1 (conference)
+    res = client.get("/funnel/?from=2025-05-01&to=2025-05-31")
+    assert res.status_code == 200
+    rows = {r["key"]: r for r in res.context["sections"][0]["rows"]}
+    assert set(rows) == {"small_group", "conference"}  # not Y3 of the youth union
+    assert rows["small_group"]["converted"] == "<5" and rows["small_group"]["activities"] == 1
+    assert rows["conference"]["converted"] == 0 and rows["conference"]["attendees"] == "<5"
+    login(client, world["farmers"])
+    res = client.get("/funnel/?from=2025-05-01&to=2025-05-31")
+    assert res.status_code == 200 and res.context["sections"][0]["rows"] == []
