@@ -295,24 +295,29 @@ def build_progress(*, unit: Unit, as_of: dt.date, actor: Any = None) -> Progress
     ]
     pairs.sort(key=lambda p: (-p[0], p[1], SCHEMES.index(p[2]) if p[2] in SCHEMES else 9))
     pairs = pairs[:TOP_BEHIND]
-    behind_units = {u.code: u for u in Unit.objects.filter(code__in={p[1] for p in pairs})}
-    figs = {
-        code: _indicators(kpi_figures(unit=u, as_of=as_of, actor=actor))
-        for code, u in behind_units.items()
-    }
-    behind = [
-        BehindRow(
-            code=code,
-            name=behind_units[code].name if code in behind_units else code,
-            scheme=scheme,
-            target=_int(figs.get(code, {}).get(scheme, {}).get("target")),
-            participants=int(figs.get(code, {}).get(scheme, {}).get("participants") or 0),
-            gap=gap,
-            attainment_pct=_dec(figs.get(code, {}).get(scheme, {}).get("attainment_pct")),
-            required_per_month=_int(figs.get(code, {}).get(scheme, {}).get("required_per_month")),
+    # a commune's participants = target − gap; its indicator through the engine's own figure
+    # functions (no further pass over the facts)
+    from ansinh.monitoring.figures import scheme_indicator
+    from ansinh.targets.selectors import target_tree
+
+    tree = target_tree(unit=unit, year=as_of.year) if pairs else {}
+    names_b = dict(Unit.objects.filter(code__in={p[1] for p in pairs}).values_list("code", "name"))
+    behind: list[BehindRow] = []
+    for gap, code, scheme in pairs:
+        target = tree.get(code, {}).get(scheme)
+        item = scheme_indicator(scheme, int(target or 0) - gap, target, as_of)
+        behind.append(
+            BehindRow(
+                code=code,
+                name=names_b.get(code, code),
+                scheme=scheme,
+                target=_int(item["target"]),
+                participants=int(item["participants"]),
+                gap=gap,
+                attainment_pct=_dec(item["attainment_pct"]),
+                required_per_month=_int(item["required_per_month"]),
+            )
         )
-        for gap, code, scheme in pairs
-    ]
 
     # target groups: participants now and a year ago
     g_now = kpi_figures(unit=unit, as_of=as_of, by="group", actor=actor).get("rows", [])
@@ -350,10 +355,17 @@ def build_progress(*, unit: Unit, as_of: dt.date, actor: Any = None) -> Progress
         for i, m in enumerate(months)
     ]
 
+    # month-ends up to the last one (materialised), then the as-of figure already computed
+    by_code = {s.code: s for s in schemes}
     trend = {
         s: [
-            (d, int(n))
-            for d, n in participants_series(unit=unit, scheme=s, months=TREND_MONTHS, as_of=as_of)
+            *(
+                (d, int(n))
+                for d, n in participants_series(
+                    unit=unit, scheme=s, months=TREND_MONTHS - 1, as_of=prev_end
+                )
+            ),
+            (as_of, by_code[s].participants),
         ]
         for s in SCHEMES
     }

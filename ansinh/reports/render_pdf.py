@@ -7,6 +7,7 @@ import io
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ansinh.core.formats import fmt_date
 from ansinh.reports import charts
 from ansinh.reports.docs import FONT, header_for_unit, pdf_closing, pdf_header, pdf_new
 from ansinh.reports.progress import ProgressReport
@@ -16,7 +17,7 @@ ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII
 
 # relative column widths per table (text columns wider)
 WIDTHS: dict[str, tuple[float, ...]] = {
-    "headline": (2.6, 1.3, 1.4, 1.2, 1.3, 1.3, 1.2, 1.2),
+    "headline": (2.4, 1.2, 1.3, 1.2, 1.2, 1.3, 1.2, 1.5),
     "coverage": (1, 1, 1, 1, 1, 1),
     "ranking": (0.7, 0.9, 2.6, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2),
     "behind": (0.9, 2.2, 1.9, 1.1, 1.1, 1.1, 1.0, 1.1),
@@ -71,7 +72,7 @@ def render_pdf(report: ProgressReport, *, lang: str = "vi") -> bytes:
             % {
                 "name": report.unit.name,
                 "code": report.unit.code,
-                "date": report.as_of.strftime("%d/%m/%Y"),
+                "date": fmt_date(report.as_of, lang=lang),
             },
         )
         pdf.ln(2)

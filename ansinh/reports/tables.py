@@ -196,7 +196,7 @@ def build_tables(report: ProgressReport, lang: str) -> list[Table]:
                 header=[
                     _("Nhóm đối tượng"),
                     *[scheme_label(s) for s in SCHEMES],
-                    *[_("Tăng/giảm %(s)s") % {"s": scheme_label(s)} for s in SCHEMES],
+                    *[_("± %(s)s") % {"s": scheme_label(s)} for s in SCHEMES],
                     _("Bao phủ BHYT"),
                 ],
                 kinds=["text", *["int"] * 4, *["signed"] * 4, "pct"],

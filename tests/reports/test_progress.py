@@ -169,3 +169,58 @@ def test_cli_refusals(cli: Any, province: Any) -> None:
     assert res.code == 2
     res = cli("report", "progress", "--as-of", AS_OF, "--format", "doc")
     assert res.code == 2
+
+
+@pytest.fixture
+def with_spells(province: Any) -> Any:
+    """Commune C22 under O2 with person spells: 6 farmers in HI since 2024 (3 left on
+    2025-03-31) and 8 pupils who joined HI on 2025-02-01."""
+    from ansinh.geography.models import Unit
+    from ansinh.registry.models import Person, Spell
+
+    c22 = Unit.objects.create(
+        code="C22",
+        name="Xã Ninh Xuân",
+        level="commune",
+        parent=province["O2"],
+        path="KH/O2/C22/",
+        depth=2,
+    )
+    spells = []
+    for i in range(6):
+        p = Person.objects.create(person_id=f"F{i}")
+        end = dt.date(2025, 3, 31) if i < 3 else None
+        spells.append(
+            Spell(
+                person=p,
+                scheme="hi",
+                group="farmer",
+                unit=c22,
+                start_date=dt.date(2024, 1, 1),
+                end_date=end,
+            )
+        )
+    for i in range(8):
+        p = Person.objects.create(person_id=f"S{i}")
+        spells.append(
+            Spell(person=p, scheme="hi", group="student", unit=c22, start_date=dt.date(2025, 2, 1))
+        )
+    Spell.objects.bulk_create(spells)
+    return c22
+
+
+def test_groups_section(cli: Any, with_spells: Any) -> None:
+    res = cli("report", "progress", "--as-of", AS_OF, "--unit", "O2", "--lang", "en")
+    assert res.code == 0, res.err
+    section = res.out.split("NHÓM ĐỐI TƯỢNG")[1].split("\nV")[0]
+    rows = [ln for ln in section.splitlines() if ln.startswith(("Nông dân", "Học sinh"))]
+    # groups that fell over the year come first
+    assert rows[0].startswith("Nông dân") and rows[1].startswith("Học sinh")
+    # the last 9 cells: participants per scheme, change per scheme, HI coverage (no population)
+    farmer = rows[0].split()[-9:]
+    assert farmer == ["0", "0", "0", "3", "0", "0", "0", "-3", "—"]
+    student = rows[1].split()[-9:]
+    assert student == ["0", "0", "0", "8", "0", "0", "0", "+8", "—"]
+    # HI participants of O2 = counts of C21 + the spells of C22 alive on the date
+    figures = {i["code"]: i for i in kpi(cli, "--unit", "O2")["indicators"]}
+    assert figures["hi"]["participants"] == SEP["C21"]["hi"] + 3 + 8
