@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    setup_django()  # before the parsers: their help texts are translated
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_django()
