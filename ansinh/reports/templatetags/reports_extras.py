@@ -25,3 +25,8 @@ def _vi() -> bool:
 @register.filter
 def indent(depth: int) -> str:
     return "\u00a0\u00a0" * int(depth or 0)
+
+
+@register.filter
+def heads(header: list[str], kinds: list[str]) -> list[tuple[str, str]]:
+    return list(zip(header, kinds, strict=True))
