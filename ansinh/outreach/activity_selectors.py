@@ -130,11 +130,17 @@ def can_add_attendee(*, actor: Any, activity: Activity) -> bool:
 
 def activity_attendees(*, actor: Any, activity: Activity, unmask: bool = False) -> list[dict]:
     """The attendees of an activity the actor may see, masked unless ``unmask`` (allowed to
-    admin/province/office only; the caller writes the audit row). Empty when the actor may
-    not see them."""
+    admin/province/office only; the caller writes the audit row), each with the conversions
+    (scheme, start date) credited to this activity for admin/province/office. Empty when the
+    actor may not see them."""
     if not can_see_attendees(actor=actor, activity=activity):
         return []
     clear = unmask and can_unmask(actor)
+    conversions: dict[str, list[tuple[str, dt.date]]] = {}
+    if can_see_people(actor):
+        from ansinh.outreach.funnel import activity_conversions
+
+        conversions = activity_conversions(activity=activity)
     out = []
     for a in Attendee.objects.filter(activity=activity).order_by("person_id"):
         out.append(
@@ -142,6 +148,7 @@ def activity_attendees(*, actor: Any, activity: Activity, unmask: bool = False) 
                 "person_id": a.person_id if clear else mask_id(a.person_id),
                 "full_name": a.full_name if clear else mask_name(a.full_name),
                 "phone": a.phone if clear else mask_phone(a.phone),
+                "converted": conversions.get(a.person_id, []),
             }
         )
     return out

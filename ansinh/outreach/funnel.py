@@ -66,20 +66,16 @@ _SUM_FIELDS: tuple[str, ...] = (
 )
 
 
-def _aggregate_sql(acts: QuerySet[Activity], bys: Sequence[str]) -> tuple[str, list[Any]]:
-    """The one statement of the funnel: sums per combination of the ``bys`` keys for the
-    activities of ``acts``."""
-    keys = [f"COALESCE(a.{connection.ops.quote_name(_KEY_COLUMNS[by])}, '')" for by in bys]
-    key_list = ", ".join(keys)
-    acts_sql, acts_params = acts.order_by().values("code").query.sql_with_params()
+def _candidates_cte() -> str:
+    """``people`` (who attended an activity of ``sel``) and ``cand``: every (attendance,
+    spell) pair of those people that meets both conditions, numbered per (person, scheme) so
+    that ``rn = 1`` is the conversion: the earliest start, then the latest activity."""
     plus90 = _plus_days("a.date", WINDOW_DAYS)
-    sql = f"""
-WITH sel AS ({acts_sql}),
-people AS (
+    return f"""people AS (
     SELECT DISTINCT t.person_id FROM outreach_attendee t WHERE t.activity_id IN (SELECT code FROM sel)
 ),
 cand AS (
-    SELECT t.person_id, s.scheme, a.code AS acode,
+    SELECT t.person_id, s.scheme, s.start_date AS sdate, a.code AS acode,
            ROW_NUMBER() OVER (
                PARTITION BY t.person_id, s.scheme
                ORDER BY s.start_date ASC, a.date DESC, a.code DESC
@@ -94,7 +90,37 @@ cand AS (
           WHERE c.person_id = t.person_id AND c.scheme = s.scheme
             AND c.start_date <= a.date AND (c.end_date IS NULL OR c.end_date >= a.date)
       )
-),
+)"""
+
+
+def activity_conversions(*, activity: Activity) -> dict[str, list[tuple[str, dt.date]]]:
+    """The conversions credited to one activity: person_id → [(scheme, start_date)]. Person
+    data: callers show it only to those who may see the activity's attendees."""
+    sql = f"""
+WITH sel AS (SELECT %s AS code),
+{_candidates_cte()}
+SELECT person_id, scheme, sdate FROM cand WHERE rn = 1 AND acode = %s
+ORDER BY person_id, scheme
+"""
+    out: dict[str, list[tuple[str, dt.date]]] = {}
+    with connection.cursor() as cur:
+        cur.execute(sql, [activity.code, activity.code])
+        for pid, scheme, start in cur.fetchall():
+            if isinstance(start, str):
+                start = dt.date.fromisoformat(start)
+            out.setdefault(str(pid), []).append((str(scheme), start))
+    return out
+
+
+def _aggregate_sql(acts: QuerySet[Activity], bys: Sequence[str]) -> tuple[str, list[Any]]:
+    """The one statement of the funnel: sums per combination of the ``bys`` keys for the
+    activities of ``acts``."""
+    keys = [f"COALESCE(a.{connection.ops.quote_name(_KEY_COLUMNS[by])}, '')" for by in bys]
+    key_list = ", ".join(keys)
+    acts_sql, acts_params = acts.order_by().values("code").query.sql_with_params()
+    sql = f"""
+WITH sel AS ({acts_sql}),
+{_candidates_cte()},
 conv AS (SELECT acode, COUNT(*) AS n FROM cand WHERE rn = 1 GROUP BY acode),
 att AS (
     SELECT activity_id, COUNT(*) AS n FROM outreach_attendee

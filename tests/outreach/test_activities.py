@@ -157,6 +157,7 @@ def test_attendees_masked_and_unmask_audited(world: dict[str, Any], client: Clie
     res = client.get("/activities/W1/?unmask=1")
     html = res.content.decode()
     assert "Nguyễn Văn An0" in html and "0912345678" in html and "012345678901" in html
+    assert html.count("BHXH tự nguyện (01/06/2025)") == 3  # each attendee converted
     ev = AuditEvent.objects.get(action="attendee.unmask")
     assert ev.actor_name == "o1" and ev.object_id == "W1"
 
@@ -165,6 +166,7 @@ def test_partner_sees_only_own_attendees_masked(world: dict[str, Any], client: C
     login(client, world["women"])
     html = client.get("/activities/W1/?unmask=1").content.decode()  # leads W1
     assert "Ng*** V** A" in html and "Nguyễn Văn An0" not in html
+    assert "01/06/2025" not in html  # conversions are person data beyond the attendance
     assert not AuditEvent.objects.filter(action="attendee.unmask").exists()
     html = client.get("/activities/S1/").content.decode()  # only coordinates S1
     assert 'id="attendees"' not in html and "Tr*** T** B" not in html

@@ -419,3 +419,21 @@ def test_cli_usage_errors(edge: dict[str, Unit], cli: Any) -> None:
     assert res.code == 1 and "XX" in res.err
     res = cli("outreach", "funnel", "--from", "2025-01-01", "--to", "2025-05-31", "--by", "x")
     assert res.code == 2
+
+
+def test_activity_conversions(edge: dict[str, Unit]) -> None:
+    from ansinh.outreach.funnel import activity_conversions
+
+    got = activity_conversions(activity=Activity.objects.get(code="A1"))
+    assert got == {
+        "p_day1": [("hi", D(2025, 3, 11))],
+        "p_day90": [("hi", D(2025, 6, 8))],
+        "p_lapsed": [("hi", D(2025, 4, 1))],
+        "p_two": [("hi", D(2025, 3, 15)), ("si_voluntary", D(2025, 3, 25))],
+        "p_between": [("hi", D(2025, 4, 1))],
+        "p_late": [("si_voluntary", D(2025, 6, 1))],
+    }
+    assert activity_conversions(activity=Activity.objects.get(code="A2")) == {
+        "p_last": [("hi", D(2025, 5, 1))]
+    }
+    assert activity_conversions(activity=Activity.objects.get(code="A3")) == {}
