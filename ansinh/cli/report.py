@@ -11,14 +11,23 @@ from django.utils.translation import gettext as _
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("report", help="reports (progress)")
+    p = sub.add_parser("report", help=_("báo cáo (tiến độ hằng tháng)"))
     rsub = p.add_subparsers(dest="report", required=True, parser_class=type(p))
-    pp = rsub.add_parser("progress", help="the monthly progress report")
-    pp.add_argument("--as-of", required=True, metavar="DATE")
-    pp.add_argument("--unit", metavar="CODE")
-    pp.add_argument("--lang", choices=["vi", "en"])
-    pp.add_argument("--format", choices=["text", "xlsx", "pdf"], default="text")
-    pp.add_argument("-o", "--output", metavar="FILE")
+    pp = rsub.add_parser(
+        "progress", help=_("báo cáo tiến độ phát triển người tham gia so với kế hoạch năm")
+    )
+    pp.add_argument("--as-of", required=True, metavar="DATE", help=_("ngày số liệu (YYYY-MM-DD)"))
+    pp.add_argument("--unit", metavar="CODE", help=_("mã đơn vị (mặc định: tỉnh)"))
+    pp.add_argument("--lang", choices=["vi", "en"], help=_("ngôn ngữ (mặc định: ANSINH_LANG)"))
+    pp.add_argument(
+        "--format", choices=["text", "xlsx", "pdf"], default="text", help=_("định dạng")
+    )
+    pp.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help=_("tệp ghi ra (mặc định: văn bản ra màn hình; xlsx/pdf: progress-<đơn vị>-<ngày>)"),
+    )
     pp.set_defaults(func=run)
 
 

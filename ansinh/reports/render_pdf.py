@@ -60,7 +60,7 @@ def _table(pdf: object, table: Table, lang: str) -> None:
 def render_pdf(report: ProgressReport, *, lang: str = "vi") -> bytes:
     with translation.override(lang):
         tables = build_tables(report, lang)
-        title = report_title(report)
+        title = report_title(report, lang)
         header = header_for_unit(report.unit, date=report.as_of, kind=_("Báo cáo"), subject=title)
         pdf = pdf_new(title=title)
         pdf_header(pdf, header)

@@ -42,7 +42,7 @@ def render_text(report: ProgressReport, *, lang: str = "vi") -> str:
         tables = build_tables(report, lang)
         out = [
             _("BÁO CÁO"),
-            report_title(report).upper(),
+            report_title(report, lang).upper(),
             _("Đơn vị: %(name)s (%(code)s) — số liệu đến ngày %(date)s")
             % {
                 "name": report.unit.name,

@@ -41,7 +41,7 @@ def render_xlsx(report: ProgressReport, *, lang: str = "vi") -> bytes:
     with translation.override(lang):
         tables = build_tables(report, lang)
         wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-        wb.set_properties({"title": report_title(report), "author": "ansinh"})
+        wb.set_properties({"title": report_title(report, lang), "author": "ansinh"})
         f: dict[str, Any] = {
             "title": wb.add_format({"bold": True, "font_size": 13}),
             "sub": wb.add_format({"italic": True, "font_color": "#555555"}),
@@ -87,7 +87,7 @@ def render_xlsx(report: ProgressReport, *, lang: str = "vi") -> bytes:
                 _table_sheet(ws, table, f)
         ws = wb.add_worksheet(_safe(names["analysis"]))
         ws.set_column(0, 0, 110)
-        ws.write(0, 0, report_title(report), f["title"])
+        ws.write(0, 0, report_title(report, lang), f["title"])
         ws.write(1, 0, subtitle, f["sub"])
         row = 3
         for title, paragraphs in text_paragraphs:

@@ -55,9 +55,9 @@ def _count(report: ProgressReport, value: int | None) -> Cell:
     return report.count(value)
 
 
-def report_title(report: ProgressReport) -> str:
+def report_title(report: ProgressReport, lang: str | None = None) -> str:
     return _("Kết quả phát triển người tham gia BHXH, BHYT đến ngày %(date)s") % {
-        "date": report.as_of.strftime("%d/%m/%Y")
+        "date": fmt_date(report.as_of, lang=lang)
     }
 
 
