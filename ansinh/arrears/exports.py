@@ -103,21 +103,38 @@ def call_sheet_pdf(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
     pdf = FPDF(orientation="L", unit="mm", format="A4")
     pdf.add_font("DejaVu", "", str(regular))
     pdf.add_font("DejaVu", "B", str(bold))
-    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.set_auto_page_break(auto=False, margin=12)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 13)
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 8)
     cols = sheet_columns()
-    widths = (9, 24, 14, 24, 44, 22, 20, 22, 20, 22, 22, 34)
-    with pdf.table(col_widths=widths, text_align="LEFT", line_height=5) as table:
-        head = table.row()
-        for c in cols:
-            head.cell(c)
-        for values in _sheet_values(rows):
-            row = table.row()
-            for v in values:
-                row.cell(v)
+    widths = (9, 34, 14, 24, 40, 22, 20, 22, 20, 22, 22, 28)
+    line_h = 6
+
+    def fit(text: str, width: float) -> str:
+        if pdf.get_string_width(text) <= width - 2:
+            return text
+        while text and pdf.get_string_width(text + "…") > width - 2:
+            text = text[:-1]
+        return text + "…"
+
+    def header() -> None:
+        pdf.set_font("DejaVu", "B", 7)
+        for c, w in zip(cols, widths, strict=True):
+            pdf.cell(w, line_h, fit(c, w), border=1)
+        pdf.ln(line_h)
+        pdf.set_font("DejaVu", "", 8)
+
+    header()
+    bottom = pdf.h - pdf.b_margin
+    for values in _sheet_values(rows):
+        if pdf.get_y() + line_h > bottom:
+            pdf.add_page()
+            header()
+        for v, w in zip(values, widths, strict=True):
+            pdf.cell(w, line_h, fit(v, w), border=1)
+        pdf.ln(line_h)
     return bytes(pdf.output())
 
 

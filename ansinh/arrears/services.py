@@ -12,11 +12,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ansinh.accounts.selectors import unit_visible
 from ansinh.arrears import worklists
 from ansinh.arrears.models import Employer, FollowUp, FollowUpOutcome, Reminder
-from ansinh.core.services import audit_record
+from ansinh.core.models import Job
+from ansinh.core.services import audit_record, job_create, job_start
 
 CLOSING_OUTCOMES = {"registered", "refused", "do_not_contact"}
 PERSON_KINDS = ("hi_expiring", "lapsed", "household")
@@ -72,6 +74,28 @@ def followup_sync(*, as_of: dt.date, actor: Any = None) -> dict[str, int]:
             after=result,
         )
     return result
+
+
+def followup_sync_job_start(*, as_of: dt.date, actor: Any = None) -> Job:
+    """Run ``followup_sync`` as a background job (core jobs); the result dict holds the
+    counts per kind and a ``summary`` line."""
+    job = job_create(kind="followup_sync", params={"as_of": as_of.isoformat()}, actor=actor)
+
+    def work(j: Job) -> dict[str, Any]:
+        result = followup_sync(as_of=as_of, actor=actor)
+        summary = _(
+            "%(a)d sắp hết hạn, %(b)d ngừng tham gia, %(c)d hộ gia đình, %(e)d đơn vị chậm "
+            "đóng mới; %(x)d mục đã đóng."
+        ) % {
+            "a": result["hi_expiring"],
+            "b": result["lapsed"],
+            "c": result["household"],
+            "e": result["employer_overdue"],
+            "x": result["closed"],
+        }
+        return {**result, "summary": summary}
+
+    return job_start(job=job, fn=work)
 
 
 def _close_converted(*, as_of: dt.date) -> int:

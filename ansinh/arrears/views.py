@@ -358,23 +358,13 @@ def worklists_sync(request: HttpRequest) -> HttpResponse:
         as_of = dt.date.fromisoformat(raw)
     except ValueError:
         as_of = selectors.contributions_as_of_default()
-    result = services.followup_sync(as_of=as_of, actor=actor)
+    job = services.followup_sync_job_start(as_of=as_of, actor=actor)
     messages.success(
         request,
-        _(
-            "Đã lập danh sách ngày %(d)s: %(a)d sắp hết hạn, %(b)d ngừng tham gia, %(c)d hộ gia "
-            "đình, %(e)d đơn vị chậm đóng; %(x)d mục đã đóng."
-        )
-        % {
-            "d": as_of.strftime("%d/%m/%Y"),
-            "a": result["hi_expiring"],
-            "b": result["lapsed"],
-            "c": result["household"],
-            "e": result["employer_overdue"],
-            "x": result["closed"],
-        },
+        _("Đang lập danh sách ngày %(d)s; trang sẽ cập nhật khi xong.")
+        % {"d": as_of.strftime("%d/%m/%Y")},
     )
-    return redirect("/worklists/")
+    return redirect(f"/jobs/{job.pk}/")
 
 
 @login_required

@@ -184,7 +184,8 @@ def test_outcomes_assign_and_do_not_contact(world, client) -> None:
     assert "P01" not in client.get("/worklists/?status=all&unmask=1").content.decode()
 
 
-def test_auto_close_by_imported_spell(world, cli, tmp_path, client) -> None:
+def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, client) -> None:
+    # transactional: the sync runs as a core job, whose runner closes old connections
     from ansinh.arrears.selectors import followup_conversions
     from ansinh.arrears.services import followup_sync
 
@@ -200,7 +201,10 @@ def test_auto_close_by_imported_spell(world, cli, tmp_path, client) -> None:
     assert res.code == 0, res.err
     admin = make_user("adm", "admin")
     client.force_login(admin)
-    assert client.post("/worklists/sync", {"as_of": "2025-10-10"}).status_code == 302
+    r = client.post("/worklists/sync", {"as_of": "2025-10-10"})
+    assert r.status_code == 302 and r["Location"].startswith("/jobs/")
+    job = client.get(r["Location"]).content.decode()
+    assert "2 mục đã đóng" in job, job[-600:]
     p09 = FollowUp.objects.get(person_id="P09")
     assert (p09.status, p09.closed_reason, p09.closed_at) == (
         "closed",
@@ -239,3 +243,20 @@ def test_exports_are_masked(world, client) -> None:
     p = client.get("/worklists/export.pdf?kind=lapsed")
     assert p.status_code == 200 and p.content.startswith(b"%PDF")
     assert AuditEvent.objects.filter(action="person.view", object_id="worklist.pdf").exists()
+
+
+def test_list_pages_query_counts_do_not_grow_with_rows(
+    world, client, django_assert_max_num_queries
+) -> None:
+    from ansinh.arrears.services import followup_sync
+
+    for i in range(30):
+        spell(f"Q{i:02d}", "hi", "2025-01-01", "2025-10-10", household=f"HX{i}")
+        spell(f"R{i:02d}", "si_compulsory", "2025-01-01", None, household=f"HX{i}")
+    followup_sync(as_of=D)
+    assert FollowUp.objects.count() > 60
+    client.force_login(make_user("adm", "province"))
+    with django_assert_max_num_queries(15):
+        assert client.get("/worklists/?status=all").status_code == 200
+    with django_assert_max_num_queries(25):
+        assert client.get("/arrears/?as_of=2025-09-30").status_code == 200
