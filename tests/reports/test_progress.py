@@ -224,3 +224,29 @@ def test_groups_section(cli: Any, with_spells: Any) -> None:
     # HI participants of O2 = counts of C21 + the spells of C22 alive on the date
     figures = {i["code"]: i for i in kpi(cli, "--unit", "O2")["indicators"]}
     assert figures["hi"]["participants"] == SEP["C21"]["hi"] + 3 + 8
+
+
+@pytest.mark.parametrize("fmt", ["text", "xlsx", "pdf"])
+def test_edges_december_and_empty_unit(cli: Any, province: Any, tmp_path: Any, fmt: str) -> None:
+    from ansinh.geography.models import Unit
+
+    Unit.objects.create(
+        code="C99",
+        name="Đặc khu Trường Sa",
+        level="commune",
+        parent=province["O1"],
+        path="KH/O1/C99/",
+        depth=2,
+    )
+    out = tmp_path / f"r.{fmt}"
+    for as_of, unit in (("2025-12-31", "KH"), ("2025-01-15", "C99"), ("2023-06-30", "KH")):
+        res = cli(
+            "report", "progress", "--as-of", as_of, "--unit", unit, "--format", fmt, "-o", str(out)
+        )
+        assert res.code == 0, (as_of, unit, res.err)
+        assert out.stat().st_size > 0
+    if fmt == "text":
+        text = out.read_text(encoding="utf-8")
+        # before any data: every scheme has 0 participants, no target, nothing behind
+        line = next(ln for ln in text.splitlines() if ln.startswith("BHXH bắt buộc"))
+        assert line.split()[3:5] == ["—", "0"]
