@@ -16,12 +16,14 @@ Staging is COPY on PostgreSQL and ``executemany`` on SQLite; the merge is
 
 from __future__ import annotations
 
+import array
 import csv
 import datetime as dt
 import hashlib
 import importlib
 import io
 import json
+import operator
 import pathlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -456,20 +458,64 @@ def merge_write(stg: str, t: Table, *, batch_id: int | None) -> None:
     execute(query, params)
 
 
-def duplicate_rows(stg: str, key_cols: Sequence[str], limit: int = MAX_ERRORS) -> list[tuple]:
-    """Rows whose key already appeared on an earlier row of the file: (row_no, first_row_no)."""
-    part = ", ".join(qn(c) for c in key_cols)
-    return sql(
-        f"SELECT row_no, first_row FROM (SELECT row_no, "
-        f"MIN(row_no) OVER (PARTITION BY {part}) AS first_row, "
-        f"ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY row_no) AS rn FROM {qn(stg)}) x "
-        f"WHERE rn > 1 ORDER BY row_no LIMIT {int(limit)}"
-    )
+class KeyTracker:
+    """Finds keys that repeat inside a file without keeping the keys in memory: one 8-byte
+    hash and one row number per row, sorted once at the end; the few candidates are then
+    verified against the staged keys in SQL (so a hash collision is never reported)."""
 
+    def __init__(self, stg: Staging, key_cols: Sequence[str]) -> None:
+        self.stg = stg
+        self.key_cols = list(key_cols)
+        self.getter = operator.itemgetter(*(stg.names.index(c) for c in key_cols))
+        self.hashes = array.array("q")
+        self.rows = array.array("q")
 
-def has_duplicates(stg: str, key_cols: Sequence[str]) -> bool:
-    part = ", ".join(qn(c) for c in key_cols)
-    return bool(sql(f"SELECT 1 FROM {qn(stg)} GROUP BY {part} HAVING COUNT(*) > 1 LIMIT 1"))
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        getter = self.getter
+        self.hashes.extend(hash(getter(r)) for r in rows)
+        self.rows.extend(r[0] for r in rows)
+
+    def _candidates(self) -> list[int]:
+        import numpy as np
+
+        if len(self.hashes) < 2:
+            return []
+        h = np.frombuffer(self.hashes, dtype=np.int64)
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        same = np.nonzero(hs[1:] == hs[:-1])[0]
+        if not len(same):
+            return []
+        pos = np.unique(np.concatenate([same, same + 1]))
+        rows = np.frombuffer(self.rows, dtype=np.int64)[order[pos]]
+        return sorted(int(r) for r in rows)
+
+    def duplicates(self, limit: int = MAX_ERRORS) -> list[tuple[int, int, tuple]]:
+        """(row_no, first row_no with the same key, key) for every repeat, in file order."""
+        cand = self._candidates()
+        self.hashes, self.rows = array.array("q"), array.array("q")
+        if not cand:
+            return []
+        tmp = Staging(f"{self.stg.name}_dup", [])
+        tmp.create()
+        tmp.insert([(r,) for r in cand])
+        cols = ", ".join(f"s.{qn(c)}" for c in self.key_cols)
+        found = sql(
+            f"SELECT s.row_no, {cols} FROM {qn(self.stg.name)} s "
+            f"WHERE s.row_no IN (SELECT row_no FROM {qn(tmp.name)}) ORDER BY s.row_no"
+        )
+        tmp.drop()
+        first: dict[tuple, int] = {}
+        out: list[tuple[int, int, tuple]] = []
+        for row_no, *key in found:
+            k = tuple(key)
+            if k in first:
+                out.append((int(row_no), first[k], k))
+                if len(out) >= limit:
+                    break
+            else:
+                first[k] = int(row_no)
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -687,9 +733,11 @@ class StagedImporter(Importer):
     def setup(self) -> None:
         self.staging = Staging(self.stg_name, self.staging_columns)
         self.staging.create()
+        self.keys = KeyTracker(self.staging, self.key_columns())
 
     def add(self, rows: list[tuple]) -> None:
         self.staging.insert(rows)
+        self.keys.add(rows)
 
     def key_columns(self) -> list[str]:
         t = self.table()
@@ -697,16 +745,14 @@ class StagedImporter(Importer):
 
     def check(self) -> None:
         self.staging.analyze()
-        keys = self.key_columns()
-        if has_duplicates(self.stg_name, keys):
-            label = self.key_label or ", ".join(self.table().key)
-            for row_no, first in duplicate_rows(self.stg_name, keys):
-                self.ctx.error(
-                    int(row_no),
-                    label,
-                    "",
-                    _("trùng khóa với dòng %(first)s trong cùng tệp") % {"first": first},
-                )
+        label = self.key_label or ", ".join(self.table().key)
+        for row_no, first, key in self.keys.duplicates():
+            self.ctx.error(
+                row_no,
+                label,
+                " | ".join("" if v is None else str(v) for v in key),
+                _("trùng khóa với dòng %(first)s trong cùng tệp") % {"first": first},
+            )
 
     def plan(self) -> Plan:
         return merge_plan(

@@ -23,15 +23,28 @@ class Spell(models.Model):
     """A participation spell: ``end_date`` is the last day covered (inclusive), null = open.
     Natural key: (person, scheme, start_date, unit). ``batch``/``row_no`` order ties."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="spells")
+    # person and unit are covered by the natural key and spell_unit_scheme_idx: no extra
+    # single-column (and varchar_pattern_ops) indexes to maintain on 5-million-row imports
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="spells", db_index=False
+    )
     scheme = models.CharField(max_length=16)
     group = models.CharField(max_length=32)
-    unit = models.ForeignKey("geography.Unit", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        "geography.Unit", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
     employer_code = models.CharField(max_length=64, blank=True, default="")
+    # which import wrote the row (orders KPI ties); a provenance pointer, not a constraint the
+    # database checks row by row on bulk loads (the importer writes the batch first)
     batch = models.ForeignKey(
-        "core.ImportBatch", null=True, on_delete=models.SET_NULL, related_name="+"
+        "core.ImportBatch",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     row_no = models.PositiveIntegerField(default=0)
 
