@@ -12,8 +12,9 @@ from ansinh.monitoring.models import KpiSnapshot, SnapshotState
 from ansinh.monitoring.selectors import data_as_of, data_first_date
 from ansinh.monitoring.sql import insert_snapshot_sql
 
-# month-ends per INSERT … SELECT: bounds the size of one statement's work
-CHUNK = 6
+# month-ends per INSERT … SELECT. Spells are counted by month-end deltas (and overlapping ones
+# by a join with the dates), so one statement for every month-end costs about one pass.
+CHUNK = 240
 # lapsed counts look 30 days past a spell's end, so a change reaches one month back
 LOOKBACK = dt.timedelta(days=31)
 
@@ -32,11 +33,27 @@ def snapshot_months() -> list[dt.date]:
     return out
 
 
+def _runs(dates: list[dt.date]) -> list[list[dt.date]]:
+    """Split month-ends into runs of consecutive month-ends of at most CHUNK."""
+    runs: list[list[dt.date]] = []
+    for d in sorted(dates):
+        prev = runs[-1][-1] if runs else None
+        if (
+            prev is not None
+            and month_end(prev + dt.timedelta(days=1)) == d
+            and len(runs[-1]) < CHUNK
+        ):
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return runs
+
+
 def _insert(dates: list[dt.date], units: set[str] | None) -> int:
     written = 0
     with connection.cursor() as cur:
-        for i in range(0, len(dates), CHUNK):
-            sql, params = insert_snapshot_sql(dates=dates[i : i + CHUNK], units=units)
+        for run in _runs(dates):
+            sql, params = insert_snapshot_sql(dates=run, units=units)
             cur.execute(sql, params)
             written += max(cur.rowcount, 0)
     return written

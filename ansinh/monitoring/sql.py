@@ -48,6 +48,11 @@ def _plus_days(expr: str, days: int) -> str:
     return f"date({expr}, '+{int(days)} days')"
 
 
+def _far() -> str:
+    """A date after every real one (for open spells)."""
+    return "DATE '9999-12-31'" if _pg() else "'9999-12-31'"
+
+
 def _dates_cte(dates: Sequence[dt.date]) -> tuple[str, list[Any]]:
     values = ", ".join(f"({_date_param()})" for _ in dates)
     return f"dates(d) AS (VALUES {values})", [d.isoformat() for d in dates]
@@ -66,13 +71,22 @@ def _leaf_parts(
     units: set[str] | None,
     path_prefix: str | None,
     events: bool,
+    delta: bool = False,
 ) -> tuple[str, str, list[Any]]:
     """The WITH clause, the body SELECT and their parameters of the leaf rows of ``dates``.
 
     ``units`` restricts the rows to those unit codes (incremental refresh); ``path_prefix`` to a
     subtree (live reads). The person-level windows always see every spell of the persons
     concerned, so restricting rows never changes which spell decides.
+
+    ``delta`` False (live, one date): the covering spells of each date ranked by
+    ``ROW_NUMBER()``. ``delta`` True (snapshot; ``dates`` consecutive month-ends): a spell that
+    overlaps no other spell of its person and scheme decides on every day it covers, so it is
+    counted by +1/−1 deltas per month-end bucket summed cumulatively over a (unit, scheme,
+    group) × dates grid; only overlapping spells are joined with the dates and ranked. Events
+    (new, lapsed, renewed) need ``delta``.
     """
+    assert delta or not events
     params: list[Any] = []
     cte, p = _dates_cte(dates)
     params += p
@@ -97,8 +111,10 @@ def _leaf_parts(
             "ON u2.code = s2.unit_id WHERE substr(u2.path, 1, %s) = %s)"
         )
         person_params = [len(path_prefix), path_prefix]
+    body_params: list[Any] = []
 
-    spells = f"""
+    if not delta:
+        spells = f"""
         SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
                COUNT(*) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t
         FROM (
@@ -114,8 +130,98 @@ def _leaf_parts(
         ) x
         WHERE x.rn = 1 AND {unit_cond_s}
         GROUP BY x.d, x.unit_id, x.scheme, x.grp
-    """
-    params += person_params + unit_params
+        """
+        body_params += person_params + unit_params
+    else:
+        d0, dn = _date_param(), _date_param()
+        plus = _month_end("f.start_date")
+        minus = _month_end(_plus_days("f.end_date", 1))
+        cte += f""",
+        ordered AS (
+            SELECT s.id AS id, s.person_id AS person_id, s.scheme AS scheme,
+                   s.unit_id AS unit_id, s."group" AS grp, s.start_date AS start_date,
+                   s.end_date AS end_date, s.batch_id AS batch_id, s.row_no AS row_no,
+                   MAX(COALESCE(s.end_date, {_far()})) OVER (
+                       PARTITION BY s.person_id, s.scheme
+                       ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                   ) AS prev_end,
+                   LEAD(s.start_date) OVER (
+                       PARTITION BY s.person_id, s.scheme
+                       ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
+                   ) AS next_start,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY s.person_id, s.scheme
+                       ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
+                   ) AS first_rn,
+                   MIN(s.start_date) OVER (PARTITION BY s.person_id, s.scheme) AS first_start
+            FROM registry_spell s
+            WHERE {person_cond}
+        ),
+        flagged AS MATERIALIZED (
+            SELECT o.id, o.person_id, o.scheme, o.unit_id, o.grp, o.start_date, o.end_date,
+                   o.batch_id, o.row_no, o.first_rn, o.first_start,
+                   CASE WHEN o.prev_end >= o.start_date
+                              OR (o.next_start IS NOT NULL
+                                  AND (o.end_date IS NULL OR o.next_start <= o.end_date))
+                        THEN 1 ELSE 0 END AS ov
+            FROM ordered o
+        ),
+        deltas AS (
+            SELECT x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
+                   CASE WHEN x.b < {d0} THEN {d0} ELSE x.b END AS d, SUM(x.delta) AS delta
+            FROM (
+                SELECT f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp, {plus} AS b,
+                       1 AS delta
+                FROM flagged f WHERE f.ov = 0
+                UNION ALL
+                SELECT f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp, {minus} AS b,
+                       -1 AS delta
+                FROM flagged f WHERE f.ov = 0 AND f.end_date IS NOT NULL
+            ) x
+            WHERE x.b <= {dn} AND {unit_cond_s}
+            GROUP BY 1, 2, 3, 4
+        ),
+        grid AS (
+            SELECT c.unit_id AS unit_id, c.scheme AS scheme, c.grp AS grp, dt.d AS d
+            FROM (SELECT DISTINCT unit_id, scheme, grp FROM deltas) c CROSS JOIN dates dt
+        )"""
+        first, last = min(dates).isoformat(), max(dates).isoformat()
+        params += person_params + [first, first, last] + unit_params
+        simple = """
+        SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
+               x.p AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t
+        FROM (
+            SELECT g.d AS d, g.unit_id AS unit_id, g.scheme AS scheme, g.grp AS grp,
+                   SUM(COALESCE(dl.delta, 0)) OVER (
+                       PARTITION BY g.unit_id, g.scheme, g.grp ORDER BY g.d
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+                   ) AS p
+            FROM grid g
+            LEFT JOIN deltas dl ON dl.unit_id = g.unit_id AND dl.scheme = g.scheme
+                               AND dl.grp = g.grp AND dl.d = g.d
+        ) x
+        WHERE x.p <> 0
+        """
+        overlapping = f"""
+        SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
+               COUNT(*) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t
+        FROM (
+            SELECT dt.d AS d, f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY dt.d, f.person_id, f.scheme
+                       ORDER BY f.start_date DESC, COALESCE(f.batch_id, 0) DESC,
+                                f.row_no DESC, f.id DESC
+                   ) AS rn
+            FROM flagged f
+            JOIN dates dt ON f.start_date <= dt.d AND (f.end_date IS NULL OR f.end_date >= dt.d)
+            WHERE f.ov = 1
+        ) x
+        WHERE x.rn = 1 AND {unit_cond_s}
+        GROUP BY x.d, x.unit_id, x.scheme, x.grp
+        """
+        spells = simple + " UNION ALL " + overlapping
+        body_params += unit_params
 
     count_unit_cond = unit_cond_s.replace("x.unit_id", "c.unit_id")
     counts = f"""
@@ -142,7 +248,7 @@ def _leaf_parts(
         ) x
         WHERE x.rn = 1
     """
-    params += unit_params
+    body_params += unit_params
 
     parts = [spells, counts]
     if events:
@@ -150,19 +256,6 @@ def _leaf_parts(
         bucket_end = _month_end("e.end_date")
         after = _plus_days("e.end_date", 30)
         event_unit_cond = unit_cond_s.replace("x.unit_id", "e.unit_id")
-        ranked = f"""
-            SELECT s.id AS id, s.person_id AS person_id, s.unit_id AS unit_id,
-                   s.scheme AS scheme, s."group" AS grp, s.start_date AS start_date,
-                   s.end_date AS end_date,
-                   ROW_NUMBER() OVER (
-                       PARTITION BY s.person_id, s.scheme
-                       ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
-                   ) AS first_rn,
-                   MIN(s.start_date) OVER (PARTITION BY s.person_id, s.scheme) AS first_start
-            FROM registry_spell s
-            WHERE {person_cond}
-        """
-        params_events: list[Any] = []
         started = f"""
             SELECT {bucket_start} AS d, e.unit_id AS unit_id, e.scheme AS scheme, e.grp AS grp,
                    0 AS p,
@@ -170,14 +263,13 @@ def _leaf_parts(
                    0 AS l,
                    CASE WHEN e.start_date > e.first_start THEN 1 ELSE 0 END AS r,
                    1 AS t
-            FROM ({ranked}) e
+            FROM flagged e
             WHERE (e.first_rn = 1 OR e.start_date > e.first_start) AND {event_unit_cond}
         """
-        params_events += person_params + unit_params
         ended = f"""
             SELECT {bucket_end} AS d, e.unit_id AS unit_id, e.scheme AS scheme,
-                   e."group" AS grp, 0 AS p, 0 AS n, 1 AS l, 0 AS r, 1 AS t
-            FROM registry_spell e
+                   e.grp AS grp, 0 AS p, 0 AS n, 1 AS l, 0 AS r, 1 AS t
+            FROM flagged e
             WHERE e.end_date IS NOT NULL AND {event_unit_cond}
               AND NOT EXISTS (
                   SELECT 1 FROM registry_spell f
@@ -186,15 +278,15 @@ def _leaf_parts(
                     AND (f.end_date IS NULL OR f.end_date > e.end_date)
               )
         """
-        params_events += unit_params
-        events_sql = f"""
+        parts.append(
+            f"""
             SELECT ev.d AS d, ev.unit_id AS unit_id, ev.scheme AS scheme, ev.grp AS grp,
                    ev.p AS p, ev.n AS n, ev.l AS l, ev.r AS r, ev.t AS t
             FROM ({started} UNION ALL {ended}) ev
             WHERE ev.d IN (SELECT d FROM dates)
-        """
-        parts.append(events_sql)
-        params += params_events
+            """
+        )
+        body_params += unit_params + unit_params
 
     union = " UNION ALL ".join(parts)
     body = f"""
@@ -203,7 +295,7 @@ def _leaf_parts(
         FROM ({union}) y
         GROUP BY y.d, y.unit_id, y.scheme, y.grp
     """
-    return f"WITH {cte} ", body, params
+    return f"WITH {cte} ", body, params + body_params
 
 
 def leaf_rows_sql(
@@ -225,7 +317,9 @@ def insert_snapshot_sql(
 ) -> tuple[str, list[Any]]:
     """INSERT … SELECT of the leaf rows of ``dates`` (restricted to ``units``) into the
     snapshot table."""
-    with_, body, params = _leaf_parts(dates=dates, units=units, path_prefix=None, events=True)
+    with_, body, params = _leaf_parts(
+        dates=dates, units=units, path_prefix=None, events=True, delta=True
+    )
     sql = f"""
         INSERT INTO monitoring_kpisnapshot
             (as_of, unit_id, scheme, "group", participants, new, lapsed, renewed, in_total)
