@@ -90,7 +90,7 @@ def generate(scale: float, seed: int, last: dt.date, out_csv: Path) -> dict[str,
     Population.objects.bulk_create(
         [
             Population(year=y, unit=c, population=p)
-            for c, p in zip(communes, per)
+            for c, p in zip(communes, per, strict=True)
             for y in (2024, 2025)
         ]
     )
@@ -102,7 +102,7 @@ def generate(scale: float, seed: int, last: dt.date, out_csv: Path) -> dict[str,
     w.writerow(["person_id", "unit_code", "scheme", "group", "start_date", "end_date"])
     row_no = 0
     pid = 0
-    for c, pop in zip(communes, per):
+    for c, pop in zip(communes, per, strict=True):
         for _ in range(pop):
             pid += 1
             person = f"P{pid:08d}"
@@ -164,7 +164,7 @@ def generate(scale: float, seed: int, last: dt.date, out_csv: Path) -> dict[str,
     Person.objects.bulk_create(people, batch_size=5000)
     Spell.objects.bulk_create(spells, batch_size=5000)
     targets = []
-    for c, pop in zip(communes, per):
+    for c, pop in zip(communes, per, strict=True):
         for scheme, share in SCHEME_SHARE.items():
             targets.append(
                 Target(year=2025, unit=c, indicator=scheme, target=int(pop * share * 1.05))
