@@ -193,10 +193,24 @@ def _check(unit: Unit, actor: Any) -> None:
         raise Http404
 
 
+SUPPRESS_DERIVED = ("attainment_pct", "gap", "required_per_month", "coverage_pct")
+
+
 def _suppressed(items: list[dict[str, Any]], actor: Any) -> list[dict[str, Any]]:
+    """For viewers and partners: participants below 5 as ``"<5"``, and the figures that would
+    give them away (attainment, gap, pace, coverage) as null."""
     if not suppresses_small_counts(actor):
         return items
-    return [{**i, "participants": suppress(i["participants"], actor)} for i in items]
+    out = []
+    for item in items:
+        shown = suppress(item["participants"], actor)
+        if isinstance(shown, str):
+            item = {**item, "participants": shown}
+            for key in SUPPRESS_DERIVED:
+                if key in item:
+                    item[key] = None
+        out.append(item)
+    return out
 
 
 def kpi_figures(

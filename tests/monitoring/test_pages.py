@@ -131,6 +131,7 @@ def test_viewer_sees_small_counts_suppressed(data) -> None:
     client.force_login(make_user("v", "viewer", data["O2"]))
     cells = _cells(client.get("/", {"as_of": "2025-09-30"}).content.decode())
     assert cells["si_voluntary.participants"] == "<5"
+    assert cells["si_voluntary.gap"] == "—"  # would give the small count away
     assert cells["si_compulsory.participants"] == "10"
 
 
