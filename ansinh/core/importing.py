@@ -344,8 +344,17 @@ class Table:
         parts = [f"{new}.{qn(self.col(v))} {op} {old}.{qn(self.col(v))}" for v in self.values]
         for v in self.keep:
             c = qn(self.col(v))
-            parts.append(f"({new}.{c} IS NOT NULL AND {new}.{c} {op} {old}.{c})")
+            parts.append(f"({self.kept(f'{new}.{c}', v)} IS NOT NULL AND {new}.{c} {op} {old}.{c})")
         return "(" + " OR ".join(parts) + ")" if parts else "(1=0)"
+
+    def kept(self, expr: str, name: str) -> str:
+        """A ``keep`` value as NULL when absent: NULL, or the '' that inserting it made."""
+        default = self.model._meta.get_field(name).get_default()  # type: ignore[union-attr]
+        if default is None:
+            return expr
+        if default != "":
+            raise ValueError(f"keep column {name} needs a default of '' or None")
+        return f"NULLIF({expr}, '')"
 
     def join_sql(self, new: str, old: str) -> str:
         return " AND ".join(f"{new}.{qn(self.col(k))} = {old}.{qn(self.col(k))}" for k in self.key)
@@ -442,7 +451,8 @@ def merge_write(stg: str, t: Table, *, batch_id: int | None) -> None:
         params.append(fld.get_db_prep_save(fld.get_default(), connection))
     sets = [f"{qn(t.col(v))} = excluded.{qn(t.col(v))}" for v in t.values]
     sets += [
-        f"{qn(t.col(v))} = COALESCE(excluded.{qn(t.col(v))}, t.{qn(t.col(v))})" for v in t.keep
+        f"{qn(t.col(v))} = COALESCE({t.kept(f'excluded.{qn(t.col(v))}', v)}, t.{qn(t.col(v))})"
+        for v in t.keep
     ]
     sets += [f"{qn(c)} = excluded.{qn(c)}" for c in t.extras]
     key = ", ".join(qn(t.col(k)) for k in t.key)

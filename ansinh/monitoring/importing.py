@@ -152,3 +152,31 @@ def import_job_start(
 
     job_start(job=job, fn=run)
     return job
+
+
+def import_batches(*, actor: Any, limit: int = 20) -> list[Any]:
+    """Recent import batches the actor may see: all for admin/province, their own otherwise."""
+    from ansinh.core.models import ImportBatch
+
+    qs = ImportBatch.objects.select_related("user").order_by("-id")
+    if getattr(actor, "role", None) not in {"admin", "province"}:
+        pk = getattr(actor, "pk", None)
+        if pk is None:
+            return []
+        qs = qs.filter(user_id=pk)
+    return list(qs[:limit])
+
+
+def import_job_get(*, actor: Any, job_id: int) -> Job | None:
+    """An import job the actor may see (its creator, admins and province users), else None."""
+    from ansinh.core.selectors import job_get
+
+    if not can_import(actor) or actor is None:
+        return None
+    job = job_get(actor=actor, job_id=job_id)
+    if job is None or job.kind != "import":
+        return None
+    live = LIVE.get(job.pk)
+    if live is not None and job.status in {Job.Status.QUEUED, Job.Status.RUNNING}:
+        job.progress, job.total = live
+    return job
