@@ -20,6 +20,8 @@ class KpiSnapshot(models.Model):
     # False for a counts row with a group where the same unit/scheme also has a row without a
     # group at that date: the ungrouped row is the total, the grouped ones only break it down.
     in_total = models.BooleanField(default=True)
+    # True where the row comes from aggregate counts (the unit has no spell of the scheme)
+    from_counts = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -22,7 +22,7 @@ from ansinh.core.formats import month_end
 from ansinh.geography.models import Population, Unit
 from ansinh.monitoring import figures
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
-from ansinh.monitoring.sql import leaf_rows_sql
+from ansinh.monitoring.sql import changed_contrib_sql, counts_only_sql, leaf_rows_sql
 from ansinh.registry.models import Count
 from ansinh.targets.selectors import target_tree
 
@@ -97,16 +97,22 @@ def snapshot_ready(as_of: dt.date) -> bool:
 
 def leaf_rows(*, unit: Unit, as_of: dt.date, live: bool = False) -> list[LeafRow]:
     """Participants per (unit, scheme, group) at or below ``unit`` at ``as_of``: from the
-    snapshot for a materialised month-end, else computed live (``live`` forces that)."""
-    if not live and snapshot_ready(as_of):
-        qs = KpiSnapshot.objects.filter(as_of=as_of, unit__path__startswith=unit.path).values_list(
-            "unit_id", "unit__path", "scheme", "group", "participants", "in_total"
-        )
-        return [
-            LeafRow(u, p, s, g, int(n), bool(t))
-            for u, p, s, g, n, t in qs
-            if n  # event-only rows carry no participants
-        ]
+    snapshot for a materialised month-end; for another day from the snapshot of the month-end
+    before it corrected by the persons whose spells changed in between; else (or with ``live``)
+    computed from all spells and counts."""
+    if not live:
+        if snapshot_ready(as_of):
+            qs = KpiSnapshot.objects.filter(
+                as_of=as_of, unit__path__startswith=unit.path
+            ).values_list("unit_id", "unit__path", "scheme", "group", "participants", "in_total")
+            return [
+                LeafRow(u, p, s, g, int(n), bool(t))
+                for u, p, s, g, n, t in qs
+                if n  # event-only rows carry no participants
+            ]
+        rows = _rows_from_month_end_before(unit=unit, as_of=as_of)
+        if rows is not None:
+            return rows
     prefix = None if unit.parent_id is None else unit.path
     sql, params = leaf_rows_sql(dates=[as_of], path_prefix=prefix, events=False)
     with connection.cursor() as cur:
@@ -118,6 +124,37 @@ def leaf_rows(*, unit: Unit, as_of: dt.date, live: bool = False) -> list[LeafRow
         for r in raw
         if int(r[4]) and paths.get(r[1], "").startswith(unit.path)
     ]
+
+
+def _rows_from_month_end_before(*, unit: Unit, as_of: dt.date) -> list[LeafRow] | None:
+    """Spell rows of the materialised month-end M before ``as_of``, corrected by the (person,
+    scheme) pairs whose covering spells differ between M and ``as_of``; counts computed at
+    ``as_of``. None when M is not materialised."""
+    before = as_of.replace(day=1) - dt.timedelta(days=1)
+    if not SnapshotState.objects.filter(as_of=before).exists():
+        return None
+    paths = dict(Unit.objects.filter(path__startswith=unit.path).values_list("code", "path"))
+    acc: dict[tuple[str, str, str], int] = defaultdict(int)
+    for u, s, g, n in KpiSnapshot.objects.filter(
+        as_of=before, from_counts=False, unit__path__startswith=unit.path
+    ).values_list("unit_id", "scheme", "group", "participants"):
+        acc[(u, s, g)] += int(n)
+    sql, params = changed_contrib_sql(month_end_before=before, day=as_of, schemes=SCHEME_CODES)
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        for d, u, s, g, n in cur.fetchall():
+            if u in paths:
+                acc[(u, s, g)] += int(n) if _as_date(d) == as_of else -int(n)
+        sql, params = counts_only_sql(day=as_of)
+        cur.execute(sql, params)
+        count_rows = cur.fetchall()
+    out = [LeafRow(u, paths[u], s, g, n, True) for (u, s, g), n in acc.items() if n]
+    out += [
+        LeafRow(r[1], paths[r[1]], r[2], r[3], int(r[4]), bool(r[8]))
+        for r in count_rows
+        if int(r[4]) and r[1] in paths
+    ]
+    return out
 
 
 def _totals(rows: list[LeafRow]) -> dict[str, int]:

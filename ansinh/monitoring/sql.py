@@ -72,6 +72,7 @@ def _leaf_parts(
     path_prefix: str | None,
     events: bool,
     delta: bool = False,
+    with_spells: bool = True,
 ) -> tuple[str, str, list[Any]]:
     """The WITH clause, the body SELECT and their parameters of the leaf rows of ``dates``.
 
@@ -116,7 +117,7 @@ def _leaf_parts(
     if not delta:
         spells = f"""
         SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
-               COUNT(*) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t
+               COUNT(*) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t, 0 AS c
         FROM (
             SELECT dt.d AS d, s.unit_id AS unit_id, s.scheme AS scheme, s."group" AS grp,
                    ROW_NUMBER() OVER (
@@ -131,7 +132,8 @@ def _leaf_parts(
         WHERE x.rn = 1 AND {unit_cond_s}
         GROUP BY x.d, x.unit_id, x.scheme, x.grp
         """
-        body_params += person_params + unit_params
+        if with_spells:
+            body_params += person_params + unit_params
     else:
         d0, dn = _date_param(), _date_param()
         plus = _month_end("f.start_date")
@@ -190,7 +192,7 @@ def _leaf_parts(
         params += person_params + [first, first, last] + unit_params
         simple = """
         SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
-               x.p AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t
+               x.p AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t, 0 AS c
         FROM (
             SELECT g.d AS d, g.unit_id AS unit_id, g.scheme AS scheme, g.grp AS grp,
                    SUM(COALESCE(dl.delta, 0)) OVER (
@@ -205,7 +207,7 @@ def _leaf_parts(
         """
         overlapping = f"""
         SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
-               COUNT(*) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t
+               COUNT(*) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t, 0 AS c
         FROM (
             SELECT dt.d AS d, f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp,
                    ROW_NUMBER() OVER (
@@ -231,7 +233,7 @@ def _leaf_parts(
                    SELECT 1 FROM registry_count c3
                    WHERE c3.unit_id = x.unit_id AND c3.scheme = x.scheme AND c3."group" = ''
                      AND c3.as_of <= x.d
-               ) THEN 1 ELSE 0 END AS t
+               ) THEN 1 ELSE 0 END AS t, 1 AS c
         FROM (
             SELECT dt.d AS d, c.unit_id AS unit_id, c.scheme AS scheme, c."group" AS grp,
                    c.participants AS participants,
@@ -250,7 +252,7 @@ def _leaf_parts(
     """
     body_params += unit_params
 
-    parts = [spells, counts]
+    parts = [spells, counts] if with_spells else [counts]
     if events:
         bucket_start = _month_end("e.start_date")
         bucket_end = _month_end("e.end_date")
@@ -262,13 +264,13 @@ def _leaf_parts(
                    CASE WHEN e.first_rn = 1 THEN 1 ELSE 0 END AS n,
                    0 AS l,
                    CASE WHEN e.start_date > e.first_start THEN 1 ELSE 0 END AS r,
-                   1 AS t
+                   1 AS t, 0 AS c
             FROM flagged e
             WHERE (e.first_rn = 1 OR e.start_date > e.first_start) AND {event_unit_cond}
         """
         ended = f"""
             SELECT {bucket_end} AS d, e.unit_id AS unit_id, e.scheme AS scheme,
-                   e.grp AS grp, 0 AS p, 0 AS n, 1 AS l, 0 AS r, 1 AS t
+                   e.grp AS grp, 0 AS p, 0 AS n, 1 AS l, 0 AS r, 1 AS t, 0 AS c
             FROM flagged e
             WHERE e.end_date IS NOT NULL AND {event_unit_cond}
               AND NOT EXISTS (
@@ -281,7 +283,7 @@ def _leaf_parts(
         parts.append(
             f"""
             SELECT ev.d AS d, ev.unit_id AS unit_id, ev.scheme AS scheme, ev.grp AS grp,
-                   ev.p AS p, ev.n AS n, ev.l AS l, ev.r AS r, ev.t AS t
+                   ev.p AS p, ev.n AS n, ev.l AS l, ev.r AS r, ev.t AS t, ev.c AS c
             FROM ({started} UNION ALL {ended}) ev
             WHERE ev.d IN (SELECT d FROM dates)
             """
@@ -291,7 +293,8 @@ def _leaf_parts(
     union = " UNION ALL ".join(parts)
     body = f"""
         SELECT y.d AS d, y.unit_id AS unit_id, y.scheme AS scheme, y.grp AS grp,
-               SUM(y.p) AS p, SUM(y.n) AS n, SUM(y.l) AS l, SUM(y.r) AS r, MAX(y.t) AS t
+               SUM(y.p) AS p, SUM(y.n) AS n, SUM(y.l) AS l, SUM(y.r) AS r, MAX(y.t) AS t,
+               MAX(y.c) AS c
         FROM ({union}) y
         GROUP BY y.d, y.unit_id, y.scheme, y.grp
     """
@@ -322,10 +325,62 @@ def insert_snapshot_sql(
     )
     sql = f"""
         INSERT INTO monitoring_kpisnapshot
-            (as_of, unit_id, scheme, "group", participants, new, lapsed, renewed, in_total)
+            (as_of, unit_id, scheme, "group", participants, new, lapsed, renewed, in_total,
+             from_counts)
         {with_}
         SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, z.n, z.l, z.r,
-               CASE WHEN z.t = 1 THEN TRUE ELSE FALSE END
+               CASE WHEN z.t = 1 THEN TRUE ELSE FALSE END,
+               CASE WHEN z.c = 1 THEN TRUE ELSE FALSE END
         FROM ({body}) z
     """
     return sql, params
+
+
+def changed_contrib_sql(
+    *, month_end_before: dt.date, day: dt.date, schemes: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """Spell rows ``(d, unit_id, scheme, grp, p)`` at ``month_end_before`` (M) and ``day`` (D)
+    of only the (person, scheme) pairs whose covering spells differ between M and D: a spell
+    starting in (M, D] or ending in [M, D). Every other pair has the same covering spells, hence
+    the same deciding spell, at both dates, so figures(D) = snapshot(M) − these rows at M + these
+    rows at D. One indexed range scan per scheme and condition."""
+    cte, params = _dates_cte([month_end_before, day])
+    dp = _date_param()
+    picks = []
+    for scheme in schemes:
+        picks.append(
+            f"SELECT person_id, scheme FROM registry_spell WHERE scheme = %s "
+            f"AND start_date > {dp} AND start_date <= {dp}"
+        )
+        params += [scheme, month_end_before.isoformat(), day.isoformat()]
+        picks.append(
+            f"SELECT person_id, scheme FROM registry_spell WHERE scheme = %s "
+            f"AND end_date >= {dp} AND end_date < {dp}"
+        )
+        params += [scheme, month_end_before.isoformat(), day.isoformat()]
+    sql = f"""
+        WITH {cte}, changed AS ({" UNION ".join(picks)})
+        SELECT x.d, x.unit_id, x.scheme, x.grp, COUNT(*)
+        FROM (
+            SELECT dt.d AS d, s.unit_id AS unit_id, s.scheme AS scheme, s."group" AS grp,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY dt.d, s.person_id, s.scheme
+                       ORDER BY s.start_date DESC, COALESCE(s.batch_id, 0) DESC,
+                                s.row_no DESC, s.id DESC
+                   ) AS rn
+            FROM changed c
+            JOIN registry_spell s ON s.person_id = c.person_id AND s.scheme = c.scheme
+            JOIN dates dt ON s.start_date <= dt.d AND (s.end_date IS NULL OR s.end_date >= dt.d)
+        ) x
+        WHERE x.rn = 1
+        GROUP BY x.d, x.unit_id, x.scheme, x.grp
+    """
+    return sql, params
+
+
+def counts_only_sql(*, day: dt.date) -> tuple[str, list[Any]]:
+    """Leaf rows of the counts alone at ``day`` (same columns as ``leaf_rows_sql``)."""
+    with_, body, params = _leaf_parts(
+        dates=[day], units=None, path_prefix=None, events=False, delta=False, with_spells=False
+    )
+    return with_ + body, params

@@ -67,12 +67,15 @@ def _all_figures(unit: Unit, as_of: dt.date) -> list[dict]:
 
 
 def _live(unit: Unit, as_of: dt.date) -> list[dict]:
-    real = selectors.snapshot_ready
+    """The figures computed from all spells and counts, ignoring every stored row."""
+    real_ready, real_before = selectors.snapshot_ready, selectors._rows_from_month_end_before
     selectors.snapshot_ready = lambda _d: False  # type: ignore[assignment]
+    selectors._rows_from_month_end_before = lambda **_k: None  # type: ignore[assignment]
     try:
         return _all_figures(unit, as_of)
     finally:
-        selectors.snapshot_ready = real  # type: ignore[assignment]
+        selectors.snapshot_ready = real_ready  # type: ignore[assignment]
+        selectors._rows_from_month_end_before = real_before  # type: ignore[assignment]
 
 
 def _snapshot_table() -> list[tuple]:
@@ -104,6 +107,18 @@ def test_snapshot_equals_live(data: dict[str, Unit]) -> None:
         assert selectors.snapshot_ready(as_of)
         for unit in data.values():
             assert _all_figures(unit, as_of) == _live(unit, as_of), (as_of, unit.code)
+
+
+def test_days_between_month_ends_equal_live(data: dict[str, Unit]) -> None:
+    """A day that is not a month-end is read as the month-end before it plus the persons whose
+    spells changed since: it must equal the computation from scratch."""
+    snapshot_rebuild()
+    days = [dt.date(2024, 12, 1), dt.date(2025, 1, 15), dt.date(2025, 3, 1), dt.date(2025, 6, 17)]
+    days += [dt.date(2025, 8, 30), dt.date(2025, 10, 2)]
+    for day in days:
+        assert selectors._rows_from_month_end_before(unit=data["KH"], as_of=day) is not None
+        for unit in data.values():
+            assert _all_figures(unit, day) == _live(unit, day), (day, unit.code)
 
 
 def test_snapshot_events_new_lapsed_renewed(db: None) -> None:
