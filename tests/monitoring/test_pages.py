@@ -152,3 +152,15 @@ def test_login_required_and_query_bound(data, django_assert_max_num_queries) -> 
     )
     assert chart["participants"][-1] == 30 and chart["labels"][-1] == "2025-06-30"
     assert chart["target"][-1] == 33.0
+
+
+def test_empty_database_and_bad_date(db: None) -> None:
+    units = make_units()
+    client = Client()
+    client.force_login(make_user("p0", "province", units["KH"]))
+    r = client.get("/")
+    assert r.status_code == 200
+    assert "Chưa có dữ liệu" in r.content.decode()
+    r = client.get("/", {"as_of": "2025-02-30"})
+    assert r.status_code == 200
+    assert "Ngày không hợp lệ" in r.content.decode()
