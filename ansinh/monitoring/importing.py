@@ -18,6 +18,7 @@ from ansinh.core.importing import ImportResult, errors_csv, import_file, summary
 from ansinh.core.models import Job
 from ansinh.core.services import job_create, job_start
 from ansinh.monitoring.services import snapshot_refresh
+from config import env
 
 IMPORT_ROLES = frozenset({"admin", "province", "office"})
 RESULT_ERRORS = 1000  # errors kept in a job's result; all of them go to its errors CSV
@@ -40,7 +41,8 @@ def import_scope(actor: Any) -> set[str] | None:
 
 def _progress_for(job: Job) -> Any:
     state = {"last": 0.0, "busy": False}
-    pg = connection.vendor == "postgresql"
+    # a second connection only where the import runs in its own thread (not inline in tests)
+    pg = connection.vendor == "postgresql" and not env.jobs_inline()
 
     def write(done: int, total: int) -> None:
         try:
