@@ -915,7 +915,8 @@ def import_file(
                 errors=0,
                 user=actor if getattr(actor, "pk", None) else None,
             )
-            imp.write(batch_id=batch_row.pk)
+            if plan.created or plan.updated:  # an unchanged file writes only its batch row
+                imp.write(batch_id=batch_row.pk)
             imp.teardown()
             result.batch_id = batch_row.pk
             audit_record(
