@@ -422,7 +422,10 @@ def main() -> int:
         incremental(res, me)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "kpi.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(res, indent=2, ensure_ascii=False) + "\n"
+    (RESULTS / "kpi.json").write_text(text)
+    if not args.reuse:
+        (RESULTS / f"kpi-{res['db']}-{args.scale:g}.json").write_text(text)
     print(json.dumps(res, indent=2, ensure_ascii=False))
     return 0
 
