@@ -1,0 +1,113 @@
+"""Login hardening: the login form (CSRF), lockout after 5 failures with a Vietnamese page,
+password validators, session cookie and security headers."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+from django.test import Client
+
+from tests.api.factories import PASSWORD, build_world
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+def csrf_client() -> tuple[Client, str]:
+    c = Client(enforce_csrf_checks=True)
+    r = c.get("/login/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert 'name="username"' in html and 'name="password"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    return c, c.cookies["csrftoken"].value
+
+
+def test_login_form_with_csrf(world):
+    c, token = csrf_client()
+    r = c.post("/login/", {"username": "off1", "password": PASSWORD})
+    assert r.status_code == 403  # no CSRF token
+    r = c.post("/login/", {"username": "off1", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    assert r.status_code == 302 and r["Location"] == "/"
+    cookie = c.cookies["sessionid"]
+    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    r = c.get("/api/kpi?as_of=2025-06-30")
+    assert r.status_code == 200 and r.json()["unit"] == "O1"
+
+
+def test_session_api_write_needs_csrf(world):
+    c, token = csrf_client()
+    c.post("/login/", {"username": "admin", "password": PASSWORD, "csrfmiddlewaretoken": token})
+    r = c.post("/api/imports/units", {})
+    assert r.status_code == 403  # the session may not write without the CSRF token
+
+
+def test_wrong_password_shows_vietnamese_error(world):
+    c = Client()
+    r = c.post("/login/", {"username": "off1", "password": "sai-mat-khau"})
+    assert r.status_code == 200
+    assert "không đúng" in r.content.decode()
+
+
+def test_lockout_after_five_failures(world):
+    c = Client()
+    for _ in range(5):
+        r = c.post("/login/", {"username": "off1", "password": "sai-mat-khau"})
+        assert r.status_code in (200, 429)
+    # locked out: even the right password is refused, with a clear page, not a 500
+    r = c.post("/login/", {"username": "off1", "password": PASSWORD})
+    assert r.status_code == 429
+    html = r.content.decode()
+    assert "tạm thời bị khóa" in html
+    assert 'name="username"' in html
+    assert "_auth_user_id" not in c.session
+
+
+def test_lockout_is_per_username_and_ip(world):
+    c = Client()
+    for _ in range(5):
+        c.post("/login/", {"username": "off1", "password": "sai"})
+    other = Client(REMOTE_ADDR="10.0.0.9")
+    r = other.post("/login/", {"username": "off2", "password": PASSWORD})
+    assert r.status_code == 302
+
+
+def test_password_validators_refuse_weak_passwords(cli, monkeypatch, world):
+    from ansinh.geography.models import Unit
+
+    assert Unit.objects.filter(code="O1").exists()
+    for weak in ["123", "password", "12345678901"]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(weak + "\n"))
+        r = cli("user", "add", "weak", "--role", "office", "--unit", "O1", "--password-stdin")
+        assert r.code == 1, weak
+        assert r.err.strip() and "Traceback" not in r.err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Mot-Mat-Khau-Dai-2025\n"))
+    r = cli("user", "add", "strong", "--role", "office", "--unit", "O1", "--password-stdin")
+    assert r.code == 0, r.err
+
+
+def test_security_headers_and_session_settings(world, settings):
+    c = Client()
+    c.force_login(world.users["admin"])
+    r = c.get("/people/P1/")
+    assert r.status_code == 200
+    assert "script-src 'self'" in r["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in r["Content-Security-Policy"]
+    assert r["X-Frame-Options"] == "DENY"
+    assert r["X-Content-Type-Options"] == "nosniff"
+    assert r["Referrer-Policy"] == "same-origin"
+    assert settings.SESSION_COOKIE_AGE <= 8 * 3600
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+    assert "django.middleware.csrf.CsrfViewMiddleware" in settings.MIDDLEWARE
+
+
+def test_hsts_behind_https_proxy(world, settings):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    c = Client()
+    r = c.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
+    assert r["Strict-Transport-Security"].startswith("max-age=31536000")
