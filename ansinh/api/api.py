@@ -78,6 +78,12 @@ class Error(Schema):
     detail: str
 
 
+class Invalid(Schema):
+    """A parameter that does not fit the schema (django-ninja's validation answer)."""
+
+    detail: list[dict[str, Any]]
+
+
 class UnitOut(Schema):
     code: str
     name: str
@@ -227,7 +233,7 @@ def suppress_funnel(obj: dict[str, Any], actor: Any) -> dict[str, Any]:
 
 @api.get(
     "/kpi",
-    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error},
+    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
     summary="Coverage figures (SPEC section 3) — the JSON of `ansinh kpi`",
     tags=["figures"],
 )
@@ -248,7 +254,7 @@ def kpi(
 
 @api.get(
     "/funnel",
-    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error},
+    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
     summary="Outreach funnel (SPEC section 7) — the JSON of `ansinh outreach funnel`",
     tags=["figures"],
 )
@@ -275,7 +281,7 @@ def funnel(
 
 @api.get(
     "/arrears",
-    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error},
+    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
     summary="Late contributions (SPEC section 8) — the JSON of `ansinh arrears`",
     tags=["figures"],
 )
@@ -299,7 +305,7 @@ def arrears(
 
 @api.get(
     "/people/{person_id}",
-    response={200: dict[str, Any], 401: Error, 404: Error},
+    response={200: dict[str, Any], 401: Error, 404: Error, 422: Invalid},
     summary="A person with their spells, masked per role (`?unmask=true` is audited)",
     tags=["records"],
 )
@@ -321,7 +327,7 @@ def person(request: HttpRequest, person_id: str, unmask: bool = False) -> Any:
 
 @api.get(
     "/units",
-    response=list[UnitOut],
+    response={200: list[UnitOut], 401: Error, 422: Invalid},
     summary="Units the user may see (paginated: limit, offset)",
     tags=["records"],
 )
@@ -342,7 +348,7 @@ def units(request: HttpRequest) -> Any:
 
 @api.get(
     "/activities",
-    response=list[ActivityOut],
+    response={200: list[ActivityOut], 401: Error, 404: Error, 422: Invalid},
     summary="Outreach activities the user may see (paginated: limit, offset)",
     tags=["records"],
 )
@@ -381,7 +387,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 @api.post(
     "/imports/{kind}",
-    response={200: JobStarted, 400: Error, 401: Error, 404: Error},
+    response={200: JobStarted, 400: Error, 401: Error, 404: Error, 422: Invalid},
     summary="Start an import of one file (multipart field `file`); answers the job id",
     tags=["imports"],
 )
@@ -408,7 +414,7 @@ def import_start(request: HttpRequest, kind: str, file: UploadedFile = File(...)
 
 @api.get(
     "/jobs/{job_id}",
-    response={200: JobOut, 401: Error, 404: Error},
+    response={200: JobOut, 401: Error, 404: Error, 422: Invalid},
     summary="A job's progress and result",
     tags=["imports"],
 )
