@@ -4,10 +4,13 @@ Bounded and deterministic: a few examples per operation, derandomised."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, status_code_conformance
 
@@ -59,12 +62,19 @@ TOKEN: dict[str, str] = {}
 
 
 @pytest.fixture
-def api_schema(db: Any) -> Any:
+def api_schema(db: Any) -> Iterator[Any]:
     from config.wsgi import application
 
     world = build_world(tokens=True)
     TOKEN["value"] = world.tokens["off1"]
-    return schemathesis.from_wsgi("/api/schema/", application)
+    # like Django's test client: requests must not close the test's connection (PostgreSQL)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.from_wsgi("/api/schema/", application)
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.from_pytest_fixture("api_schema")
