@@ -1,0 +1,187 @@
+"""Bounded load test: N concurrent users against a running ansinh server (not a test).
+
+Each simulated user logs in through the login form (session + CSRF, as a browser does), then
+until the deadline alternately asks for the dashboard ``/`` and for ``/api/kpi``. Reports the
+p50/p95/p99 latencies, throughput and errors per endpoint; writes ``bench/results/load.json``.
+
+    make demo &                     # or: ansinh demo --no-serve && ansinh serve
+    .venv/bin/python bench/load.py --users 50 --duration 20
+
+Login defaults to the demo province login (``tinh``). One login per user is made, all from the
+same address: keep ``--users`` well within what django-axes allows only for *failed* logins
+(successful logins are not limited).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+RESULTS = Path(__file__).resolve().parent / "results" / "load.json"
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latencies: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.error_samples: list[str] = []
+
+    def ok(self, name: str, seconds: float) -> None:
+        with self.lock:
+            self.latencies[name].append(seconds)
+
+    def fail(self, name: str, why: str) -> None:
+        with self.lock:
+            self.errors[name] += 1
+            if len(self.error_samples) < 10:
+                self.error_samples.append(f"{name}: {why}")
+
+
+def login(client: httpx.Client, username: str, password: str) -> None:
+    r = client.get("/login/")
+    r.raise_for_status()
+    token = client.cookies.get("csrftoken")
+    r = client.post(
+        "/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token or ""},
+        headers={"Referer": str(client.base_url) + "/login/"},
+    )
+    if r.status_code != 302 or "sessionid" not in client.cookies:
+        raise RuntimeError(f"login failed for {username}: HTTP {r.status_code}")
+
+
+def user(
+    base: str,
+    username: str,
+    password: str,
+    as_of: str | None,
+    deadline: dict[str, float],
+    start: threading.Barrier,
+    stats: Stats,
+) -> None:
+    kpi = "/api/kpi" + (f"?as_of={as_of}" if as_of else "")
+    with httpx.Client(base_url=base, timeout=30.0, follow_redirects=False) as client:
+        try:
+            login(client, username, password)
+        except Exception as exc:  # counted, the user gives up
+            stats.fail("login", str(exc))
+            start.wait()
+            return
+        start.wait()
+        targets = [("dashboard", "/"), ("api_kpi", kpi)]
+        i = 0
+        while time.monotonic() < deadline["t"]:
+            name, path = targets[i % 2]
+            i += 1
+            began = time.perf_counter()
+            try:
+                r = client.get(path)
+                elapsed = time.perf_counter() - began
+                if r.status_code == 200:
+                    stats.ok(name, elapsed)
+                else:
+                    stats.fail(name, f"HTTP {r.status_code}")
+            except httpx.HTTPError as exc:
+                stats.fail(name, type(exc).__name__)
+
+
+def summarise(stats: Stats, duration: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in sorted(set(stats.latencies) | set(stats.errors)):
+        lat = stats.latencies.get(name, [])
+        ms = [v * 1000 for v in lat]
+        out[name] = {
+            "requests": len(lat),
+            "errors": stats.errors.get(name, 0),
+            "rps": round(len(lat) / duration, 1),
+            "p50_ms": round(percentile(ms, 50) or 0, 1) if ms else None,
+            "p95_ms": round(percentile(ms, 95) or 0, 1) if ms else None,
+            "p99_ms": round(percentile(ms, 99) or 0, 1) if ms else None,
+            "mean_ms": round(statistics.fmean(ms), 1) if ms else None,
+            "max_ms": round(max(ms), 1) if ms else None,
+        }
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", default="http://127.0.0.1:8000")
+    ap.add_argument("--users", type=int, default=50)
+    ap.add_argument("--duration", type=float, default=20.0, help="seconds (capped at 120)")
+    ap.add_argument("--username", default="tinh")
+    ap.add_argument("--password", default="YenSao-ThapBa-2025")
+    ap.add_argument("--as-of", dest="as_of", default=None, help="default: the latest data")
+    ap.add_argument("-o", "--output", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    duration = min(max(args.duration, 1.0), 120.0)
+
+    with httpx.Client(base_url=args.base, timeout=10) as probe:
+        if probe.get("/healthz").text.strip() != "ok":
+            raise SystemExit(f"no ansinh server at {args.base}")
+
+    stats = Stats()
+    start = threading.Barrier(args.users + 1)
+    deadline: dict[str, float] = {"t": float("inf")}  # set once every user has logged in
+    threads = [
+        threading.Thread(
+            target=user,
+            args=(args.base, args.username, args.password, args.as_of, deadline, start, stats),
+            name=f"user-{i}",
+            daemon=True,
+        )
+        for i in range(args.users)
+    ]
+    for t in threads:
+        t.start()
+    start.wait()
+    began = time.monotonic()
+    deadline["t"] = began + duration
+    for t in threads:
+        t.join(timeout=duration + 60)
+    elapsed = time.monotonic() - began
+
+    report = {
+        "base": args.base,
+        "users": args.users,
+        "duration_s": round(elapsed, 1),
+        "login": args.username,
+        "as_of": args.as_of,
+        "machine": f"{platform.system()} {platform.machine()}, python {platform.python_version()}",
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "endpoints": summarise(stats, elapsed),
+        "error_samples": stats.error_samples,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print(f"{args.users} users, {elapsed:.1f} s against {args.base}")
+    print(f"{'endpoint':<12}{'requests':>9}{'errors':>8}{'rps':>8}{'p50':>9}{'p95':>9}{'p99':>9}")
+    for name, s in report["endpoints"].items():
+        print(
+            f"{name:<12}{s['requests']:>9}{s['errors']:>8}{s['rps']:>8}"
+            f"{s['p50_ms'] or '-':>9}{s['p95_ms'] or '-':>9}{s['p99_ms'] or '-':>9}"
+        )
+    print(f"(ms) → {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
