@@ -133,6 +133,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "ansinh.accounts.views.lockout"  # a Vietnamese page, HTTP 429
+AXES_CLIENT_IP_CALLABLE = "ansinh.accounts.views.client_ip"  # X-Forwarded-For behind a proxy
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -32,6 +32,7 @@ from ansinh.accounts.selectors import (
     suppresses_small_counts,
 )
 from ansinh.accounts.services import token_authenticate
+from ansinh.accounts.views import client_ip
 from ansinh.geography.selectors import unit_root
 
 IMPORT_ROLES = frozenset({"admin", "province", "office"})
@@ -318,7 +319,7 @@ def person(request: HttpRequest, person_id: str, unmask: bool = False) -> Any:
         actor=_actor(request),
         person_id=person_id,
         unmask=unmask,
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
     if data is None:
         raise Http404

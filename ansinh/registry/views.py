@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from ansinh.accounts.views import client_ip
 from ansinh.registry.selectors import UNMASK_ROLES, person_get
 
 
@@ -16,7 +17,7 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
         actor=request.user,
         person_id=person_id,
         unmask=unmask,
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
     if person is None:
         raise Http404

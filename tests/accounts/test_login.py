@@ -111,3 +111,15 @@ def test_hsts_behind_https_proxy(world, settings):
     c = Client()
     r = c.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
     assert r["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_behind_proxy_lockout_uses_forwarded_address(world, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    attacker = Client(HTTP_X_FORWARDED_FOR="203.0.113.5", HTTP_X_FORWARDED_PROTO="https")
+    for i in range(5):
+        attacker.post("/login/", {"username": f"guess{i}", "password": "x"})
+    r = attacker.post("/login/", {"username": "off2", "password": PASSWORD})
+    assert r.status_code == 429  # the address is locked, whatever the login
+    colleague = Client(HTTP_X_FORWARDED_FOR="198.51.100.7", HTTP_X_FORWARDED_PROTO="https")
+    r = colleague.post("/login/", {"username": "off2", "password": PASSWORD})
+    assert r.status_code == 302  # same proxy, another client: not locked out
