@@ -70,8 +70,12 @@ def job_progress(*, job: Job, progress: int, total: int | None = None, message: 
         setattr(job, k, v)
 
 
-def _run(job_id: int, fn: JobFn) -> None:
-    close_old_connections()
+def _run(job_id: int, fn: JobFn, *, inline: bool = False) -> None:
+    """Run a job and record its outcome. In a worker thread the connection is the thread's own
+    and is closed around the work; inline (tests, the CLI) it is the caller's, possibly inside a
+    transaction (pytest's on PostgreSQL), so it is left alone."""
+    if not inline:
+        close_old_connections()
     job = Job.objects.get(pk=job_id)
     Job.objects.filter(pk=job_id).update(status=Job.Status.RUNNING, started_at=timezone.now())
     try:
@@ -90,7 +94,8 @@ def _run(job_id: int, fn: JobFn) -> None:
             finished_at=timezone.now(),
         )
     finally:
-        close_old_connections()
+        if not inline:
+            close_old_connections()
 
 
 def job_start(*, job: Job, fn: JobFn) -> Job:
@@ -98,7 +103,7 @@ def job_start(*, job: Job, fn: JobFn) -> Job:
     (inline where ANSINH_JOBS_INLINE is set, as in tests). ``fn`` returns the result dict;
     a ``_status`` key may set the final status (``refused``)."""
     if env.jobs_inline():
-        _run(job.pk, fn)
+        _run(job.pk, fn, inline=True)
     else:
 
         def target() -> None:

@@ -20,13 +20,6 @@ PARTS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _keep_test_connection(monkeypatch):
-    """Jobs run inline in tests; core's job runner closes "old" connections around a job,
-    which on PostgreSQL closes the test's own transaction connection. Keep it."""
-    monkeypatch.setattr("ansinh.core.services.close_old_connections", lambda: None)
-
-
 def _user(name, role, unit=None):
     return User.objects.create_user(username=name, password="x-pass-12345", role=role, unit_id=unit)
 
