@@ -57,7 +57,11 @@ def setup_django() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="ansinh", description="ansinh — BHXH coverage growth platform")
+    from django.utils.translation import gettext as _
+
+    parser = _Parser(
+        prog="ansinh", description=_("ansinh — nền tảng phát triển người tham gia BHXH, BHYT")
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMANDS:
         module = importlib.import_module(f"ansinh.cli.{name}")
@@ -84,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from django.db import Error as DbError
 
         if isinstance(exc, DbError):
-            sys.stderr.write(f"ansinh: database error: {exc}\n")
+            from django.utils.translation import gettext as _
+
+            sys.stderr.write(_("ansinh: lỗi cơ sở dữ liệu: %(e)s") % {"e": exc} + "\n")
         else:
             sys.stderr.write(f"ansinh: {type(exc).__name__}: {exc}\n")
         if os.environ.get("ANSINH_TRACEBACK"):

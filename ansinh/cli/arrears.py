@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 
 
 def add_parser(sub: Any) -> None:
-    # plain help text: the parser is built before Django (and gettext) is set up
-    p = sub.add_parser("arrears", help="late contributions (SPEC section 8)")
+    p = sub.add_parser(
+        "arrears", help=_("chậm đóng BHXH, BHYT, BHTN của đơn vị sử dụng lao động (SPEC mục 8)")
+    )
     p.add_argument("--as-of", required=True, dest="as_of", metavar="DATE")
     p.add_argument("--unit", default=None, metavar="CODE")
     p.add_argument("--format", choices=["json", "csv", "table"], default="json")

@@ -12,14 +12,16 @@ from django.utils.translation import gettext as _
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("demo", help="init, load the demo data set, print the logins, serve")
+    p = sub.add_parser(
+        "demo", help=_("khởi tạo, nạp bộ dữ liệu mẫu, in tài khoản dùng thử và chạy web")
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--no-serve", action="store_true", help="load and print, do not serve")
+    p.add_argument("--no-serve", action="store_true", help=_("chỉ nạp và in, không chạy web"))
     p.add_argument(
         "--files",
         metavar="DIR",
-        help="only write the demo data set's files (SPEC section 2) into DIR and stop",
+        help=_("chỉ ghi các tệp của bộ dữ liệu mẫu (SPEC mục 2) vào DIR rồi dừng"),
     )
     p.add_argument("--seed", type=int, default=2025, help=argparse.SUPPRESS)
     p.set_defaults(func=run)

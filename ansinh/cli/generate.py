@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("generate", help="write a synthetic data set (SPEC section 2 formats)")
+    p = sub.add_parser("generate", help=_("tạo bộ dữ liệu tổng hợp (định dạng SPEC mục 2)"))
     p.add_argument("--out", required=True, metavar="DIR")
-    p.add_argument("--scale", type=float, default=1.0, help="1.0 ≈ 1.9 million residents")
+    p.add_argument("--scale", type=float, default=1.0, help=_("1.0 ≈ 1,9 triệu dân"))
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)

@@ -3,9 +3,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("init", help="create or migrate the database (idempotent)")
+    p = sub.add_parser(
+        "init", help=_("tạo hoặc cập nhật cấu trúc cơ sở dữ liệu (chạy lại không sao)")
+    )
     p.set_defaults(func=run)
 
 
@@ -19,5 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from django.db import connection
 
     migrate()
-    print(f"ansinh: database ready ({connection.vendor}: {connection.settings_dict['NAME']})")
+    print(
+        _("ansinh: cơ sở dữ liệu sẵn sàng (%(vendor)s: %(name)s)")
+        % {"vendor": connection.vendor, "name": connection.settings_dict["NAME"]}
+    )
     return 0

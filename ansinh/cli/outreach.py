@@ -11,9 +11,11 @@ FORMATS = ("json", "csv", "table")
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("outreach", help="outreach activities and their conversion funnel")
+    p = sub.add_parser("outreach", help=_("hoạt động truyền thông và hiệu quả chuyển đổi"))
     osub = p.add_subparsers(dest="outreach_command", required=True, parser_class=type(p))
-    f = osub.add_parser("funnel", help="conversions brought in by the activities of a period")
+    f = osub.add_parser(
+        "funnel", help=_("số người tham gia mới do các hoạt động trong kỳ mang lại")
+    )
     f.add_argument("--from", dest="date_from", required=True, metavar="DATE")
     f.add_argument("--to", dest="date_to", required=True, metavar="DATE")
     f.add_argument("--unit", default=None, metavar="CODE")

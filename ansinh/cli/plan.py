@@ -13,9 +13,11 @@ FORMATS = ("json", "xlsx", "docx")
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("plan", help="communication plans")
+    p = sub.add_parser("plan", help=_("kế hoạch truyền thông"))
     psub = p.add_subparsers(dest="plan_command", required=True, parser_class=type(p))
-    b = psub.add_parser("build", help="draft the communication plan from the gaps")
+    b = psub.add_parser(
+        "build", help=_("lập dự thảo kế hoạch truyền thông từ số còn thiếu so với chỉ tiêu")
+    )
     b.add_argument("--year", type=int, required=True, metavar="Y")
     b.add_argument("--as-of", dest="as_of", default=None, metavar="DATE")
     b.add_argument("--unit", default=None, metavar="CODE")

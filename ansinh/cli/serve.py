@@ -3,9 +3,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("serve", help="serve the web app with a production-grade server (gunicorn)")
+    p = sub.add_parser(
+        "serve", help=_("chạy ứng dụng web bằng máy chủ dùng cho vận hành thật (gunicorn)")
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=2)
@@ -39,6 +43,9 @@ def run(args: argparse.Namespace) -> int:
     from ansinh.cli.init import migrate
 
     migrate()
-    print(f"ansinh: serving on http://{args.host}:{args.port}/", flush=True)
+    print(
+        _("ansinh: đang phục vụ tại http://%(h)s:%(p)s/") % {"h": args.host, "p": args.port},
+        flush=True,
+    )
     serve(host=args.host, port=args.port, workers=args.workers)
     return 0

@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("user", help="logins")
+    p = sub.add_parser("user", help=_("tài khoản đăng nhập"))
     s = p.add_subparsers(dest="user_cmd", required=True)
-    a = s.add_parser("add", help="create a login")
+    a = s.add_parser("add", help=_("tạo tài khoản đăng nhập"))
     a.add_argument("name")
     a.add_argument(
         "--role", required=True, choices=["admin", "province", "office", "partner", "viewer"]
@@ -19,7 +19,7 @@ def add_parser(sub: Any) -> None:
     a.add_argument("--org")
     a.add_argument("--password-stdin", action="store_true")
     a.set_defaults(func=run_add)
-    t = s.add_parser("token", help="print an API token for a login")
+    t = s.add_parser("token", help=_("in mã truy cập API (token) của một tài khoản"))
     t.add_argument("name")
     t.set_defaults(func=run_token)
 
