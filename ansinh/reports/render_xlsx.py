@@ -59,7 +59,9 @@ def render_xlsx(report: ProgressReport, *, lang: str = "vi") -> bytes:
             "int": wb.add_format({"num_format": "#,##0", "border": 1}),
             "num": wb.add_format({"num_format": "#,##0", "border": 1}),
             "signed": wb.add_format({"num_format": "+#,##0;-#,##0;0", "border": 1}),
-            "pct": wb.add_format({"num_format": '0.00" %"', "border": 1}),
+            "pct": wb.add_format(
+                {"num_format": '0.00"%"' if lang == "en" else '0.00" %"', "border": 1}
+            ),
             "month": wb.add_format({"num_format": "mm/yyyy", "border": 1, "align": "left"}),
             "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
             "note": wb.add_format({"italic": True, "font_color": "#555555"}),

@@ -5,7 +5,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!canvas || !src || typeof window.Chart === "undefined") return;
   var data = JSON.parse(src.textContent);
   var lang = document.documentElement.lang || "vi";
-  var fmt = function (v) { return Number(v).toLocaleString(lang === "en" ? "en-US" : "vi-VN", { maximumFractionDigits: 2 }) + " %"; };
+  var fmt = function (v) { return Number(v).toLocaleString(lang === "en" ? "en-US" : "vi-VN", { maximumFractionDigits: 2 }) + (lang === "en" ? "%" : " %"); };
   new window.Chart(canvas, {
     type: "line",
     data: {
