@@ -8,6 +8,7 @@ import io
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -58,12 +59,21 @@ def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 
 
 def print_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    data = [[str(h) for h in header]] + [["" if v is None else str(v) for v in r] for r in rows]
+    """A plain-text table: numbers right-aligned, text (codes included) left-aligned."""
+    raw = [list(r) for r in rows]
+    data = [[str(h) for h in header]] + [["" if v is None else str(v) for v in r] for r in raw]
+    right = [
+        [False] * len(header),
+        *[
+            [isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in r]
+            for r in raw
+        ],
+    ]
     widths = [max(len(r[i]) for r in data) for i in range(len(header))]
     for n, r in enumerate(data):
         sys.stdout.write(
             "  ".join(
-                c.rjust(widths[i]) if n else c.ljust(widths[i]) for i, c in enumerate(r)
+                c.rjust(widths[i]) if right[n][i] else c.ljust(widths[i]) for i, c in enumerate(r)
             ).rstrip()
             + "\n"
         )

@@ -62,9 +62,29 @@ def test_demo_files_add_up_to_the_article(cli, tmp_path: Path) -> None:
         assert (again / f"{kind}.csv").read_bytes() == (tmp_path / f"{kind}.csv").read_bytes()
 
 
+def _readme_logins() -> str:
+    """The block between the demo-logins markers of README.md, without its fence."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- demo-logins -->\n", 1)[1].split("<!-- /demo-logins -->", 1)[0]
+    lines = block.strip().splitlines()
+    assert lines[0] == "```text" and lines[-1] == "```"
+    return "\n".join(lines[1:-1]) + "\n"
+
+
+def test_readme_lists_every_demo_login() -> None:
+    from ansinh.demo.load import DEMO_LOGINS
+
+    block = _readme_logins()
+    rows = [line.split() for line in block.splitlines()[3:]]
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        (d.username, d.password, d.role) for d in DEMO_LOGINS
+    ]
+
+
 def test_demo_loads_and_kpi_matches_the_article(cli, client) -> None:
     r = cli("demo", "--no-serve")
     assert r.code == 0, r.err
+    assert _readme_logins() in r.out  # README shows exactly what `ansinh demo` prints
     for name in ("admin", "tinh", "coso.khanhson", "phunu", "xem.nhatrang"):
         assert name in r.out
     r = cli("kpi", "--as-of", D, "--format", "json")
