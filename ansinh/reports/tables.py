@@ -154,7 +154,7 @@ def build_tables(report: ProgressReport, lang: str) -> list[Table]:
                     ]
                     for i, r in enumerate(report.ranking, start=1)
                 ],
-                note=_("Tỷ lệ % so với kế hoạch năm; bình quân các chỉ tiêu có giao kế hoạch."),
+                note=_("Tỷ lệ (%) so với kế hoạch năm; bình quân các chỉ tiêu có giao kế hoạch."),
             )
         )
     out.append(
