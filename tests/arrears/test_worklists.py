@@ -131,7 +131,9 @@ def test_worklist_pages_masking_and_scope(world, client) -> None:
     assert page.status_code == 200
     html = page.content.decode()
     assert "Ng*** V** P" in html and "Nguyễn Văn P01" not in html and "09******67" in html
-    assert "P09" not in html  # C3 is another office's
+    other_row = f'data-id="{FollowUp.objects.get(person_id="P09").pk}"'
+    assert other_row not in html  # C3 is another office's
+    assert html.count('<tr data-id="') == 3
     ev = AuditEvent.objects.filter(action="person.view").latest("id")
     assert sorted(ev.after["persons"]) == ["P01", "P03", "P06"]
     full = client.get("/worklists/?kind=hi_expiring&unmask=1").content.decode()
@@ -181,7 +183,8 @@ def test_outcomes_assign_and_do_not_contact(world, client) -> None:
     # never on a list again, even when the cover lapses later
     followup_sync(as_of=d("2025-11-15"))
     assert not FollowUp.objects.filter(person_id="P01", status="open").exists()
-    assert "P01" not in client.get("/worklists/?status=all&unmask=1").content.decode()
+    listed = client.get("/worklists/?status=all&unmask=1").content.decode()
+    assert "Nguyễn Văn P01" not in listed and f'data-id="{fu.pk}"' not in listed
 
 
 def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, client) -> None:
