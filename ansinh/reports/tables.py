@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from ansinh.core.formats import fmt_date, fmt_dec, fmt_int, fmt_pct
 from ansinh.reports.progress import (
@@ -112,7 +113,7 @@ def build_tables(report: ProgressReport, lang: str) -> list[Table]:
                     _("Dân số"),
                     _("Người tham gia BHYT"),
                     _("Tỷ lệ bao phủ"),
-                    _("Chỉ tiêu"),
+                    pgettext("coverage target", "Chỉ tiêu"),
                     _("Còn thiếu (điểm %)"),
                     _("Cần thêm (người)"),
                 ],
