@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -28,19 +29,64 @@ WIDTHS: dict[str, tuple[float, ...]] = {
 FONT_SIZES = {"groups": 6.5, "ranking": 7.5, "behind": 7.5, "headline": 7.5}
 
 
+def _fit_widths(
+    pdf: Any, table: Table, weights: tuple[float, ...], size: float, lang: str
+) -> tuple[tuple[float, ...], float]:
+    """Column widths (mm) and heading size such that no word is broken across lines: a column
+    narrower than its longest word (a code such as ``BHXH-NHA``, an English heading such as
+    ``Participants``) takes the room from columns that have some to spare; where even that is
+    not enough, the headings get a smaller type."""
+    pad = 2 * 1.0 + 0.6  # horizontal padding of both sides, plus a margin for rounding
+    total = float(pdf.epw)
+    base = [total * w / sum(weights) for w in weights]
+    pdf.set_font(FONT, size=size)
+    data_need = [
+        max(
+            (
+                pdf.get_string_width(word)
+                for row in table.rows
+                for word in fmt_cell(row[i], table.kinds[i], lang).split()
+            ),
+            default=0.0,
+        )
+        + pad
+        for i in range(len(weights))
+    ]
+    head_size = size
+    while True:
+        pdf.set_font(FONT, "B", head_size)
+        need = [
+            max(d, max((pdf.get_string_width(w) + pad for w in h.split()), default=0.0))
+            for d, h in zip(data_need, table.header, strict=True)
+        ]
+        if sum(need) <= total or head_size <= 5:
+            break
+        head_size -= 0.5
+    pdf.set_font(FONT, size=size)
+    short = sum(max(n - b, 0.0) for n, b in zip(need, base, strict=True))
+    spare = sum(max(b - n, 0.0) for n, b in zip(need, base, strict=True))
+    if short <= 0 or spare <= 0:
+        return tuple(base), head_size
+    take = min(1.0, short / spare)
+    widths = tuple(n if n >= b else b - (b - n) * take for n, b in zip(need, base, strict=True))
+    return widths, head_size
+
+
 def _table(pdf: object, table: Table, lang: str) -> None:
     from fpdf.fonts import FontFace
 
     size = FONT_SIZES.get(table.key, 8)
     pdf.set_font(FONT, size=size)  # type: ignore[attr-defined]
     aligns = tuple("LEFT" if k == "text" else "RIGHT" for k in table.kinds)
-    widths = WIDTHS.get(table.key) or tuple(1.0 for _h in table.header)
+    widths, head_size = _fit_widths(
+        pdf, table, WIDTHS.get(table.key) or tuple(1.0 for _h in table.header), size, lang
+    )
     with pdf.table(  # type: ignore[attr-defined]
         col_widths=widths,
         text_align=aligns,
         line_height=size * 0.55,
         padding=(0.8, 1.0),
-        headings_style=FontFace(emphasis="BOLD", fill_color=(226, 233, 243)),
+        headings_style=FontFace(emphasis="BOLD", fill_color=(226, 233, 243), size_pt=head_size),
         cell_fill_color=(246, 248, 251),
         cell_fill_mode="ROWS",
         borders_layout="SINGLE_TOP_LINE",
