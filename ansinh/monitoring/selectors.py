@@ -45,17 +45,19 @@ class LeafRow:
 
 
 def data_as_of() -> dt.date | None:
-    """The latest date with data: the latest count ``as_of`` or spell start or end, capped at
-    today. None on an empty database. Uses the (scheme, date) indexes."""
+    """The latest date with data: the latest count ``as_of``, spell start or past spell end,
+    capped at today. An end date after today (a card valid until next year) is a promise, not
+    data: counting it would make "data as of" today whatever was last loaded. None on an empty
+    database. Uses the (scheme, date) indexes."""
     today = timezone.localdate()
     sql = " UNION ALL ".join(
-        f"SELECT MAX({col}) FROM registry_spell WHERE scheme = %s"
+        "SELECT MAX(start_date) FROM registry_spell WHERE scheme = %s UNION ALL "
+        "SELECT MAX(end_date) FROM registry_spell WHERE scheme = %s AND end_date <= %s"
         for _scheme in SCHEME_CODES
-        for col in ("start_date", "end_date")
     )
     params: list[Any] = []
     for scheme in SCHEME_CODES:
-        params += [scheme, scheme]
+        params += [scheme, scheme, today]
     with connection.cursor() as cur:
         cur.execute(sql, params)
         values = [_as_date(r[0]) for r in cur.fetchall() if r[0] is not None]
@@ -311,11 +313,14 @@ def figures_from_rows(
     return {**head, "rows": out_rows}
 
 
-def unit_gaps(*, unit: Unit, as_of: dt.date) -> dict[str, dict[str, int | None]]:
+def unit_gaps(
+    *, unit: Unit, as_of: dt.date, year: int | None = None
+) -> dict[str, dict[str, int | None]]:
     """For every commune-level unit at or below ``unit``: ``{scheme: gap or None}`` (None where
-    the commune has no target for the year)."""
+    the commune has no target for the year). The targets are those of ``year`` (default
+    ``as_of``'s year: a plan for next year is drafted from this year's participants)."""
     rows = leaf_rows(unit=unit, as_of=as_of)
-    tree = target_tree(unit=unit, year=as_of.year)
+    tree = target_tree(unit=unit, year=year or as_of.year)
     communes = list(
         Unit.objects.filter(path__startswith=unit.path, level=Unit.Level.COMMUNE).values_list(
             "code", "path"
