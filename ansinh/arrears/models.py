@@ -76,6 +76,8 @@ class FollowUp(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     closed_reason = models.CharField(max_length=32, blank=True, default="")
     closed_at = models.DateField(null=True, blank=True)
+    # the data date of the list that first held it (``followup_sync(as_of=…)``)
+    listed_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,10 +116,13 @@ class FollowUpOutcome(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # written by the system (a registration found in imported spells), not a contact
+    automatic = models.BooleanField(default=False)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-on", "-id"]
+        indexes = [models.Index(fields=["on"], name="followup_outcome_on_idx")]
 
 
 class Reminder(models.Model):

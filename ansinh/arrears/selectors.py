@@ -118,10 +118,12 @@ def _employer_rows(*, unit: Unit, as_of: dt.date) -> list[tuple[str, str, int, i
         ]
 
 
-def arrears_pct(overdue: int, due_ytd: int) -> float:
-    """overdue / due_ytd × 100, half-up to 2 decimals; 0.0 when nothing is due yet this year."""
+def arrears_pct(overdue: int, due_ytd: int) -> float | None:
+    """overdue / due_ytd × 100, half-up to 2 decimals; None (JSON null) when nothing of D's
+    year is due yet (1–31 January): the ratio is undefined then, as ``attainment_pct`` is
+    null without a target (SPEC section 3), whatever is still overdue from last year."""
     if not due_ytd:
-        return 0.0
+        return None
     return float(round_half_up(Decimal(overdue) * 100 / Decimal(due_ytd), 2))
 
 
@@ -133,7 +135,7 @@ def arrears(*, unit: Unit, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
     max(amount_due − paid, 0); overdue when outstanding > 0 and D > due date (last day of
     M+1); interest = round_half_up(0.0003 × (outstanding × max(D − due, 0) + paid ×
     max(paid_on − due, 0))) computed exactly in integers as (3x + 5000) div 10000. Sums add the
-    rounded rows. ``arrears_pct`` is 0.0 when ``due_ytd`` is 0 (SPEC leaves it open)."""
+    rounded rows. ``arrears_pct`` is null when ``due_ytd`` is 0 (SPEC leaves it open)."""
     _check_unit(unit, actor)
     rows = _employer_rows(unit=unit, as_of=as_of)
     buckets = dict.fromkeys(BUCKETS, 0)
@@ -177,7 +179,7 @@ def arrears(*, unit: Unit, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
     }
 
 
-def arrears_ratio(*, unit: Unit, as_of: dt.date) -> tuple[int, int, float]:
+def arrears_ratio(*, unit: Unit, as_of: dt.date) -> tuple[int, int, float | None]:
     """(overdue, due_ytd, arrears_pct) at ``as_of`` in one aggregate query (for trends)."""
     p = sql.param()
     due = sql.due_date("c.period")
@@ -317,19 +319,29 @@ def employer_contributions(*, employer: Employer, as_of: dt.date) -> list[dict[s
     return out
 
 
-def contributions_as_of_default() -> dt.date:
-    """A sensible default date for the arrears pages: the latest data date known to the
-    monitoring app, else today."""
-    try:
-        from ansinh.monitoring import selectors as mon
+def data_date() -> dt.date:
+    """The date the loaded facts describe: the latest spell start, count ``as_of`` or payment
+    (``paid_on``), capped at today; today on an empty database. End dates are left out: a
+    paid-up HI card ends months after the extract was taken. Index-backed MAX per scheme."""
+    from django.db.models import Max
 
-        fn = getattr(mon, "data_as_of", None)
-        value = fn() if fn is not None else None
-        if isinstance(value, dt.date):
-            return value
-    except ImportError:  # pragma: no cover - while monitoring is being written
-        pass
-    return dt.date.today()
+    from ansinh.core.codes import SCHEMES
+    from ansinh.registry.models import Count, Spell
+
+    today = dt.date.today()
+    values: list[Any] = [
+        Spell.objects.filter(scheme=scheme).aggregate(m=Max("start_date"))["m"]
+        for scheme in SCHEMES
+    ]
+    values.append(Count.objects.aggregate(m=Max("as_of"))["m"])
+    values.append(Contribution.objects.aggregate(m=Max("paid_on"))["m"])
+    known = [d for d in (_as_date(v) for v in values) if d is not None]
+    return min(max(known), today) if known else today
+
+
+def contributions_as_of_default() -> dt.date:
+    """The default date of the arrears and worklist pages: ``data_date()``."""
+    return data_date()
 
 
 # ---------------------------------------------------------------- worklists
@@ -346,6 +358,68 @@ def followup_get(*, actor: Any, pk: int) -> FollowUp:
     if fu is None:
         raise Http404
     return fu
+
+
+def followup_funnel_rows(
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
+) -> list[dict[str, Any]]:
+    """The funnel row ``followup`` (registered as a ``core.hooks`` funnel row): what the
+    worklists of persons and households (not employers) in ``unit`` and below brought in.
+
+    - ``activities``: contacts recorded (outcomes by staff, not automatic) dated in [from, to];
+    - ``attendees``: follow-ups with such a contact; ``reach``: those with a contact other than
+      ``unreachable``; ``registrations_reported``: those with a ``registered`` contact;
+    - ``planned_reach``: follow-ups on the lists during the period (listed on or before ``to``,
+      not closed before ``from``);
+    - ``converted``: contacted follow-ups later closed by an imported registration
+      (``closed_reason='converted'``, may fall after ``to``);
+    - ``cost``: null (follow-ups record no cost), so ``cost_per_conversion`` is null.
+
+    Scope: the actor's units; a partner only the follow-ups assigned to its organisation.
+    ``[]`` when nothing was contacted in the period (no row)."""
+    from django.db.models import Count, Exists, OuterRef
+
+    base = FollowUp.objects.filter(unit__path__startswith=unit.path).exclude(
+        kind=FollowUp.Kind.EMPLOYER_OVERDUE
+    )
+    if actor is not None:
+        base = base.filter(unit_filter(actor))
+        if getattr(actor, "role", None) == "partner":
+            base = base.filter(assigned_org=getattr(actor, "org", "") or "-")
+    contacts = FollowUpOutcome.objects.filter(
+        followup__in=base, automatic=False, on__gte=date_from, on__lte=date_to
+    )
+    n_contacts = contacts.count()
+    if not n_contacts:
+        return []
+
+    def has(qs: QuerySet[FollowUpOutcome]) -> Any:
+        return Exists(qs.filter(followup_id=OuterRef("pk")))
+
+    worked = base.filter(has(contacts))
+    agg = worked.aggregate(
+        attendees=Count("pk"),
+        converted=Count("pk", filter=Q(closed_reason="converted")),
+    )
+    reach = worked.filter(has(contacts.exclude(outcome="unreachable"))).count()
+    reported = worked.filter(has(contacts.filter(outcome="registered"))).count()
+    planned = (
+        base.filter(listed_on__lte=date_to)
+        .filter(Q(closed_at__isnull=True) | Q(closed_at__gte=date_from))
+        .count()
+    )
+    return [
+        {
+            "key": "followup",
+            "activities": n_contacts,
+            "planned_reach": planned,
+            "reach": reach,
+            "attendees": int(agg["attendees"] or 0),
+            "registrations_reported": reported,
+            "converted": int(agg["converted"] or 0),
+            "cost": None,
+        }
+    ]
 
 
 def followup_conversions(*, unit: Unit, date_from: dt.date, date_to: dt.date) -> int:

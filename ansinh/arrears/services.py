@@ -62,6 +62,7 @@ def followup_sync(*, as_of: dt.date, actor: Any = None) -> dict[str, int]:
                     employer_id=c.employer,
                     scheme=c.scheme,
                     reference_date=c.reference_date,
+                    listed_on=as_of,
                 )
             )
         FollowUp.objects.bulk_create(new, batch_size=2000)
@@ -99,9 +100,14 @@ def followup_sync_job_start(*, as_of: dt.date, actor: Any = None) -> Job:
 
 
 def _close_converted(*, as_of: dt.date) -> int:
+    """Close, on ``as_of``, what the data now resolves (see ``followup_close_converted``)."""
     from ansinh.registry.models import Person, Spell
 
     open_ = FollowUp.objects.filter(status=FollowUp.Status.OPEN)
+    # open, or closed on the person's word ("registered") and not yet seen in the data
+    awaiting = FollowUp.objects.filter(
+        Q(status=FollowUp.Status.OPEN) | Q(closed_reason=FollowUpOutcome.Outcome.REGISTERED)
+    )
     # a spell of the scheme running past the reference date (renewed, extended or re-joined)
     # that an import wrote after the follow-up was created: what was already known at creation
     # (a renewal after a gap, say) is not a conversion
@@ -111,7 +117,7 @@ def _close_converted(*, as_of: dt.date) -> int:
         batch__at__gte=OuterRef("created_at"),
     ).filter(Q(end_date__isnull=True) | Q(end_date__gt=OuterRef("reference_date")))
     person_conv = list(
-        open_.filter(kind__in=["hi_expiring", "lapsed"])
+        awaiting.filter(kind__in=["hi_expiring", "lapsed"])
         .filter(Exists(renewed))
         .values_list("pk", flat=True)
     )
@@ -125,7 +131,7 @@ def _close_converted(*, as_of: dt.date) -> int:
         )
     )
     hh_conv = list(
-        open_.filter(kind="household").exclude(Exists(uncovered)).values_list("pk", flat=True)
+        awaiting.filter(kind="household").exclude(Exists(uncovered)).values_list("pk", flat=True)
     )
     converted = person_conv + hh_conv
     n = 0
@@ -136,7 +142,11 @@ def _close_converted(*, as_of: dt.date) -> int:
         FollowUpOutcome.objects.bulk_create(
             [
                 FollowUpOutcome(
-                    followup_id=pk, outcome="registered", on=as_of, note="auto: imported spell"
+                    followup_id=pk,
+                    outcome=FollowUpOutcome.Outcome.REGISTERED,
+                    on=as_of,
+                    note=_("Tự động: đã có trong dữ liệu tham gia được nhập"),
+                    automatic=True,
                 )
                 for pk in converted
             ],
@@ -155,21 +165,37 @@ def _close_converted(*, as_of: dt.date) -> int:
 
 
 def followup_close_converted(*, as_of: dt.date, actor: Any = None) -> int:
-    """Close the open follow-ups whose person registered (a spell of the scheme running past
-    the reference date now appears in the imported spells), whose household is now fully
-    covered, or whose employer is no longer overdue. Person closings count as conversions of
-    channel ``followup`` (``closed_reason='converted'``). Meant to be called after an import of
-    participations or contributions. Returns the number closed."""
+    """Close the follow-ups whose person registered (a spell of the scheme running past the
+    reference date, written by an import after the follow-up was created), whose household is
+    now fully covered, or whose employer is no longer overdue, on ``as_of``. Open follow-ups and
+    those closed on the person's word (outcome ``registered``) are looked at. Person and
+    household closings are conversions (``closed_reason='converted'``, an automatic
+    ``registered`` outcome); the funnel reports those of worked follow-ups as the row
+    ``followup`` (``followup_funnel_rows``). Returns the number closed."""
     with transaction.atomic():
         n = _close_converted(as_of=as_of)
-        audit_record(
-            actor=actor,
-            action="followup.close_converted",
-            object_type="followup",
-            object_id=as_of.isoformat(),
-            after={"closed": n},
-        )
+        if n:
+            audit_record(
+                actor=actor,
+                action="followup.close_converted",
+                object_type="followup",
+                object_id=as_of.isoformat(),
+                after={"closed": n},
+            )
     return n
+
+
+def followup_after_import(*, kind: str, actor: Any = None) -> dict[str, Any]:
+    """The ``after_import`` hook (``core.hooks``, registered in ``ArrearsConfig.ready``): after
+    an import of participations or contributions, in the same job, close what it resolved on
+    the data date (``selectors.data_date``)."""
+    from ansinh.arrears.selectors import data_date
+
+    if not FollowUp.objects.filter(
+        Q(status=FollowUp.Status.OPEN) | Q(closed_reason=FollowUpOutcome.Outcome.REGISTERED)
+    ).exists():
+        return {}
+    return {"followups_closed": followup_close_converted(as_of=data_date(), actor=actor)}
 
 
 def _check_followup(actor: Any, followup: FollowUp) -> None:

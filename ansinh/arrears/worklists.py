@@ -1,9 +1,13 @@
 """Who belongs on a follow-up worklist at a date D (reads, set-based SQL).
 
-- ``hi_expiring``: a person whose HI spell covering D ends within D+1..D+30 and no other HI
-  spell starts by end+1 and runs past that end (nothing continues the cover).
-- ``lapsed``: an HI or voluntary SI spell ended within D−90..D−1 and no spell of the scheme
-  covers D (one entry per person and scheme, the latest such end).
+End dates are inclusive (the last day covered), so on day D:
+
+- ``hi_expiring``: a person whose HI spell covering D ends within D..D+30 (0 to 30 days of
+  cover left: day 30 in, day 31 out; a card whose last day is D is still on it) and no other
+  HI spell starts by end+1 and runs past that end (nothing continues the cover).
+- ``lapsed``: an HI or voluntary SI spell ended within D−90..D−1 (uncovered for 1 to 90 days:
+  day 90 in, day 91 out) and no spell of the scheme covers D (one entry per person and scheme,
+  the latest such end). Together the two lists leave no day out.
 - ``household``: a household (``Person.household_id``) with at least one member covered by HI at
   D and at least one member (not marked do-not-contact) who is not.
 - ``employer_overdue``: an employer with anything overdue at D (SPEC section 8).
@@ -63,7 +67,7 @@ def hi_expiring(*, as_of: dt.date) -> list[Candidate]:
     params: list[Any] = [
         False,
         as_of.isoformat(),
-        (as_of + dt.timedelta(days=1)).isoformat(),
+        as_of.isoformat(),
         (as_of + dt.timedelta(days=30)).isoformat(),
     ]
     return [
@@ -147,7 +151,8 @@ def households(*, as_of: dt.date) -> list[Candidate]:
 
 
 def household_members(*, household_ids: list[str], as_of: dt.date) -> dict[str, list[dict]]:
-    """The members of the households with whether HI covers them at D (one query)."""
+    """The members of the households with whether HI covers them at D (two queries); members
+    marked do-not-contact are left out."""
     if not household_ids:
         return {}
     from ansinh.registry.models import Person, Spell
@@ -160,7 +165,8 @@ def household_members(*, household_ids: list[str], as_of: dt.date) -> dict[str, 
         .values_list("person_id", flat=True)
     )
     out: dict[str, list[dict]] = {}
-    for person in Person.objects.filter(household_id__in=household_ids).order_by("person_id"):
+    members = Person.objects.filter(household_id__in=household_ids, do_not_contact=False)
+    for person in members.order_by("person_id"):
         out.setdefault(person.household_id, []).append(
             {"person": person, "covered": person.person_id in covered}
         )

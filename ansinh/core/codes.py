@@ -56,6 +56,11 @@ CHANNELS: dict[str, tuple[object, float, int]] = {
 }
 CHANNEL_CODES: tuple[str, ...] = tuple(CHANNELS)
 
+# funnel rows that are not channels of DOMAIN.md (``core.hooks.funnel_rows``): never planned
+FUNNEL_EXTRA_KEYS: dict[str, object] = {
+    "followup": _("Danh sách theo dõi, vận động"),
+}
+
 ORGS: dict[str, object] = {
     "si_province": _("Bảo hiểm xã hội tỉnh"),
     "si_office": _("Bảo hiểm xã hội cơ sở"),

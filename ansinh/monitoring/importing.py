@@ -1,5 +1,6 @@
 """The door every import goes through (CLI, page, API): validate and write one file, then
-refresh the KPI snapshot for what it touched. Large files run as a background job."""
+refresh the KPI snapshot for what it touched and run the ``after_import`` hooks of the apps
+above (``core.hooks``). Large files run as a background job."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.db import connection
 from django.utils import translation
 
 from ansinh.accounts.selectors import allowed_unit_ids
+from ansinh.core import hooks
 from ansinh.core.importing import ImportResult, errors_csv, import_file, summary_line
 from ansinh.core.models import Job
 from ansinh.core.services import job_create, job_start
@@ -88,6 +90,9 @@ def import_run(
     if not result.refused and not dry_run and result.touched_units:
         if kind in {"participations", "counts"}:
             snapshot_refresh(units=result.touched_units, since=result.touched_since)
+    if not result.refused and not dry_run and (result.created or result.updated):
+        # the apps above react in the same job (arrears: close the follow-ups it resolves)
+        hooks.after_import_run(kind=kind, actor=actor)
     return result
 
 

@@ -24,6 +24,7 @@ from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from ansinh.accounts.selectors import suppress, suppresses_small_counts
+from ansinh.core import hooks
 from ansinh.core.formats import round_half_up
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root
@@ -179,7 +180,11 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
     pct = (
         float(round_half_up(Decimal(converted * 100) / Decimal(attendees), 2)) if attendees else 0.0
     )
-    cpc = int(round_half_up(Decimal(cost) / Decimal(converted), 0)) if converted else None
+    cpc = (
+        int(round_half_up(Decimal(cost) / Decimal(converted), 0))
+        if converted and cost is not None
+        else None
+    )
     return {
         "key": row["key"],
         "activities": row["activities"],
@@ -224,7 +229,19 @@ def funnel(
     if by not in BY_FIELDS:
         raise ValueError(f"by must be one of {', '.join(BY_FIELDS)}")
     acts = funnel_activities(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
-    return _result(unit, date_from, date_to, by, _aggregate(acts, by), actor)
+    raw = _aggregate(acts, by)
+    if by == "channel":
+        raw = _with_hook_rows(raw, unit, date_from, date_to, actor)
+    return _result(unit, date_from, date_to, by, raw, actor)
+
+
+def _with_hook_rows(
+    raw: Sequence[dict[str, Any]], unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any
+) -> list[dict[str, Any]]:
+    """Channel rows plus the rows other apps register (``core.hooks.funnel_rows``: the
+    follow-up worklists' row ``followup``), sorted by key."""
+    extra = hooks.funnel_rows_run(unit=unit, date_from=date_from, date_to=date_to, actor=actor)
+    return sorted([*raw, *extra], key=lambda r: r["key"])
 
 
 def _result(
@@ -258,6 +275,14 @@ def funnel_breakdowns(
     out: dict[str, Any] = {
         by: _result(unit, date_from, date_to, by, _roll_up(fine, by), actor) for by in BY_FIELDS
     }
+    out["channel"] = _result(
+        unit,
+        date_from,
+        date_to,
+        "channel",
+        _with_hook_rows(_roll_up(fine, "channel"), unit, date_from, date_to, actor),
+        actor,
+    )
     total = _roll_up([{**r, "_all": ""} for r in fine], "_all") or [
         {"key": "", **dict.fromkeys(_SUM_FIELDS, 0)}
     ]

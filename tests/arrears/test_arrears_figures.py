@@ -72,7 +72,7 @@ def expected(
     pct = (
         float((Decimal(overdue) * 100 / Decimal(due_ytd)).quantize(Decimal("0.01"), ROUND_HALF_UP))
         if due_ytd
-        else 0.0
+        else None  # documented choice (docs/arrears.md): undefined before anything is due
     )
     return {
         "as_of": D.isoformat(),
@@ -188,9 +188,10 @@ def test_edge_cases_hand_checked_values(cli) -> None:
     assert got["totals"]["due_ytd"] == sum(
         r[3] for r in EDGE_ROWS if r[2].year == 2025 and r[2].month <= 8
     )
-    # January: nothing of the year due yet → ratio 0.0 (documented choice)
+    # January: nothing of the year due yet → ratio null (documented choice), arrears remain
     jan = json.loads(cli("arrears", "--as-of", "2025-01-15").out)
-    assert jan["totals"]["due_ytd"] == 0 and jan["totals"]["arrears_pct"] == 0.0
+    assert jan["totals"]["due_ytd"] == 0 and jan["totals"]["arrears_pct"] is None
+    assert jan["totals"]["overdue"] > 0
 
 
 @pytest.mark.django_db

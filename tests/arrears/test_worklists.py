@@ -51,7 +51,7 @@ def world(db):
     spell("P01", "hi", "2025-01-01", "2025-10-30")  # D+30 → expiring
     spell("P02", "hi", "2025-01-01", "2025-10-31")  # D+31 → not
     spell("P03", "hi", "2025-01-01", "2025-10-01")  # D+1 → expiring
-    spell("P04", "hi", "2025-01-01", "2025-09-30")  # ends on D → neither
+    spell("P04", "hi", "2025-01-01", "2025-09-30")  # last day covered is D → expiring (day 0)
     spell("P05", "hi", "2025-01-01", "2025-10-15")  # continued the next day → not
     spell("P05", "hi", "2025-10-16", "2026-10-15")
     spell("P06", "hi", "2025-01-01", "2025-10-15")  # renewed after a gap → expiring
@@ -98,6 +98,7 @@ def test_sync_boundaries(world) -> None:
     assert keys("hi_expiring") == {
         ("P01", "hi", "2025-10-30"),
         ("P03", "hi", "2025-10-01"),
+        ("P04", "hi", "2025-09-30"),
         ("P06", "hi", "2025-10-15"),
     }
     assert keys("lapsed") == {
@@ -108,7 +109,7 @@ def test_sync_boundaries(world) -> None:
     assert keys("household") == {("H1", "hi", "2025-09-01")}
     assert keys("employer_overdue") == {("E1", "", "2025-06-01")}
     assert res == {
-        "hi_expiring": 3,
+        "hi_expiring": 4,
         "lapsed": 3,
         "household": 1,
         "employer_overdue": 1,
@@ -118,7 +119,7 @@ def test_sync_boundaries(world) -> None:
     # idempotent
     again = followup_sync(as_of=D)
     assert again["hi_expiring"] == again["lapsed"] == again["household"] == 0
-    assert FollowUp.objects.count() == 8
+    assert FollowUp.objects.count() == 9
 
 
 def test_worklist_pages_masking_and_scope(world, client) -> None:
@@ -133,9 +134,9 @@ def test_worklist_pages_masking_and_scope(world, client) -> None:
     assert "Ng*** V** P" in html and "Nguyễn Văn P01" not in html and "09******67" in html
     other_row = f'data-id="{FollowUp.objects.get(person_id="P09").pk}"'
     assert other_row not in html  # C3 is another office's
-    assert html.count('<tr data-id="') == 3
+    assert html.count('<tr data-id="') == 4
     ev = AuditEvent.objects.filter(action="person.view").latest("id")
-    assert sorted(ev.after["persons"]) == ["P01", "P03", "P06"]
+    assert sorted(ev.after["persons"]) == ["P01", "P03", "P04", "P06"]
     full = client.get("/worklists/?kind=hi_expiring&unmask=1").content.decode()
     assert "Nguyễn Văn P01" in full and "0901234567" in full
     assert AuditEvent.objects.filter(action="person.unmask", actor=office).exists()
@@ -188,44 +189,108 @@ def test_outcomes_assign_and_do_not_contact(world, client) -> None:
 
 
 def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, client) -> None:
-    # transactional: the sync runs as a core job, whose runner closes old connections
+    """The import of participations itself (the real CLI, one job) closes the follow-ups its
+    spells convert; the funnel reports the contacted ones as row ``followup``."""
+    # transactional: the sync below runs as a core job, whose runner closes old connections
     from ansinh.arrears.selectors import followup_conversions
-    from ansinh.arrears.services import followup_sync
+    from ansinh.arrears.services import followup_record_outcome, followup_sync
 
     followup_sync(as_of=D)
+    office = make_user("nt", "office", world["O1"])
+    admin = make_user("adm", "admin")
+    p09 = FollowUp.objects.get(person_id="P09")
+    p11 = FollowUp.objects.get(person_id="P11")
+    p03 = FollowUp.objects.get(person_id="P03")
+    # worked: P09 called, then said they registered (closed on their word); P11 unreachable;
+    # P03 called but does not renew; P07 never contacted
+    followup_record_outcome(actor=admin, followup=p09, outcome="called", on=d("2025-10-01"))
+    followup_record_outcome(actor=admin, followup=p09, outcome="registered", on=d("2025-10-03"))
+    followup_record_outcome(actor=admin, followup=p11, outcome="unreachable", on=d("2025-10-02"))
+    followup_record_outcome(actor=office, followup=p03, outcome="called", on=d("2025-09-30"))
+    p09.refresh_from_db()
+    assert (p09.status, p09.closed_reason) == ("closed", "registered")
+
     f = tmp_path / "p.csv"
     f.write_text(
         "person_id,unit_code,scheme,group,start_date,end_date\n"
         "P09,C3,hi,household,2025-10-05,2026-10-04\n"  # re-joined: converts the lapsed entry
+        "P11,C3,si_voluntary,freelancer,2025-10-06,\n"  # back on voluntary SI
+        "P07,C1,hi,household,2025-10-07,2026-10-06\n"  # re-joined without any contact
         "P14,C1,hi,household,2025-10-01,\n",  # completes household H1
         encoding="utf-8",
     )
+    dry = cli("import", "participations", str(f), "--dry-run")
+    assert dry.code == 0 and FollowUp.objects.filter(closed_reason="converted").count() == 0
     res = cli("import", "participations", str(f))
     assert res.code == 0, res.err
-    admin = make_user("adm", "admin")
-    client.force_login(admin)
-    r = client.post("/worklists/sync", {"as_of": "2025-10-10"})
-    assert r.status_code == 302 and r["Location"].startswith("/jobs/")
-    job = client.get(r["Location"]).content.decode()
-    assert "2 mục đã đóng" in job, job[-600:]
-    p09 = FollowUp.objects.get(person_id="P09")
-    assert (p09.status, p09.closed_reason, p09.closed_at) == (
-        "closed",
-        "converted",
-        d("2025-10-10"),
-    )
-    assert p09.outcomes.get().outcome == "registered"
-    hh = FollowUp.objects.get(kind="household")
-    assert hh.status == "closed" and hh.closed_reason == "converted"
-    assert FollowUp.objects.get(person_id="P07").status == "open"
+    assert res.out.strip() == "participations: đọc 4 dòng, tạo mới 4, cập nhật 0, không đổi 0"
+    # closed by the import, on the data date (latest spell start: P06's 2025-10-20)
+    closed = {
+        fu.person_id or fu.household_id: (fu.status, fu.closed_reason, fu.closed_at)
+        for fu in FollowUp.objects.filter(closed_reason="converted")
+    }
+    conv = ("closed", "converted", d("2025-10-20"))
+    assert closed == {"P09": conv, "P11": conv, "P07": conv, "H1": conv}
+    auto = p09.outcomes.get(automatic=True)
+    assert auto.outcome == "registered" and auto.by is None
+    assert FollowUp.objects.get(person_id="P03").status == "open"
+    assert AuditEvent.objects.filter(action="followup.close_converted").count() == 1
+    # re-importing the same file changes nothing and closes nothing more
+    again = cli("import", "participations", str(f))
+    assert again.code == 0 and "tạo mới 0, cập nhật 0" in again.out
+    assert AuditEvent.objects.filter(action="followup.close_converted").count() == 1
+
+    # the funnel by channel: one row "followup" of the contacted follow-ups (P09, P11, P03);
+    # P07 re-joined by itself and is no conversion of the lists
+    out = cli("outreach", "funnel", "--from", "2025-09-01", "--to", "2025-10-31")
+    assert out.code == 0, out.err
+    import json
+
+    rows = {r["key"]: r for r in json.loads(out.out)["rows"]}
+    assert rows["followup"] == {
+        "key": "followup",
+        "activities": 4,  # contacts recorded by staff
+        "planned_reach": 8,  # the person and household entries listed on 30 Sep
+        "reach": 2,  # P09, P03 (P11 unreachable)
+        "attendees": 3,
+        "registrations_reported": 1,
+        "converted": 2,  # P09, P11
+        "conversion_pct": 66.67,
+        "cost": None,
+        "cost_per_conversion": None,
+    }
+    office_rows = {
+        r["key"]: r
+        for r in json.loads(
+            cli(
+                "outreach", "funnel", "--from", "2025-09-01", "--to", "2025-10-31", "--unit", "O1"
+            ).out
+        )["rows"]
+    }
+    assert office_rows["followup"]["attendees"] == 1 and office_rows["followup"]["converted"] == 0
+    # only contacts in the period count; none before September → no row at all
+    early = json.loads(cli("outreach", "funnel", "--from", "2025-01-01", "--to", "2025-08-31").out)
+    assert "followup" not in {r["key"] for r in early["rows"]}
+    # API = CLI, and the office sees only its own units' follow-ups
+    client.force_login(office)
+    api = client.get("/api/funnel?from=2025-09-01&to=2025-10-31&unit=O1").json()
+    assert {r["key"]: r for r in api["rows"]}["followup"] == office_rows["followup"]
+    page = client.get("/funnel/?from=2025-09-01&to=2025-10-31").content.decode()
+    assert "Danh sách theo dõi, vận động" in page
     assert (
         followup_conversions(unit=world["KH"], date_from=d("2025-10-01"), date_to=d("2025-10-31"))
-        == 2
+        == 4
     )
-    assert (
-        followup_conversions(unit=world["O1"], date_from=d("2025-10-01"), date_to=d("2025-10-31"))
-        == 1
+    # a contributions import closes the follow-up of an employer that paid
+    c = tmp_path / "c.csv"
+    c.write_text(
+        "employer_code,period,amount_due,amount_paid,paid_on\n"
+        "E1,2025-06,1000000,1000000,2025-10-02\n",
+        encoding="utf-8",
     )
+    assert cli("import", "contributions", str(c)).code == 0
+    e1 = FollowUp.objects.get(employer_id="E1")
+    assert (e1.status, e1.closed_reason) == ("closed", "paid")
 
 
 def test_exports_are_masked(world, client) -> None:

@@ -45,6 +45,8 @@ def group_label(code: str) -> str:
 
 @register.filter
 def channel_label(code: str) -> str:
+    if code in codes.FUNNEL_EXTRA_KEYS:
+        return codes.label(codes.FUNNEL_EXTRA_KEYS, code)
     return codes.label(codes.CHANNELS, code)
 
 
