@@ -42,9 +42,9 @@ def run_build(args: argparse.Namespace) -> int:
         raise CliError(_("--year: năm không hợp lệ “%(y)s”") % {"y": args.year}, code=2)
     if args.as_of:
         as_of = parse_date_arg(args.as_of, flag="--as-of")
-        if as_of.year != args.year:
+        if as_of.year > args.year:
             raise CliError(
-                _("--as-of %(d)s không thuộc năm kế hoạch %(y)s (--year)")
+                _("--as-of %(d)s đã sau năm kế hoạch %(y)s (--year)")
                 % {"d": as_of.isoformat(), "y": args.year},
                 code=2,
             )

@@ -27,9 +27,8 @@ from ansinh.accounts.selectors import suppress, suppresses_small_counts
 from ansinh.core import hooks
 from ansinh.core.formats import round_half_up
 from ansinh.geography.models import Unit
-from ansinh.geography.selectors import unit_root
 from ansinh.outreach.activity_selectors import scoped_activities
-from ansinh.outreach.models import Activity, Plan, PlanItem
+from ansinh.outreach.models import Activity, Attendee, Plan, PlanItem
 
 BY_FIELDS: dict[str, str] = {"channel": "channel", "org": "lead_org", "group": "group"}
 # internal breakdowns (not offered on the command line)
@@ -297,26 +296,34 @@ def funnel_breakdowns(
     return out
 
 
-def _rates(acts: QuerySet[Activity]) -> dict[str, float]:
+def channel_history(*, unit: Unit, until: dt.date) -> dict[str, tuple[int, int]]:
+    """``{channel: (activities, converted)}`` of the activities dated before ``until`` in the
+    unit's subtree whose conversions can be observed: those with at least one attendee who is
+    a known person (has participations loaded). An activity with no attendance list, or whose
+    attendees are all unknown (a commune reported as aggregate counts), shows no conversion
+    whatever it brought in, so it is no evidence of a channel's yield."""
+    from ansinh.registry.models import Person
+
+    known = Attendee.objects.filter(person_id__in=Person.objects.values("person_id"))
+    acts = Activity.objects.filter(
+        date__lt=until,
+        unit__path__startswith=unit.path,
+        code__in=known.values("activity_id"),
+    )
     return {
-        r["key"]: r["converted"] / r["activities"]
-        for r in _aggregate(acts, "channel")
-        if r["activities"] and r["key"]
+        r["key"]: (r["activities"], r["converted"]) for r in _aggregate(acts, "channel") if r["key"]
     }
 
 
-def conversion_rates(*, unit: Unit, until: dt.date) -> dict[str, float]:
-    """Conversions per activity for each channel with history: the activities dated before
-    ``until`` in the unit's subtree; a channel without history there takes the province's
-    rate; channels without any history are absent (the plan builder uses DOMAIN.md defaults)."""
-    rates: dict[str, float] = {}
-    root = unit_root()
-    if root is not None and root.pk != unit.pk:
-        rates.update(
-            _rates(Activity.objects.filter(date__lt=until, unit__path__startswith=root.path))
-        )
-    rates.update(_rates(Activity.objects.filter(date__lt=until, unit__path__startswith=unit.path)))
-    return dict(sorted(rates.items()))
+def conversion_rates(*, unit: Unit, until: dt.date, min_activities: int = 1) -> dict[str, float]:
+    """Conversions per observable activity (``channel_history``) for each channel with at
+    least ``min_activities`` of them in the unit's subtree; other channels are absent (the
+    plan builder takes the defaults of DOMAIN.md for them)."""
+    return {
+        ch: converted / n
+        for ch, (n, converted) in sorted(channel_history(unit=unit, until=until).items())
+        if n >= min_activities
+    }
 
 
 def funnel_table_rows(result: dict[str, Any]) -> Sequence[Sequence[Any]]:

@@ -212,7 +212,7 @@ def plan_item_add(
         sessions=sessions,
     )
     _check_overlap(plan=plan, unit=unit.code, month=month, channel=channel, group=group, pk=None)
-    rate = channel_rates(unit=plan.unit, until=plan.as_of)[channel]
+    rate = channel_rates(unit=unit, until=plan.as_of)[channel]
     try:
         with transaction.atomic():
             item = PlanItem.objects.create(
@@ -272,7 +272,7 @@ def plan_item_update(
     )
     before = _item_snapshot(item)
     if sessions != item.sessions:
-        rate = channel_rates(unit=plan.unit, until=plan.as_of)[item.channel]
+        rate = channel_rates(unit=item.unit, until=plan.as_of)[item.channel]
         for k, v in item_figures(channel=item.channel, sessions=sessions, rate=rate).items():
             setattr(item, k, v)
     item.month, item.lead_org, item.coordinating_orgs, item.sessions = (

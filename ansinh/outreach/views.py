@@ -40,8 +40,8 @@ class PlanNewForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("year") and data.get("as_of") and data["as_of"].year != data["year"]:
-            raise forms.ValidationError(_("Ngày số liệu phải thuộc năm kế hoạch."))
+        if data.get("year") and data.get("as_of") and data["as_of"].year > data["year"]:
+            raise forms.ValidationError(_("Ngày số liệu không được sau năm kế hoạch."))
         return data
 
 

@@ -289,11 +289,17 @@ def test_conversion_rates(edge: dict[str, Unit]) -> None:
     rates = conversion_rates(unit=edge["O1"], until=D(2025, 6, 1))
     # O1 before June: A0 door_to_door (1 conversion), A1 conference (7), A2 small_group (1)
     assert rates == {"conference": 7.0, "door_to_door": 1.0, "small_group": 1.0}
-    # O2 has conference only (A3: 0 conversions); other channels from the province
-    rates2 = conversion_rates(unit=edge["O2"], until=D(2025, 12, 31))
-    assert rates2["conference"] == 0.0
-    assert rates2["booth"] == 1.0 and rates2["small_group"] == 1.0
+    # O2 has one conference (A3: 0 conversions); no fallback to other offices' history
+    assert conversion_rates(unit=edge["O2"], until=D(2025, 12, 31)) == {"conference": 0.0}
     assert conversion_rates(unit=edge["KH"], until=D(2024, 1, 1)) == {}
+    # a channel needs min_activities observable activities to count as history
+    assert conversion_rates(unit=edge["O1"], until=D(2025, 6, 1), min_activities=2) == {}
+    # an activity whose attendees are all unknown persons is no evidence
+    act("A5", "C2", D(2025, 5, 1), "booth")
+    attend("A5", "nobody-1", "nobody-2")
+    act("A6", "C2", D(2025, 5, 2), "livestream")  # no attendance list
+    assert "booth" not in conversion_rates(unit=edge["O1"], until=D(2025, 6, 1))
+    assert "livestream" not in conversion_rates(unit=edge["O1"], until=D(2025, 6, 1))
 
 
 # ---------------------------------------------------------------- generated data
