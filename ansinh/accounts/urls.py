@@ -1,11 +1,17 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from ansinh.accounts import views
 
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html"),
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html",
+            extra_context={"session_hours": settings.SESSION_COOKIE_AGE // 3600},
+        ),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
 ]

@@ -5,22 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from ansinh.core.http import client_ip
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: REMOTE_ADDR, or — behind the TLS reverse proxy that ANSINH_HTTPS
-    declares (docs/deploy.md) — the last X-Forwarded-For entry, the one that proxy appended.
-    Used by django-axes (AXES_CLIENT_IP_CALLABLE) and by the audit log."""
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        last = forwarded.split(",")[-1].strip()
-        if last:
-            return last
-    return request.META.get("REMOTE_ADDR")
+__all__ = ["LogoutView", "client_ip", "lockout"]
 
 
 def lockout(
@@ -38,3 +32,12 @@ def lockout(
         {"form": AuthenticationForm(request), "locked_out": True, "lockout_message": message},
         status=429,
     )
+
+
+class LogoutView(auth_views.LogoutView):
+    """Log out (POST only, as Django's) and say so on the login page that follows."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        messages.info(request, _("Bạn đã đăng xuất."))
+        return response

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -27,6 +29,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Audit rows are written once: the app never changes one."""
+        if self.pk is not None and not self._state.adding:
+            raise AuditImmutableError("audit rows cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AuditImmutableError("audit rows cannot be deleted")
+
+
+class AuditImmutableError(RuntimeError):
+    """An attempt to change or delete an audit row through the app."""
 
 
 class Job(models.Model):

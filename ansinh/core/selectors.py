@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from ansinh.core.models import AuditEvent, Job
 
@@ -20,8 +22,16 @@ def job_get(*, actor: Any, job_id: int) -> Job | None:
 
 
 def audit_list(
-    *, action: str = "", actor_name: str = "", object_type: str = "", object_id: str = ""
+    *,
+    action: str = "",
+    actor_name: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
 ) -> QuerySet[AuditEvent]:
+    """Audit rows, newest first, filtered: ``action`` by prefix (``person`` matches
+    ``person.unmask``), the others exactly; dates inclusive, in the server's time zone."""
     qs = AuditEvent.objects.all()
     if action:
         qs = qs.filter(action__startswith=action)
@@ -31,4 +41,32 @@ def audit_list(
         qs = qs.filter(object_type=object_type)
     if object_id:
         qs = qs.filter(object_id=object_id)
+    if date_from is not None:
+        qs = qs.filter(at__gte=_day_start(date_from))
+    if date_to is not None:
+        qs = qs.filter(at__lt=_day_start(date_to + dt.timedelta(days=1)))
     return qs
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def audit_choices() -> dict[str, list[str]]:
+    """The distinct actions, actor names and object types of the log, for the filter lists."""
+    return {
+        "actions": list(
+            AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct()
+        ),
+        "actors": list(
+            AuditEvent.objects.order_by("actor_name")
+            .values_list("actor_name", flat=True)
+            .distinct()
+        ),
+        "object_types": list(
+            AuditEvent.objects.exclude(object_type="")
+            .order_by("object_type")
+            .values_list("object_type", flat=True)
+            .distinct()
+        ),
+    }

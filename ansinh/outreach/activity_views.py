@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from ansinh.accounts.selectors import actor_root_unit
 from ansinh.core import codes
+from ansinh.core.http import client_ip
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root
 from ansinh.outreach import activity_selectors as sel
@@ -37,10 +38,6 @@ def _parse_date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
         return None
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
 
 
 def _unit_param(request: HttpRequest, actor: Any) -> Unit | None:
@@ -260,7 +257,7 @@ def activity_detail_view(request: HttpRequest, code: str) -> HttpResponse:
     see = sel.can_see_attendees(actor=actor, activity=activity)
     unmask = see and request.GET.get("unmask") == "1" and sel.can_unmask(actor)
     if unmask:
-        attendees_unmask(actor=actor, activity=activity, ip=_client_ip(request))
+        attendees_unmask(actor=actor, activity=activity, ip=client_ip(request))
     attendees = sel.activity_attendees(actor=actor, activity=activity, unmask=unmask)
     can_add = sel.can_add_attendee(actor=actor, activity=activity)
     return render(

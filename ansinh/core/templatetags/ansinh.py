@@ -26,7 +26,27 @@ def pct(value: Any) -> str:
 
 @register.filter
 def vdate(value: Any) -> str:
+    """A date (or an ISO ``YYYY-MM-DD`` string) as 30/09/2025 in Vietnamese; a masked or
+    other string as it is."""
+    if isinstance(value, str):
+        try:
+            value = formats.parse_date(value)
+        except ValueError:
+            return value
     return formats.fmt_date(value)
+
+
+@register.filter
+def sex_label(code: Any) -> str:
+    """M/F (and the Vietnamese Nam/Nữ) as a word of the user's language."""
+    from django.utils.translation import gettext
+
+    key = str(code or "").strip().lower()
+    if key in {"m", "nam", "male"}:
+        return gettext("Nam")
+    if key in {"f", "nữ", "nu", "female"}:
+        return gettext("Nữ")
+    return str(code) if code else "—"
 
 
 @register.filter
