@@ -28,6 +28,10 @@ COMMANDS = [
 ]
 
 
+# commands that never open the database (the others create it on first use)
+NO_DATABASE = frozenset({"generate"})
+
+
 class CliError(Exception):
     """Refused input: each line of ``lines`` goes to stderr; exit code 1 (or ``code``)."""
 
@@ -75,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_django()
     try:
+        if args.command not in NO_DATABASE:
+            from ansinh.cli.init import ensure_database
+
+            ensure_database()
         rc = int(args.func(args) or 0)
     except CliError as exc:
         for line in exc.lines:

@@ -19,6 +19,16 @@ def migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def ensure_database() -> None:
+    """Create the schema on first use (SPEC section 1: the database is "created on first
+    use"), so that any command works on a fresh ``ANSINH_HOME`` or an empty PostgreSQL
+    database; ``ansinh init`` stays the way to migrate an existing one."""
+    from django.db import connection
+
+    if "django_migrations" not in connection.introspection.table_names():
+        migrate()
+
+
 def run(args: argparse.Namespace) -> int:
     from django.db import connection
 
