@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from ansinh.accounts.selectors import actor_root_unit, allowed_unit_ids, unit_visible
@@ -25,6 +25,8 @@ TREND_MONTHS = 12
 def dashboard(request: HttpRequest) -> HttpResponse:
     unit = actor_root_unit(request.user)
     if unit is None:
+        if getattr(request.user, "role", None) == "partner":
+            return redirect("activity_list")  # a partner without a unit: its activities
         raise Http404
     return _page(request, unit)
 
