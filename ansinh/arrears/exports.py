@@ -1,4 +1,5 @@
-"""Files of the arrears app: call sheets / visit lists (XLSX, PDF) and reminder letters (DOCX).
+"""Files of the arrears app: call sheets / visit lists (XLSX, PDF) and reminder letters (DOCX,
+PDF).
 
 Person data in these files is masked unless the caller passes it unmasked (and audited).
 """
@@ -11,6 +12,7 @@ import pathlib
 from collections.abc import Sequence
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ansinh.core.formats import fmt_date, fmt_int
@@ -154,7 +156,7 @@ def _agency(unit_name: str) -> tuple[str, str]:
     return _("BẢO HIỂM XÃ HỘI %(agency)s") % {"agency": agency}, place
 
 
-def reminder_docx(
+def letter_texts(
     *,
     province_name: str,
     employer: Any,
@@ -162,16 +164,100 @@ def reminder_docx(
     figures: dict[str, Any],
     periods: Sequence[dict[str, Any]],
     number: str = "",
-) -> bytes:
+) -> dict[str, Any]:
+    """The words of the reminder letter (one source for DOCX and PDF), always in Vietnamese (an
+    administrative document): amounts in Vietnamese format (12.000.000 đồng), interest to
+    ``as_of`` on every row (overdue or paid late), the legal basis (DOMAIN.md section 4)."""
+    with translation.override("vi"):
+        return _letter_texts(
+            province_name=province_name,
+            employer=employer,
+            as_of=as_of,
+            figures=figures,
+            periods=periods,
+            number=number,
+        )
+
+
+def _letter_texts(
+    *,
+    province_name: str,
+    employer: Any,
+    as_of: dt.date,
+    figures: dict[str, Any],
+    periods: Sequence[dict[str, Any]],
+    number: str,
+) -> dict[str, Any]:
+    agency, place = _agency(province_name)
+    return {
+        "governing": _("BẢO HIỂM XÃ HỘI VIỆT NAM"),
+        "agency": agency,
+        "number": _("Số: %(n)s/TB-BHXH") % {"n": number or "……"},
+        "motto1": _("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        "motto2": _("Độc lập - Tự do - Hạnh phúc"),
+        "place_date": _("%(place)s, ngày %(d)02d tháng %(m)02d năm %(y)d")
+        % {"place": place, "d": as_of.day, "m": as_of.month, "y": as_of.year},
+        "kind": _("THÔNG BÁO"),
+        "subject": _("Về việc chậm đóng BHXH, BHYT, BHTN"),
+        "to": _("Kính gửi: %(name)s") % {"name": employer.name},
+        "basis": _(
+            "Căn cứ Luật Bảo hiểm xã hội năm 2024; Luật Bảo hiểm y tế; Luật Việc làm và Nghị định "
+            "số 274/2025/NĐ-CP của Chính phủ quy định chi tiết một số điều của Luật Bảo hiểm xã "
+            "hội về chậm đóng, trốn đóng bảo hiểm xã hội bắt buộc, bảo hiểm thất nghiệp;"
+        ),
+        "intro": _(
+            "Theo số liệu đối chiếu đến ngày %(date)s, đơn vị %(name)s (mã đơn vị %(code)s) "
+            "chưa đóng đủ số tiền BHXH, BHYT, BHTN đã đến hạn, cụ thể như sau:"
+        )
+        % {"date": fmt_date(as_of, lang="vi"), "name": employer.name, "code": employer.code},
+        "header": [
+            _("Kỳ đóng"),
+            _("Hạn đóng"),
+            _("Phải đóng (đồng)"),
+            _("Còn nợ (đồng)"),
+            _("Số tháng chậm"),
+        ],
+        "rows": [
+            [
+                f"{p['period']:%m/%Y}",
+                fmt_date(p["due_date"], lang="vi"),
+                fmt_int(p["amount_due"], lang="vi"),
+                fmt_int(p["overdue"], lang="vi"),
+                str(p["months_overdue"]),
+            ]
+            for p in periods
+        ],
+        "total": _("Tổng số tiền chậm đóng: %(amount)s đồng.")
+        % {"amount": fmt_int(figures["overdue"], lang="vi")},
+        "interest": _(
+            "Tiền lãi chậm đóng tính đến ngày %(date)s (0,03 %%/ngày trên số tiền chậm đóng cho "
+            "mỗi ngày chậm, kể cả các kỳ đã nộp muộn): %(interest)s đồng."
+        )
+        % {"date": fmt_date(as_of, lang="vi"), "interest": fmt_int(figures["interest"], lang="vi")},
+        "request": _(
+            "Đề nghị đơn vị khẩn trương nộp đủ số tiền còn nợ và tiền lãi chậm đóng vào tài khoản "
+            "chuyên thu của cơ quan bảo hiểm xã hội để bảo đảm quyền lợi của người lao động. "
+            "Trường hợp đơn vị tiếp tục chậm đóng, cơ quan bảo hiểm xã hội sẽ phối hợp với các cơ "
+            "quan có thẩm quyền xử lý theo quy định của pháp luật."
+        ),
+        "ignore": _("Trường hợp đơn vị đã nộp, đề nghị bỏ qua thông báo này."),
+        "recipients": _("Nơi nhận:"),
+        "recipient_lines": [_("- Như trên;"), _("- Lưu: VT, QLT.")],
+        "signer": _("GIÁM ĐỐC"),
+    }
+
+
+def reminder_docx(**kwargs: Any) -> bytes:
     """THÔNG BÁO về việc chậm đóng BHXH, BHYT, BHTN in the administrative layout of
-    Decree 30/2020/NĐ-CP (A4, Times New Roman 13 pt, margins 20/20/30/15 mm)."""
+    Decree 30/2020/NĐ-CP (A4, Times New Roman 13 pt, margins 20/20/30/15 mm). Arguments: those
+    of ``letter_texts``."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm, Pt
 
-    agency, place = _agency(province_name)
+    t = letter_texts(**kwargs)
     doc = Document()
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
@@ -204,29 +290,28 @@ def reminder_docx(
 
     head = doc.add_table(rows=1, cols=2)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
+    head.autofit = False
     left, right = head.rows[0].cells
-    left.paragraphs[0].add_run(_("BẢO HIỂM XÃ HỘI VIỆT NAM")).font.size = Pt(12)
+    # agency 6.5 cm, national motto 10 cm (the motto fits one line at 12 pt); LibreOffice
+    # reads the grid columns, Word the cells
+    head.columns[0].width, head.columns[1].width = Mm(65), Mm(100)
+    left.width, right.width = Mm(65), Mm(100)
+    left.paragraphs[0].add_run(t["governing"]).font.size = Pt(12)
     left.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    para(left, agency, bold=True, center=True, size=12)
-    para(left, _("Số: %(n)s/TB-BHXH") % {"n": number or "……"}, center=True)
-    r0 = right.paragraphs[0].add_run(_("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"))
+    para(left, t["agency"], bold=True, center=True, size=12)
+    para(left, t["number"], center=True)
+    r0 = right.paragraphs[0].add_run(t["motto1"])
     r0.bold = True
     r0.font.size = Pt(12)
     right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    para(right, _("Độc lập - Tự do - Hạnh phúc"), bold=True, center=True)
-    para(
-        right,
-        _("%(place)s, ngày %(d)02d tháng %(m)02d năm %(y)d")
-        % {"place": place, "d": as_of.day, "m": as_of.month, "y": as_of.year},
-        italic=True,
-        center=True,
-    )
+    para(right, t["motto2"], bold=True, center=True)
+    para(right, t["place_date"], italic=True, center=True)
 
     doc.add_paragraph()
-    para(doc, _("THÔNG BÁO"), bold=True, center=True, size=14)
-    para(doc, _("Về việc chậm đóng BHXH, BHYT, BHTN"), bold=True, center=True)
+    para(doc, t["kind"], bold=True, center=True, size=14)
+    para(doc, t["subject"], bold=True, center=True)
     doc.add_paragraph()
-    para(doc, _("Kính gửi: %(name)s") % {"name": employer.name}, center=True)
+    para(doc, t["to"], center=True)
     doc.add_paragraph()
 
     def body(text: str) -> None:
@@ -234,71 +319,148 @@ def reminder_docx(
         p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         p.paragraph_format.first_line_indent = Mm(10)
 
-    body(
-        _(
-            "Căn cứ Luật Bảo hiểm xã hội năm 2024; Luật Bảo hiểm y tế; Luật Việc làm và Nghị định "
-            "số 274/2025/NĐ-CP của Chính phủ quy định chi tiết một số điều của Luật Bảo hiểm xã "
-            "hội về chậm đóng, trốn đóng bảo hiểm xã hội bắt buộc, bảo hiểm thất nghiệp;"
-        )
-    )
-    body(
-        _(
-            "Theo số liệu đối chiếu đến ngày %(date)s, đơn vị %(name)s (mã đơn vị %(code)s) "
-            "chưa đóng đủ số tiền BHXH, BHYT, BHTN đã đến hạn, cụ thể như sau:"
-        )
-        % {"date": fmt_date(as_of, lang="vi"), "name": employer.name, "code": employer.code}
-    )
+    body(t["basis"])
+    body(t["intro"])
     table = doc.add_table(rows=1, cols=5)
     table.style = "Table Grid"
-    hdr = [
-        _("Kỳ đóng"),
-        _("Hạn đóng"),
-        _("Phải đóng (đồng)"),
-        _("Còn nợ (đồng)"),
-        _("Số tháng chậm"),
-    ]
-    for i, h in enumerate(hdr):
+    for i, h in enumerate(t["header"]):
         table.rows[0].cells[i].text = h
         table.rows[0].cells[i].paragraphs[0].runs[0].bold = True
-    for p in periods:
+    for values in t["rows"]:
         cells = table.add_row().cells
-        cells[0].text = f"{p['period']:%m/%Y}"
-        cells[1].text = fmt_date(p["due_date"], lang="vi")
-        cells[2].text = fmt_int(p["amount_due"], lang="vi")
-        cells[3].text = fmt_int(p["overdue"], lang="vi")
-        cells[4].text = str(p["months_overdue"])
+        for i, v in enumerate(values):
+            cells[i].text = v
+            if i >= 2:
+                cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     doc.add_paragraph()
-    body(
-        _("Tổng số tiền chậm đóng: %(amount)s đồng.")
-        % {"amount": fmt_int(figures["overdue"], lang="vi")}
-    )
-    body(
-        _(
-            "Tiền lãi chậm đóng tính đến ngày %(date)s (0,03 %%/ngày trên số tiền chậm đóng và số "
-            "ngày chậm đóng): %(interest)s đồng."
-        )
-        % {"date": fmt_date(as_of, lang="vi"), "interest": fmt_int(figures["interest"], lang="vi")}
-    )
-    body(
-        _(
-            "Đề nghị đơn vị khẩn trương nộp đủ số tiền còn nợ và tiền lãi chậm đóng vào tài khoản "
-            "chuyên thu của cơ quan bảo hiểm xã hội để bảo đảm quyền lợi của người lao động. Quá "
-            "thời hạn trên, cơ quan bảo hiểm xã hội sẽ phối hợp với các cơ quan có thẩm quyền xử "
-            "lý theo quy định của pháp luật."
-        )
-    )
-    body(_("Trường hợp đơn vị đã nộp, đề nghị bỏ qua thông báo này."))
+    body(t["total"])
+    body(t["interest"])
+    body(t["request"])
+    body(t["ignore"])
     doc.add_paragraph()
     foot = doc.add_table(rows=1, cols=2)
+    foot.autofit = False
     fl, fr = foot.rows[0].cells
-    r1 = fl.paragraphs[0].add_run(_("Nơi nhận:"))
+    foot.columns[0].width, foot.columns[1].width = Mm(80), Mm(85)
+    fl.width, fr.width = Mm(80), Mm(85)
+    r1 = fl.paragraphs[0].add_run(t["recipients"])
     r1.bold = True
     r1.italic = True
     r1.font.size = Pt(12)
-    for line in (_("- Như trên;"), _("- Lưu: VT, QLT.")):
+    for line in t["recipient_lines"]:
         para(fl, line, size=11)
-    fr.paragraphs[0].add_run(_("GIÁM ĐỐC")).bold = True
+    fr.paragraphs[0].add_run(t["signer"]).bold = True
     fr.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def reminder_pdf(**kwargs: Any) -> bytes:
+    """The same letter as ``reminder_docx`` as a PDF (fpdf2, DejaVu Serif/Sans from matplotlib:
+    Times New Roman is not shipped; A4, margins 20/20/30/15 mm)."""
+    from fpdf import FPDF
+    from fpdf.enums import Align
+
+    t = letter_texts(**kwargs)
+    regular, bold = _dejavu()
+    serif = regular.with_name("DejaVuSerif.ttf")
+    serif_bold = regular.with_name("DejaVuSerif-Bold.ttf")
+    serif_italic = regular.with_name("DejaVuSerif-Italic.ttf")
+    serif_bold_italic = regular.with_name("DejaVuSerif-BoldItalic.ttf")
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_margins(left=30, top=20, right=15)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    have_serif = all(f.exists() for f in (serif, serif_bold, serif_italic, serif_bold_italic))
+    family = "Serif" if have_serif else "DejaVu"
+    if have_serif:
+        pdf.add_font("Serif", "", str(serif))
+        pdf.add_font("Serif", "B", str(serif_bold))
+        pdf.add_font("Serif", "I", str(serif_italic))
+        pdf.add_font("Serif", "BI", str(serif_bold_italic))
+    else:  # pragma: no cover - matplotlib always ships the serif faces
+        pdf.add_font("DejaVu", "", str(regular))
+        pdf.add_font("DejaVu", "B", str(bold))
+        pdf.add_font("DejaVu", "I", str(regular))
+        pdf.add_font("DejaVu", "BI", str(bold))
+    pdf.add_page()
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    # agency block 40 %, national motto 60 % (as the DOCX and Decree 30's model)
+    half = width / 2 - 2
+    left_w, right_w = width * 0.43 - 1, width * 0.57 - 1
+    left_x, right_x = pdf.l_margin, pdf.l_margin + width * 0.43 + 1
+    top = pdf.get_y()
+
+    def centred(x: float, text: str, style: str, size: float, w: float) -> None:
+        """A centred line, the font shrunk a little to fit (DejaVu is wider than Times), else
+        wrapped."""
+        pdf.set_font(family, style, size)
+        while size > 9.5 and pdf.get_string_width(text) > w:
+            size -= 0.5
+            pdf.set_font(family, style, size)
+        if pdf.get_string_width(text) > w and " " in text:
+            # two balanced lines rather than one orphaned word
+            mid = len(text) // 2
+            cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - mid))
+            text = text[:cut] + "\n" + text[cut + 1 :]
+        pdf.set_x(x)
+        pdf.multi_cell(w, 5.5, text, align=Align.C, new_x="LEFT", new_y="NEXT")
+
+    pdf.set_xy(left_x, top)
+    centred(left_x, t["governing"], "", 10.5, left_w)
+    centred(left_x, t["agency"], "B", 10.5, left_w)
+    centred(left_x, t["number"], "", 11, left_w)
+    bottom_left = pdf.get_y()
+    pdf.set_xy(right_x, top)
+    centred(right_x, t["motto1"], "B", 11, right_w)
+    centred(right_x, t["motto2"], "B", 11.5, right_w)
+    centred(right_x, t["place_date"], "I", 11.5, right_w)
+    pdf.set_y(max(bottom_left, pdf.get_y()) + 8)
+    pdf.set_x(pdf.l_margin)
+    pdf.set_font(family, "B", 14)
+    pdf.cell(width, 7, t["kind"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "B", 12.5)
+    pdf.cell(width, 6.5, t["subject"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font(family, "", 12.5)
+    pdf.cell(width, 6.5, t["to"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+    def body(text: str) -> None:
+        # block paragraphs: fpdf2 has no first-line indent, and leading spaces stretch when
+        # justified
+        pdf.set_font(family, "", 12.5)
+        pdf.set_x(pdf.l_margin)
+        pdf.multi_cell(width, 6.5, text, align=Align.J, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+
+    body(t["basis"])
+    body(t["intro"])
+    widths = (24, 30, 38, 38, width - 130)
+    pdf.set_font(family, "B", 11)
+    for h, w in zip(t["header"], widths, strict=True):
+        pdf.cell(w, 7, h, border=1, align=Align.C)
+    pdf.ln(7)
+    pdf.set_font(family, "", 11)
+    for values in t["rows"]:
+        for i, (v, w) in enumerate(zip(values, widths, strict=True)):
+            pdf.cell(w, 6.5, v, border=1, align=Align.R if i >= 2 else Align.C)
+        pdf.ln(6.5)
+    pdf.ln(3)
+    body(t["total"])
+    body(t["interest"])
+    body(t["request"])
+    body(t["ignore"])
+    pdf.ln(4)
+    y = pdf.get_y()
+    pdf.set_xy(left_x, y)
+    pdf.set_font(family, "BI", 11)
+    pdf.cell(half, 5.5, t["recipients"], new_x="LEFT", new_y="NEXT")
+    pdf.set_font(family, "", 10.5)
+    for line in t["recipient_lines"]:
+        pdf.set_x(left_x)
+        pdf.cell(half, 5, line, new_x="LEFT", new_y="NEXT")
+    pdf.set_xy(right_x, y)
+    pdf.set_font(family, "B", 12)
+    pdf.cell(half, 6, t["signer"], align=Align.C)
+    return bytes(pdf.output())

@@ -7,6 +7,12 @@ urlpatterns = [
     path("arrears/employers/<str:code>/", views.employer_page, name="arrears_employer"),
     path("arrears/review/", views.review_page, name="arrears_review"),
     path("arrears/review/<str:code>/letter.docx", views.reminder_letter, name="arrears_letter"),
+    path(
+        "arrears/review/<str:code>/letter.pdf",
+        views.reminder_letter,
+        {"fmt": "pdf"},
+        name="arrears_letter_pdf",
+    ),
     path("arrears/review/<str:code>/sent", views.reminder_sent, name="arrears_sent"),
     path("worklists/", views.worklists_page, name="worklists"),
     path("worklists/sync", views.worklists_sync, name="worklists_sync"),

@@ -196,7 +196,7 @@ def review_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def reminder_letter(request: HttpRequest, code: str) -> HttpResponse:
+def reminder_letter(request: HttpRequest, code: str, fmt: str = "docx") -> HttpResponse:
     actor = _review_actor(request)
     employer = selectors.employer_get(actor=actor, code=code)
     as_of = _as_of(request)
@@ -213,7 +213,8 @@ def reminder_letter(request: HttpRequest, code: str) -> HttpResponse:
         interest=figures["interest"],
     )
     root = actor_root_unit(None)
-    content = exports.reminder_docx(
+    render_letter = exports.reminder_pdf if fmt == "pdf" else exports.reminder_docx
+    content = render_letter(
         province_name=root.name if root else "",
         employer=employer,
         as_of=as_of,
@@ -221,11 +222,15 @@ def reminder_letter(request: HttpRequest, code: str) -> HttpResponse:
         periods=periods,
         number=str(reminder.pk),
     )
-    resp = HttpResponse(
-        content,
-        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ctype = (
+        "application/pdf"
+        if fmt == "pdf"
+        else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
-    resp["Content-Disposition"] = f'attachment; filename="thong-bao-cham-dong-{employer.code}.docx"'
+    resp = HttpResponse(content, content_type=ctype)
+    resp["Content-Disposition"] = (
+        f'attachment; filename="thong-bao-cham-dong-{employer.code}-{as_of:%Y-%m}.{fmt}"'
+    )
     return resp
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 
 import pytest
 
@@ -104,7 +106,32 @@ def test_monthly_review_and_letter(world, client) -> None:
     assert "3.000.000 đồng" in text and "4.500 đồng" in text  # 3,000,000 × 0.0003 × 5 days
     assert "274/2025/NĐ-CP" in text and "0,03 %/ngày" in text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "ngày 05 tháng 10 năm 2025" in cells
-    assert "08/2025" in cells
+    assert "08/2025" in cells and "30/09/2025" in cells
+    assert "kể cả các kỳ đã nộp muộn" in text
+    # the same letter as PDF (fpdf2, DejaVu): text checked with pdftotext where installed
+    pdf = client.get("/arrears/review/E2/letter.pdf?as_of=2025-10-05")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Disposition"].endswith('E2-2025-10.pdf"')
+    if shutil.which("pdftotext"):
+        out = subprocess.run(
+            ["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True
+        ).stdout.decode()
+        flat = " ".join(out.split())
+        for want in (
+            "THÔNG BÁO",
+            "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+            "ngày 05 tháng 10 năm 2025",
+            "Kính gửi: Công ty CP Hải Đăng",
+            "274/2025/NĐ-CP",
+            "0,03 %/ngày",
+            "3.000.000 đồng",
+            "4.500 đồng",
+            "08/2025",
+            "30/09/2025",
+        ):
+            assert want in flat, want
+    # one reminder per employer and review month, whichever format was downloaded
+    assert Reminder.objects.filter(employer_id="E2").count() == 1
     rem = Reminder.objects.get(employer_id="E2")
     assert (rem.review_month, rem.overdue, rem.interest, rem.sent_at) == (
         d("2025-10-01"),
