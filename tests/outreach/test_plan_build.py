@@ -379,6 +379,9 @@ def test_cli_exports_open(cli: Any, tmp_path: Any) -> None:
         assert heading in text
     assert d.styles["Normal"].font.name == "Times New Roman"
     activities = d.tables[2]
-    assert len(activities.rows) == 1 + len(data["items"])
+    assert len(activities.rows) == 1 + len(data["items"]) + 1  # header, items, total
+    assert activities.rows[-1].cells[
+        -1
+    ].text == f"{sum(i['cost'] for i in data['items']):,}".replace(",", ".")
     header = "\n".join(c.text for c in d.tables[0].rows[0].cells)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in header and "Số:" in header

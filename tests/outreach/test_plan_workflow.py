@@ -250,7 +250,7 @@ def test_exports_from_the_page(world: dict[str, Client]) -> None:
     d = docx.Document(io.BytesIO(r.content))
     text = "\n".join(p.text for p in d.paragraphs)
     assert "KẾ HOẠCH" in text and "Nha Trang" in text and "Dự thảo" in text
-    assert len(d.tables[2].rows) == 1 + plan.items.count()
+    assert len(d.tables[2].rows) == 1 + plan.items.count() + 1  # header, items, total
     assert c.get(f"/plans/{plan.pk}/export.pdf").status_code == 404
 
 
