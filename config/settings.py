@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "ansinh.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -105,14 +105,10 @@ else:
             "OPTIONS": {
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",
-                # case_sensitive_like: codes are case-sensitive (SPEC section 2), and
-                # "a unit and all below it" is ``path LIKE 'KH/O1/%'`` — SQLite's LIKE
-                # otherwise folds ASCII case (O1 would take in o1's communes) and cannot use
-                # the index on ``path``
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                     "PRAGMA cache_size=-200000; PRAGMA temp_store=MEMORY; "
-                    "PRAGMA mmap_size=1073741824; PRAGMA case_sensitive_like=ON;"
+                    "PRAGMA mmap_size=1073741824;"
                 ),
             },
         }
@@ -160,6 +156,12 @@ if env.https():
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# The language switch in the page header writes this cookie; it outlives the session so that
+# the choice persists across logins (ansinh.core.middleware.LanguageMiddleware reads it).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = env.https()
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

@@ -22,3 +22,27 @@ class SecurityHeadersMiddleware:
         if not request.path.startswith("/api/docs"):
             response.setdefault("Content-Security-Policy", CSP)
         return response
+
+
+class LanguageMiddleware:
+    """Vietnamese first: the language is the one the user chose with the switch in the page
+    header (the ``django_language`` cookie that Django's ``set_language`` view writes), else
+    Vietnamese — whatever the browser's Accept-Language says (Django's LocaleMiddleware would
+    follow it and greet an English-configured browser in English)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.utils import translation
+        from django.utils.cache import patch_vary_headers
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        code = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(code)
+        request.LANGUAGE_CODE = code  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", code)
+        return response

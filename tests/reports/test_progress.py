@@ -21,6 +21,12 @@ LABELS_VI = {
     "ui": "Bảo hiểm thất nghiệp",
     "hi": "Bảo hiểm y tế",
 }
+LABELS_EN = {
+    "si_compulsory": "Compulsory SI",
+    "si_voluntary": "Voluntary SI",
+    "ui": "Unemployment insurance",
+    "hi": "Health insurance",
+}
 
 
 def pct(n: int, d: int) -> Decimal:
@@ -90,7 +96,7 @@ def test_text_en_number_format(cli: Any, province: Any) -> None:
     assert res.code == 0, res.err
     figures = {i["code"]: i for i in kpi(cli, "--unit", "O1")["indicators"]}
     now = expected(["C11", "C12"], dt.date(2025, 9, 30))
-    for scheme, label in LABELS_VI.items():
+    for scheme, label in LABELS_EN.items():
         target = TARGETS["C11"][scheme] + TARGETS["C12"][scheme]
         assert figures[scheme]["participants"] == now[scheme]
         cells = headline_line(res.out, label)[len(label) :].split()
@@ -212,10 +218,10 @@ def with_spells(province: Any) -> Any:
 def test_groups_section(cli: Any, with_spells: Any) -> None:
     res = cli("report", "progress", "--as-of", AS_OF, "--unit", "O2", "--lang", "en")
     assert res.code == 0, res.err
-    section = res.out.split("NHÓM ĐỐI TƯỢNG")[1].split("\nV")[0]
-    rows = [ln for ln in section.splitlines() if ln.startswith(("Nông dân", "Học sinh"))]
+    section = res.out.split("TARGET GROUPS")[1].split("\nV")[0]
+    rows = [ln for ln in section.splitlines() if ln.startswith(("Farmers", "School"))]
     # groups that fell over the year come first
-    assert rows[0].startswith("Nông dân") and rows[1].startswith("Học sinh")
+    assert rows[0].startswith("Farmers") and rows[1].startswith("School")
     # the last 9 cells: participants per scheme, change per scheme, HI coverage (no population)
     farmer = rows[0].split()[-9:]
     assert farmer == ["0", "0", "0", "3", "0", "0", "0", "-3", "—"]
