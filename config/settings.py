@@ -105,10 +105,14 @@ else:
             "OPTIONS": {
                 "timeout": 30,
                 "transaction_mode": "IMMEDIATE",
+                # case_sensitive_like: codes are case-sensitive (SPEC section 2), and
+                # "a unit and all below it" is ``path LIKE 'KH/O1/%'`` — SQLite's LIKE
+                # otherwise folds ASCII case (O1 would take in o1's communes) and cannot use
+                # the index on ``path``
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                     "PRAGMA cache_size=-200000; PRAGMA temp_store=MEMORY; "
-                    "PRAGMA mmap_size=1073741824;"
+                    "PRAGMA mmap_size=1073741824; PRAGMA case_sensitive_like=ON;"
                 ),
             },
         }
