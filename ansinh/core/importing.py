@@ -367,6 +367,9 @@ class Plan:
     unchanged: int = 0
     touched_units: set[str] = field(default_factory=set)
     touched_since: dt.date | None = None
+    # rows whose values are unchanged but whose provenance (batch, row) is rewritten, as it
+    # orders them against others (participations: ties on the start date)
+    restamped: int = 0
 
 
 def merge_plan(
@@ -915,7 +918,8 @@ def import_file(
                 errors=0,
                 user=actor if getattr(actor, "pk", None) else None,
             )
-            if plan.created or plan.updated:  # an unchanged file writes only its batch row
+            if plan.created or plan.updated or plan.restamped:
+                # an unchanged file writes only its batch row
                 imp.write(batch_id=batch_row.pk)
             imp.teardown()
             result.batch_id = batch_row.pk

@@ -8,6 +8,7 @@ upserted set-based.
 
 from __future__ import annotations
 
+import array
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
@@ -15,13 +16,17 @@ from django.utils.translation import gettext as _
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.importing import (
     BAD,
+    KeyTracker,
     Plan,
     StagedImporter,
+    Staging,
     Table,
+    as_date,
     execute,
     merge_plan,
     merge_write,
     qn,
+    sql,
     vendor,
 )
 from ansinh.geography.importers import UnitLookup
@@ -52,6 +57,47 @@ _LIMITS = {
     "full_name": 200,
     "phone": 32,
 }
+
+
+class SpellKeys(KeyTracker):
+    """Hashes a spell's (person, scheme, start_date) only. Rows sharing it are either one
+    key twice (refused) or a tie between units (kept: ``ties`` holds their row numbers)."""
+
+    def __init__(self, stg: Staging) -> None:
+        super().__init__(stg, ["person_id", "scheme", "start_date"])
+        self.ties: set[int] = set()
+
+    def duplicates(self, limit: int = 100_000) -> list[tuple[int, int, tuple]]:
+        cand = self._candidates()
+        self.hashes, self.rows = array.array("q"), array.array("q")
+        if not cand:
+            return []
+        tmp = Staging(f"{self.stg.name}_dup", [])
+        tmp.create()
+        tmp.insert([(r,) for r in cand])
+        found = sql(
+            f"SELECT s.row_no, s.person_id, s.scheme, s.start_date, s.unit_id "
+            f"FROM {qn(self.stg.name)} s "
+            f"WHERE s.row_no IN (SELECT row_no FROM {qn(tmp.name)}) ORDER BY s.row_no"
+        )
+        tmp.drop()
+        groups: dict[tuple, list[tuple[int, str]]] = {}
+        for row_no, pid, scheme, start, unit in found:
+            groups.setdefault((pid, scheme, str(start)), []).append((int(row_no), unit))
+        out: list[tuple[int, int, tuple]] = []
+        for (pid, scheme, start), members in groups.items():
+            if len(members) < 2:
+                continue  # a hash collision
+            first: dict[str, int] = {}
+            for row_no, unit in members:
+                if unit in first:
+                    out.append((row_no, first[unit], (pid, scheme, start, unit)))
+                else:
+                    first[unit] = row_no
+            if len(first) > 1:
+                self.ties.update(r for r, _u in members)
+        out.sort()
+        return out[:limit]
 
 
 class ParticipationsImporter(StagedImporter):
@@ -102,6 +148,7 @@ class ParticipationsImporter(StagedImporter):
 
     def setup(self) -> None:
         super().setup()
+        self.keys = SpellKeys(self.staging)
         self.units = UnitLookup(self.ctx)
         self.unit_ok = (
             frozenset(self.units.paths)
@@ -249,22 +296,110 @@ class ParticipationsImporter(StagedImporter):
 
     def plan(self) -> Plan:
         self._people()
-        return merge_plan(
+        plan = merge_plan(
             self.stg_name,
             self.table(),
             unit_col="unit_id",
             since_col="start_date",
             extra_updated="EXISTS (SELECT 1 FROM chg_person c WHERE c.person_id = s.person_id)",
         )
+        self._others(plan)
+        return plan
+
+    def _touch(self, plan: Plan, rows: list[tuple[Any, ...]]) -> None:
+        for unit, since in rows:
+            d = as_date(since)
+            if unit is None or d is None:
+                continue
+            plan.touched_units.add(str(unit))
+            if plan.touched_since is None or d < plan.touched_since:
+                plan.touched_since = d
+
+    def _others(self, plan: Plan) -> None:
+        """What the file changes beyond its own rows (SPEC section 3: one spell decides the
+        unit of a person and scheme at a date).
+
+        - A new or changed spell can take a person away from another unit where a stored
+          spell of the same person and scheme counted them (a move, an overlap): those
+          units' figures change from the spell's start, though the file has no row of them.
+        - Ties (same person, scheme and start date in two units) go to the later row of the
+          later import: every tie row of the file, even unchanged, takes this import's batch
+          and its row number (``restamped``), and the units on both sides are touched.
+
+        One index probe per row of the file (the natural key's prefix); the rows it keeps
+        (persons with spells in several units) are few."""
+        stg = qn(self.stg_name)
+        suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
+        execute(f"DROP TABLE IF EXISTS {qn('stg_other')}")
+        execute(
+            f"CREATE TEMP TABLE {qn('stg_other')}{suffix} AS "
+            "SELECT s.row_no AS row_no, s.person_id AS person_id, s.scheme AS scheme, "
+            's.start_date AS start_date, s.unit_id AS unit_id, s."group" AS grp, '
+            "s.end_date AS end_date, s.employer_code AS employer_code, "
+            "t.unit_id AS other_unit, "
+            "CASE WHEN t.start_date = s.start_date THEN 1 ELSE 0 END AS tie "
+            f"FROM {stg} s JOIN registry_spell t ON t.person_id = s.person_id "
+            "AND t.scheme = s.scheme AND t.unit_id <> s.unit_id"
+        )
+        op = "IS DISTINCT FROM" if vendor() == "postgresql" else "IS NOT"
+        # units that lose (or gain back) a person to a new or changed spell of the file
+        self._touch(
+            plan,
+            sql(
+                "SELECT m.other_unit, MIN(m.start_date) FROM stg_other m "
+                "LEFT JOIN registry_spell o ON o.person_id = m.person_id "
+                "AND o.scheme = m.scheme AND o.start_date = m.start_date "
+                "AND o.unit_id = m.unit_id "
+                f'WHERE o.id IS NULL OR o."group" {op} m.grp OR o.end_date {op} m.end_date '
+                f"OR o.employer_code {op} m.employer_code "
+                "GROUP BY m.other_unit"
+            ),
+        )
+        tie_rows = set(self.keys.ties)
+        tie_rows.update(int(r[0]) for r in sql("SELECT row_no FROM stg_other WHERE tie = 1"))
+        execute(f"DROP TABLE IF EXISTS {qn('stg_tie')}")
+        self.tie_count = len(tie_rows)
+        if not tie_rows:
+            return
+        rows_tbl = Staging("stg_tie_rows", [])
+        rows_tbl.create()
+        rows_tbl.insert([(r,) for r in sorted(tie_rows)])
+        execute(
+            f"CREATE TEMP TABLE {qn('stg_tie')}{suffix} AS "
+            "SELECT s.row_no AS row_no, s.person_id AS person_id, s.scheme AS scheme, "
+            "s.start_date AS start_date, s.unit_id AS unit_id "
+            f"FROM {stg} s WHERE s.row_no IN (SELECT row_no FROM stg_tie_rows)"
+        )
+        rows_tbl.drop()
+        self._touch(
+            plan,
+            sql(
+                "SELECT x.unit_id, MIN(x.start_date) FROM ("
+                "SELECT unit_id, start_date FROM stg_tie UNION ALL "
+                "SELECT other_unit, start_date FROM stg_other WHERE tie = 1) x "
+                "GROUP BY x.unit_id"
+            ),
+        )
+        plan.restamped = self.tie_count
 
     def write(self, *, batch_id: int) -> None:
         merge_write("stg_person", self.person_table(), batch_id=None)
         merge_write(self.stg_name, self.table(), batch_id=batch_id)
+        if getattr(self, "tie_count", 0):
+            # ties: the later row of the later import decides (SPEC section 3)
+            execute(
+                "UPDATE registry_spell SET batch_id = %s, row_no = x.row_no FROM stg_tie x "
+                "WHERE registry_spell.person_id = x.person_id "
+                "AND registry_spell.scheme = x.scheme "
+                "AND registry_spell.start_date = x.start_date "
+                "AND registry_spell.unit_id = x.unit_id",
+                [batch_id],
+            )
 
     def teardown(self) -> None:
         super().teardown()
-        execute(f"DROP TABLE IF EXISTS {qn('stg_person')}")
-        execute(f"DROP TABLE IF EXISTS {qn('chg_person')}")
+        for name in ("stg_person", "chg_person", "stg_other", "stg_tie"):
+            execute(f"DROP TABLE IF EXISTS {qn(name)}")
 
 
 class CountsImporter(StagedImporter):

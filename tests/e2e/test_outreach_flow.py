@@ -259,6 +259,7 @@ def test_plan_workflow_and_partner_activity(
     phone.goto(f"{base}/activities/")
     listed = phone.inner_text("body")
     assert mine.code in listed and "HD-TN-1" not in listed and "HD-ND-1" not in listed
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1
     shot(phone, "18-partner-activities")
     # another organisation's activity is a 404 for the partner
     resp = phone.goto(f"{base}/activities/HD-TN-1/")
