@@ -23,6 +23,7 @@ from ansinh.core.formats import month_end, round_half_up
 from ansinh.geography.models import Unit
 
 BUCKETS: tuple[str, ...] = ("lt3", "3to6", "6to12", "ge12")
+KIND_ORDER: tuple[str, ...] = ("hi_expiring", "lapsed", "household", "employer_overdue")
 ARREARS_GOAL_PCT = 2.0
 
 
@@ -463,16 +464,34 @@ def review_newly_overdue(*, unit: Unit, as_of: dt.date, actor: Any = None) -> li
     return [dict(e) for e in now["employers"] if e["code"] not in was]
 
 
-def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]:
-    """Rows of a worklist with the person's or employer's details (a fixed number of
-    queries), persons marked do-not-contact left out."""
+def _contactable(qs: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
     from ansinh.registry.models import Person
 
-    dnc = Person.objects.filter(do_not_contact=True).values("person_id")
+    return qs.exclude(person_id__in=Person.objects.filter(do_not_contact=True).values("person_id"))
+
+
+def followup_count(*, qs: QuerySet[FollowUp]) -> int:
+    """How many entries ``followup_rows`` would list without a limit."""
+    return _contactable(qs).count()
+
+
+def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]:
+    """Rows of a worklist with the person's or employer's details (a fixed number of
+    queries), persons marked do-not-contact left out; the lists in the order an office works
+    them (expiring, lapsed, households, employers), soonest reference date first."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from ansinh.registry.models import Person
+
+    order = Case(
+        *(When(kind=k, then=Value(i)) for i, k in enumerate(KIND_ORDER)),
+        default=Value(len(KIND_ORDER)),
+        output_field=IntegerField(),
+    )
     items = list(
-        qs.exclude(person_id__in=dnc)
+        _contactable(qs)
         .select_related("employer", "assigned_to")
-        .order_by("kind", "reference_date", "pk")[:limit]
+        .order_by(order, "reference_date", "pk")[:limit]
     )
     people = {
         p.person_id: p
@@ -541,7 +560,7 @@ def followup_summary(*, actor: Any) -> list[dict[str, Any]]:
             "closed": agg.get(k, {}).get("closed", 0),
             "converted": agg.get(k, {}).get("converted", 0),
         }
-        for k in ("hi_expiring", "lapsed", "household", "employer_overdue")
+        for k in KIND_ORDER
     ]
 
 

@@ -38,6 +38,16 @@ def _kind_labels() -> dict[str, str]:
     }
 
 
+def _kind_short() -> dict[str, str]:
+    """Row labels (the column is narrow; the full label heads the filter and summary)."""
+    return {
+        "hi_expiring": _("Sắp hết hạn"),
+        "lapsed": _("Ngừng tham gia"),
+        "household": _("Hộ chưa đủ BHYT"),
+        "employer_overdue": _("Chậm đóng"),
+    }
+
+
 def _outcome_labels() -> dict[str, str]:
     return {
         "called": _("Đã gọi điện"),
@@ -78,6 +88,19 @@ def _units_menu(actor: Any) -> list[Unit]:
     return list(allowed_units(actor).exclude(level="commune").order_by("path"))
 
 
+def _money_short(value: int) -> str:
+    """A card-sized amount: 141,30 tỷ / 12,35 triệu (the exact figure goes under it)."""
+    from decimal import Decimal
+
+    from ansinh.core.formats import fmt_dec, fmt_int
+
+    if value >= 10**9:
+        return _("%(n)s tỷ") % {"n": fmt_dec(Decimal(value) / 10**9, places=2)}
+    if value >= 10**6:
+        return _("%(n)s triệu") % {"n": fmt_dec(Decimal(value) / 10**6, places=2)}
+    return fmt_int(value)
+
+
 # ---------------------------------------------------------------- arrears pages
 
 
@@ -101,6 +124,7 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
     for e in data["employers"]:
         counts[e["bucket"]] += 1
     t = data["totals"]
+    short = {"overdue": _money_short(t["overdue"]), "interest": _money_short(t["interest"])}
     buckets = [
         {"code": b, "label": label, "employers": counts[b], "overdue": t["buckets"][b]}
         for b, label in (
@@ -126,6 +150,7 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
             "as_of": as_of,
             "data": data,
             "totals": t,
+            "short": short,
             "buckets": buckets,
             "employers": shown,
             "more": len(employers) - len(shown),
@@ -182,6 +207,7 @@ def review_page(request: HttpRequest) -> HttpResponse:
     for r in rows:
         r["name"] = names.get(r["code"], "")
         r["reminder"] = reminders.get(r["code"])
+    sent = sum(1 for r in rows if r["reminder"] is not None and r["reminder"].sent_at)
     return render(
         request,
         "arrears/review.html",
@@ -189,6 +215,8 @@ def review_page(request: HttpRequest) -> HttpResponse:
             "unit": unit,
             "as_of": as_of,
             "rows": rows,
+            "sent": sent,
+            "overdue": sum(r["overdue"] for r in rows),
             "in_window": as_of.day <= 10,
             "units": _units_menu(actor),
         },
@@ -277,6 +305,12 @@ def _worklist_rows(
     assigned = request.GET.get("assigned", "")
     unmask = request.GET.get("unmask") == "1"
     qs = selectors.followups_visible(actor=actor)
+    unit_code = request.GET.get("unit", "")
+    if unit_code:
+        unit = unit_visible(actor=actor, code=unit_code)
+        if unit is None:
+            raise Http404
+        qs = qs.filter(unit__path__startswith=unit.path)
     if kind in _kind_labels():
         qs = qs.filter(kind=kind)
     if status in ("open", "closed"):
@@ -285,18 +319,31 @@ def _worklist_rows(
         qs = qs.filter(assigned_to=actor)
     elif assigned in codes.ORGS:
         qs = qs.filter(assigned_org=assigned)
+    total = selectors.followup_count(qs=qs)
     rows = selectors.followup_rows(qs=qs, limit=limit)
-    labels = _kind_labels()
+    names = dict(
+        Unit.objects.filter(code__in={r["unit"] for r in rows}).values_list("code", "name")
+    )
+    labels, short = _kind_labels(), _kind_short()
     outcome_labels = _outcome_labels()
     for r in rows:
         r["kind_label"] = labels.get(r["kind"], r["kind"])
+        r["kind_short"] = short.get(r["kind"], r["kind"])
         r["scheme_label"] = codes.label(codes.SCHEMES, r["scheme"]) if r["scheme"] else ""
         r["last_outcome"] = outcome_labels.get(r["last_outcome"], r["last_outcome"])
+        r["unit_name"] = names.get(r["unit"], "")
         if r["is_person"] and not unmask:
             r["code"] = mask_id(r["code"])
             r["name"] = mask_name(r["name"])
             r["phone"] = mask_phone(r["phone"])
-    filters = {"kind": kind, "status": status, "assigned": assigned, "unmask": unmask}
+    filters = {
+        "kind": kind,
+        "status": status,
+        "assigned": assigned,
+        "unmask": unmask,
+        "unit": unit_code,
+        "total": total,
+    }
     return rows, filters
 
 
@@ -322,6 +369,7 @@ def worklists_page(request: HttpRequest) -> HttpResponse:
             "orgs": codes.ORGS,
             "as_of": _as_of(request),
             "query": query.urlencode(),
+            "units": list(allowed_units(actor).order_by("path")),
         },
     )
 

@@ -137,6 +137,20 @@ def test_worklist_pages_masking_and_scope(world, client) -> None:
     assert html.count('<tr data-id="') == 4
     ev = AuditEvent.objects.filter(action="person.view").latest("id")
     assert sorted(ev.after["persons"]) == ["P01", "P03", "P04", "P06"]
+    assert "4 / 4 mục" in html and "Phường Nha Trang" in html  # commune names, not codes
+    # per commune: C2 has nobody expiring; another office's commune is a 404
+    c2 = client.get("/worklists/?kind=hi_expiring&unit=C2").content.decode()
+    assert "0 / 0 mục" in c2 and '<tr data-id="' not in c2
+    assert client.get("/worklists/?unit=C3").status_code == 404
+    assert client.get("/worklists/export.xlsx?unit=C3").status_code == 404
+    # the lists in working order: expiring before lapsed before households before employers
+    table = client.get("/worklists/").content.decode().split('id="worklist"')[1]
+    table = table.split("<tbody>")[1]
+    firsts = [
+        table.find(f">{label}")
+        for label in ("Sắp hết hạn", "Ngừng tham gia", "Hộ chưa đủ BHYT", "Chậm đóng")
+    ]
+    assert -1 not in firsts and firsts == sorted(firsts)
     full = client.get("/worklists/?kind=hi_expiring&unmask=1").content.decode()
     assert "Nguyễn Văn P01" in full and "0901234567" in full
     assert AuditEvent.objects.filter(action="person.unmask", actor=office).exists()
@@ -324,7 +338,9 @@ def test_list_pages_query_counts_do_not_grow_with_rows(
     followup_sync(as_of=D)
     assert FollowUp.objects.count() > 60
     client.force_login(make_user("adm", "province"))
-    with django_assert_max_num_queries(15):
+    # fixed: session/user, summary, unit menu, count, rows, persons, outcomes, unit names,
+    # the audit row of the view
+    with django_assert_max_num_queries(20):
         assert client.get("/worklists/?status=all").status_code == 200
     with django_assert_max_num_queries(25):
         assert client.get("/arrears/?as_of=2025-09-30").status_code == 200
