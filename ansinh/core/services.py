@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import close_old_connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ansinh.core.models import AuditEvent, Job
 from config import env
@@ -105,9 +105,13 @@ def job_start(*, job: Job, fn: JobFn) -> Job:
     if env.jobs_inline():
         _run(job.pk, fn, inline=True)
     else:
+        # the worker thread speaks the language of the request that started the job (its
+        # error messages and documents are read in that language)
+        lang = translation.get_language()
 
         def target() -> None:
-            _run(job.pk, fn)
+            with translation.override(lang):
+                _run(job.pk, fn)
 
         transaction.on_commit(lambda: threading.Thread(target=target, daemon=True).start())
     return job
