@@ -283,7 +283,7 @@ def test_cli_refusal_lines_in_english(cli: Any, tmp_path: Path, monkeypatch: Any
     orphan.write_text("code,name,level,parent_code\nX2,Xã,commune,NOPE\n", encoding="utf-8")
     res = cli("import", "units", str(bad))
     assert res.code == 1
-    assert res.err.splitlines() == [
+    assert (res.out + res.err).splitlines() == [
         "units: bị từ chối, 2 lỗi",
         "dòng 3, cột name: thiếu giá trị bắt buộc",
         "dòng 3, cột level: mã không hợp lệ; dùng một trong: province, office, district, commune",
@@ -292,14 +292,14 @@ def test_cli_refusal_lines_in_english(cli: Any, tmp_path: Path, monkeypatch: Any
     monkeypatch.setenv("ANSINH_LANG", "en")
     res = cli("import", "units", str(bad))
     assert res.code == 1
-    assert res.err.splitlines() == [
+    assert (res.out + res.err).splitlines() == [
         "units: refused, 2 errors",
         "row 3, column name: required value missing",
         "row 3, column level: invalid code; use one of: province, office, district, commune",
     ]
     res = cli("import", "units", str(orphan))
     assert res.code == 1
-    assert res.err.splitlines() == [
+    assert (res.out + res.err).splitlines() == [
         "units: refused, 1 errors",
         "row 2, column parent_code: no parent unit with this code",
     ]
@@ -379,3 +379,37 @@ def test_report_progress_lang_en(cli: Any, province: dict[str, Any], tmp_path: P
         for name in (u.name for u in province.values()):
             words = words.replace(name, "").replace(name.upper(), "")
         assert not VIETNAMESE.search(words), words
+
+
+# ------------------------------------------------------------------ background jobs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_job_thread_speaks_the_language_of_the_request(monkeypatch: Any) -> None:
+    """A job runs in a worker thread, where no language is active: it takes the caller's."""
+    import threading
+    import types
+
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from ansinh.core import services
+    from ansinh.core.models import Job
+
+    started: list[threading.Thread] = []
+
+    def spy(*args: Any, **kwargs: Any) -> threading.Thread:
+        t = threading.Thread(*args, **kwargs)
+        started.append(t)
+        return t
+
+    monkeypatch.setenv("ANSINH_JOBS_INLINE", "")
+    monkeypatch.setattr(services, "threading", types.SimpleNamespace(Thread=spy))
+    job = services.job_create(kind="test", params={})
+    with translation.override("en"):
+        services.job_start(job=job, fn=lambda j: {"said": gettext("Tổng quan")})
+    assert len(started) == 1
+    started[0].join(timeout=30)
+    job = Job.objects.get(pk=job.pk)
+    assert job.status == Job.Status.DONE, job.message
+    assert job.result == {"said": "Dashboard"}
