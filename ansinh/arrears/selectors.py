@@ -355,7 +355,7 @@ def followups_visible(*, actor: Any) -> QuerySet[FollowUp]:
 
 
 def followup_get(*, actor: Any, pk: int) -> FollowUp:
-    fu = followups_visible(actor=actor).filter(pk=pk).first()
+    fu = followups_visible(actor=actor).select_related("unit", "employer").filter(pk=pk).first()
     if fu is None:
         raise Http404
     return fu

@@ -92,13 +92,13 @@ def _money_short(value: int) -> str:
     """A card-sized amount: 141,30 tỷ / 12,35 triệu (the exact figure goes under it)."""
     from decimal import Decimal
 
-    from ansinh.core.formats import fmt_dec, fmt_int
+    from ansinh.core.formats import fmt_dec
 
     if value >= 10**9:
         return _("%(n)s tỷ") % {"n": fmt_dec(Decimal(value) / 10**9, places=2)}
     if value >= 10**6:
         return _("%(n)s triệu") % {"n": fmt_dec(Decimal(value) / 10**6, places=2)}
-    return fmt_int(value)
+    return ""  # small enough to show exactly
 
 
 # ---------------------------------------------------------------- arrears pages
@@ -118,8 +118,12 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
         employers.sort(key=lambda e: (-e["months_overdue"], -e["overdue"], e["code"]))
     shown = employers[:500]
     names = selectors.employer_names([e["code"] for e in shown])
+    unit_names = dict(
+        Unit.objects.filter(code__in={e["unit"] for e in shown}).values_list("code", "name")
+    )
     for e in shown:
         e["name"] = names.get(e["code"], "")
+        e["unit_name"] = unit_names.get(e["unit"], e["unit"])
     counts = dict.fromkeys(selectors.BUCKETS, 0)
     for e in data["employers"]:
         counts[e["bucket"]] += 1
@@ -483,6 +487,7 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "fu": fu,
             "kind_label": _kind_labels().get(fu.kind, fu.kind),
+            "unit_name": fu.unit.name,
             "people": shown,
             "unmask": unmask,
             "outcomes": list(fu.outcomes.select_related("by")),
