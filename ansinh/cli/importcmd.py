@@ -1,7 +1,7 @@
 """`ansinh import KIND FILE [--dry-run] [--errors OUT.csv]` — SPEC section 1.
 
-Prints one summary line on success; on refusal the refusal line and at most 20 error lines
-on stderr, exit 1. ``--errors`` writes every error to a CSV (row,column,value,message)."""
+Prints one summary line (on stdout) on success and on refusal; on refusal at most 20 error
+lines on stderr, exit 1. ``--errors`` writes every error to a CSV (row,column,value,message)."""
 
 from __future__ import annotations
 
@@ -60,14 +60,10 @@ def run(args: argparse.Namespace) -> int:
                 % {"file": args.errors, "e": exc.strerror}
             ) from None
     if result.refused:
-        lines = [summary_line(result)]
-        lines += [error_line(e) for e in result.errors[:SHOWN_ERRORS]]
-        if len(result.errors) > SHOWN_ERRORS:
-            lines.append(
-                _("… và %(n)s lỗi khác (--errors OUT.csv để xem tất cả)")
-                % {"n": len(result.errors) - SHOWN_ERRORS}
-            )
-        raise CliError(*lines, code=1)
+        # the summary line on stdout (as on success), then one line per problem on stderr,
+        # at most 20 of them (the summary says how many there are; --errors has them all)
+        sys.stdout.write(summary_line(result) + "\n")
+        raise CliError(*[error_line(e) for e in result.errors[:SHOWN_ERRORS]], code=1)
     sys.stdout.write(summary_line(result) + "\n")
     if result.dry_run:
         sys.stderr.write(_("chạy thử (--dry-run): không ghi gì vào cơ sở dữ liệu") + "\n")

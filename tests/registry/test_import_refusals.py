@@ -157,9 +157,9 @@ def test_refused_and_nothing_written(cli, write, tmp_path, seeded, kind, content
     out = tmp_path / "errors.csv"
     res = cli("import", kind, str(write("in.csv", content)), "--errors", str(out))
     assert res.code == 1, res.out
-    assert res.out == ""
-    lines = res.err.splitlines()
-    assert lines[0] == f"{kind}: bị từ chối, {len(expected)} lỗi"
+    # the summary line on stdout, one line per problem on stderr
+    assert res.out == f"{kind}: bị từ chối, {len(expected)} lỗi\n"
+    lines = (res.out + res.err).splitlines()
     got = [
         (int(r["row"]), r["column"]) for r in csv.DictReader(io.StringIO(out.read_text("utf-8")))
     ]
@@ -174,9 +174,9 @@ def test_errors_csv_content_and_twenty_lines(cli, write, tmp_path, units):
     out = tmp_path / "errors.csv"
     res = cli("import", "participations", str(write("in.csv", P_HEAD + rows)), "--errors", str(out))
     assert res.code == 1
+    assert res.out == "participations: bị từ chối, 25 lỗi\n"
     lines = res.err.splitlines()
-    assert lines[0] == "participations: bị từ chối, 25 lỗi"
-    assert sum(1 for line in lines if line.startswith("dòng ")) == 20
+    assert len(lines) == 20 and all(line.startswith("dòng ") for line in lines)
     records = list(csv.reader(io.StringIO(out.read_text("utf-8"))))
     assert records[0] == ["row", "column", "value", "message"]
     assert len(records) == 26
@@ -195,7 +195,7 @@ def test_wrong_encoding_binary_and_empty(cli, write, tmp_path, units):
     binary = tmp_path / "bin.csv"
     binary.write_bytes(b"\x00\x01\x02garbage\x00" * 50)
     res = cli("import", "units", str(binary))
-    assert res.code == 1 and res.err.startswith("units: bị từ chối, 1 lỗi")
+    assert res.code == 1 and res.out.startswith("units: bị từ chối, 1 lỗi")
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     res = cli("import", "units", str(empty))
@@ -208,4 +208,4 @@ def test_broken_xlsx_refused(cli, tmp_path, units):
     bad.write_bytes(b"PK\x03\x04" + b"not really a zip" * 10)
     res = cli("import", "counts", str(bad))
     assert res.code == 1
-    assert res.err.startswith("counts: bị từ chối, 1 lỗi")
+    assert res.out.startswith("counts: bị từ chối, 1 lỗi")
