@@ -62,8 +62,15 @@ def run(args: argparse.Namespace) -> int:
     if result.refused:
         # the summary line on stdout (as on success), then one line per problem on stderr,
         # at most 20 of them (the summary says how many there are; --errors has them all)
+        # A script that reads only stderr also sees which file was refused and how badly:
+        # the refusal line heads the error lines there too, unless both streams are one
+        # terminal (a person would read it twice).
         sys.stdout.write(summary_line(result) + "\n")
-        raise CliError(*[error_line(e) for e in result.errors[:SHOWN_ERRORS]], code=1)
+        sys.stdout.flush()
+        errors = [error_line(e) for e in result.errors[:SHOWN_ERRORS]]
+        if not (sys.stdout.isatty() and sys.stderr.isatty()):
+            errors.insert(0, summary_line(result))
+        raise CliError(*errors, code=1)
     sys.stdout.write(summary_line(result) + "\n")
     if result.dry_run:
         sys.stderr.write(_("chạy thử (--dry-run): không ghi gì vào cơ sở dữ liệu") + "\n")

@@ -129,7 +129,7 @@ def test_english_lines(cli, write, units, monkeypatch):
     res = cli("import", "participations", str(bad))
     assert res.code == 1
     assert res.out == "participations: refused, 1 errors\n"
-    assert res.err.startswith("row 2, column scheme: ")
+    assert res.err.startswith("participations: refused, 1 errors\nrow 2, column scheme: ")
 
 
 def test_bom_and_unknown_column_warning(cli, write, units):

@@ -159,7 +159,8 @@ def test_refused_and_nothing_written(cli, write, tmp_path, seeded, kind, content
     assert res.code == 1, res.out
     # the summary line on stdout, one line per problem on stderr
     assert res.out == f"{kind}: bị từ chối, {len(expected)} lỗi\n"
-    lines = (res.out + res.err).splitlines()
+    lines = res.err.splitlines()  # the refusal line again, then one line per problem
+    assert lines[0] == res.out.rstrip("\n")
     got = [
         (int(r["row"]), r["column"]) for r in csv.DictReader(io.StringIO(out.read_text("utf-8")))
     ]
@@ -176,7 +177,8 @@ def test_errors_csv_content_and_twenty_lines(cli, write, tmp_path, units):
     assert res.code == 1
     assert res.out == "participations: bị từ chối, 25 lỗi\n"
     lines = res.err.splitlines()
-    assert len(lines) == 20 and all(line.startswith("dòng ") for line in lines)
+    assert lines[0] == res.out.rstrip("\n")
+    assert len(lines) == 21 and all(line.startswith("dòng ") for line in lines[1:])
     records = list(csv.reader(io.StringIO(out.read_text("utf-8"))))
     assert records[0] == ["row", "column", "value", "message"]
     assert len(records) == 26
