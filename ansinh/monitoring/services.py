@@ -10,7 +10,7 @@ from ansinh.core.formats import month_end
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
-from ansinh.monitoring.selectors import data_as_of, data_first_date
+from ansinh.monitoring.selectors import data_first_date, facts_last_date
 from ansinh.monitoring.sql import insert_snapshot_sql
 
 # month-ends per INSERT … SELECT. Spells are counted by month-end deltas (and overlapping ones
@@ -22,8 +22,8 @@ LOOKBACK = dt.timedelta(days=31)
 
 def snapshot_months() -> list[dt.date]:
     """The month-ends to materialise: from the earliest data month to the latest data month
-    (``data_as_of``); a month-end after "data as of" is not materialised."""
-    first, last = data_first_date(), data_as_of()
+    (``facts_last_date``); a month-end after that is not materialised."""
+    first, last = data_first_date(), facts_last_date()
     if first is None or last is None or first > last:
         return []
     out = []
