@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -59,8 +60,11 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
     if scheme not in SCHEME_CODES:
         scheme = "hi"
     as_of = _as_of(request)
+    # drill-down links keep the date and scheme the user is looking at
+    keep = urlencode({k: request.GET[k] for k in ("as_of", "scheme") if request.GET.get(k)})
     ctx: dict[str, Any] = {
         "unit": unit,
+        "keep": f"?{keep}" if keep else "",
         "crumbs": crumbs,
         "as_of": as_of,
         "data_as_of": selectors.data_as_of(),

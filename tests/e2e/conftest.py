@@ -83,3 +83,62 @@ def shot() -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture(scope="module")
+def demo_site(browser: Any, django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
+    """The demo province loaded once for a module, served by a live server of its own.
+
+    pytest-django's ``live_server`` flushes the database after every test; loading the demo
+    (~20 s) per test would be too slow, so the module's tests share one load and must not
+    write what another test reads. The database is flushed when the module ends. Tests using
+    this fixture must not request ``db`` or ``live_server``."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.live_server_helper import LiveServer
+
+    with django_db_blocker.unblock():
+        own_setup = None
+        # pytest-django creates the test database only when a collected test asks for `db`;
+        # run alone, these tests must create it themselves (never touch the real database)
+        if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+            own_setup = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
+        from ansinh.demo.load import demo_load, demo_logins_ensure
+
+        demo_load()
+        demo_logins_ensure()
+        server = LiveServer("localhost:0")
+        server._live_server_modified_settings.enable()
+        try:
+            yield server
+        finally:
+            server._live_server_modified_settings.disable()
+            server.stop()
+            call_command("flush", interactive=False, verbosity=0)
+            if own_setup is not None:
+                teardown_databases(own_setup, verbosity=0)
+
+
+@pytest.fixture
+def demo_page(browser: Any, demo_site: Any) -> Iterator[Any]:
+    """A desktop page (1280×900, Vietnamese) on the demo site; JS errors in ``js_errors``."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    pg = ctx.new_page()
+    pg.set_default_timeout(20000)
+    pg.base = demo_site.url  # type: ignore[attr-defined]
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.js_errors = errors  # type: ignore[attr-defined]
+    yield pg
+    ctx.close()
+
+
+def form_login(pg: Any, username: str, password: str) -> None:
+    """Log in through the real form (CSRF token and all)."""
+    pg.goto(f"{pg.base}/login/")
+    pg.fill("input[name=username]", username)
+    pg.fill("input[name=password]", password)
+    pg.click("button[type=submit]")
+    pg.wait_for_load_state("load")

@@ -115,7 +115,8 @@ def test_unit_page_office_scope_and_drill_down(cli, data) -> None:
     r = client.get("/", {"as_of": "2025-09-30"})
     assert r.status_code == 200
     body = r.content.decode()
-    assert "BHXH Nha Trang" in body and 'href="/units/C1/"' in body
+    # drill-down links keep the date being looked at
+    assert "BHXH Nha Trang" in body and 'href="/units/C1/?as_of=2025-09-30"' in body
     assert 'href="/units/KH/"' not in body  # the province crumb is not a link for an office
     assert client.get("/units/C1/", {"as_of": "2025-09-30"}).status_code == 200
     assert client.get("/units/O2/").status_code == 404

@@ -99,9 +99,9 @@ def test_snapshot_equals_live(data: dict[str, Unit]) -> None:
     assert written == KpiSnapshot.objects.count() > 0
     months = sorted(SnapshotState.objects.values_list("as_of", flat=True))
     assert months[0] == dt.date(2024, 11, 30)
-    last = selectors.data_as_of()
+    last = selectors.facts_last_date()
     assert last is not None
-    # the last month-end on or before "data as of" (a later one would be partial)
+    # the last month-end on or before the facts' last date (a later one would be partial)
     assert months[-1] <= last < month_end(months[-1] + dt.timedelta(days=1)) + dt.timedelta(1)
     for as_of in months:
         assert selectors.snapshot_ready(as_of)
