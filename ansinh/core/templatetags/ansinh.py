@@ -37,6 +37,21 @@ def vdate(value: Any) -> str:
 
 
 @register.filter
+def role_label(code: Any) -> str:
+    """A login's role (SPEC section 4) as a word of the user's language."""
+    from django.utils.translation import gettext
+
+    labels = {
+        "admin": gettext("Quản trị"),
+        "province": gettext("BHXH tỉnh"),
+        "office": gettext("BHXH cơ sở"),
+        "partner": gettext("Đơn vị phối hợp"),
+        "viewer": gettext("Chỉ xem"),
+    }
+    return labels.get(str(code), str(code))
+
+
+@register.filter
 def sex_label(code: Any) -> str:
     """M/F (and the Vietnamese Nam/Nữ) as a word of the user's language."""
     from django.utils.translation import gettext
