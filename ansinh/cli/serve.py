@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -20,8 +21,11 @@ def serve(*, host: str, port: int, workers: int = 2) -> None:
     """Gunicorn with threaded workers; static files are served by WhiteNoise.
     Behind a reverse proxy (nginx) that terminates TLS, set ANSINH_HTTPS=1 and forward
     X-Forwarded-Proto; see docs/deploy.md."""
+    from django.conf import settings
     from gunicorn.app.base import BaseApplication
 
+    # WhiteNoise serves from the finders; an absent STATIC_ROOT only makes it warn at start
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     from config.wsgi import application
 
     class App(BaseApplication):  # type: ignore[misc]
