@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 # runs each {"args": [...], "env": {...}} of stdin through ansinh.cli.main in this process
 MANY = r"""
-import contextlib, io, json, os, sys
+import contextlib, io, json, os, sys, time
 from ansinh.cli import main
 calls = json.load(sys.stdin)
 out = []
@@ -40,6 +40,7 @@ for call in calls:
     for k, v in call.get("env", {}).items():
         os.environ[k] = v
     o, e = io.StringIO(), io.StringIO()
+    t0 = time.process_time()
     with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):
         try:
             code = main(call["args"])
@@ -47,7 +48,8 @@ for call in calls:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     for k in call.get("env", {}):
         os.environ.pop(k, None)
-    out.append({"code": code, "out": o.getvalue(), "err": e.getvalue()})
+    out.append({"code": code, "out": o.getvalue(), "err": e.getvalue(),
+                "cpu": time.process_time() - t0})
 sys.__stdout__.write(json.dumps(out))
 """
 
@@ -57,6 +59,7 @@ class Result:
     code: int
     out: str
     err: str
+    cpu: float = 0.0
 
     def json(self) -> Any:
         assert self.code == 0, (self.code, self.err)
@@ -99,6 +102,7 @@ class Site:
                 f"postgresql://{auth}@{self.server['host']}:{self.server['port']}/{self.name}"
             )
         self.env = env
+        self.cache: dict[str, Result] = {}
 
     def _admin(self, sql: str) -> None:
         import psycopg
@@ -165,13 +169,17 @@ class Site:
     def many(
         self, calls: Sequence[Sequence[str] | tuple[Sequence[str], dict[str, str]]]
     ) -> list[Result]:
-        """Several commands in one process (same ``main`` as the console script)."""
+        """Several commands in one process (same ``main`` as the console script); answers
+        read-only commands already run by ``prefetch`` from its cache."""
         payload = []
         for c in calls:
             if isinstance(c, tuple) and len(c) == 2 and isinstance(c[1], dict):
                 payload.append({"args": list(c[0]), "env": c[1]})
             else:
                 payload.append({"args": list(c), "env": {}})
+        keys = [self._key(c) for c in payload]
+        if all(k in self.cache for k in keys):
+            return [self.cache[k] for k in keys]
         p = subprocess.run(
             [sys.executable, "-c", MANY],
             env=self.env,
@@ -183,7 +191,29 @@ class Site:
             check=False,
         )
         assert p.returncode == 0, p.stderr[-3000:]
-        return [Result(r["code"], r["out"], r["err"]) for r in json.loads(p.stdout)]
+        results = [Result(r["code"], r["out"], r["err"], r["cpu"]) for r in json.loads(p.stdout)]
+        if os.environ.get("ACCEPTANCE_TIMINGS"):
+            for c, r in sorted(zip(payload, results, strict=True), key=lambda x: -x[1].cpu)[:8]:
+                sys.stderr.write(f"{r.cpu:7.3f}s cpu  {' '.join(c['args'])}\n")
+        return results
+
+    @staticmethod
+    def _key(call: dict[str, Any]) -> str:
+        return json.dumps(call, sort_keys=True)
+
+    def prefetch(
+        self, calls: Sequence[Sequence[str] | tuple[Sequence[str], dict[str, str]]]
+    ) -> None:
+        """Run read-only commands of several tests at once (one Django start) and keep their
+        results for ``many``."""
+        results = self.many(calls)
+        for c, r in zip(calls, results, strict=True):
+            call = (
+                {"args": list(c[0]), "env": c[1]}
+                if isinstance(c, tuple) and len(c) == 2 and isinstance(c[1], dict)
+                else {"args": list(c), "env": {}}
+            )
+            self.cache[self._key(call)] = r
 
     def write(self, name: str, text: str, *, bom: bool = False) -> Path:
         path = self.home / name
@@ -213,7 +243,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [ANSINH, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [ANSINH, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1"],
             env=site.env,
             cwd=site.home,
             stdout=subprocess.DEVNULL,

@@ -27,6 +27,14 @@ def write_csv(
     return path
 
 
+def _iso(value: str) -> bool:
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 def write_xlsx(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Path:
     """An XLSX whose date columns hold real date cells (and numbers as numbers)."""
     from openpyxl import Workbook
@@ -40,7 +48,7 @@ def write_xlsx(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str
             v = r.get(c)
             if v in (None, ""):
                 out.append(None)
-            elif c.endswith("date") or c == "as_of":
+            elif (c.endswith("date") or c == "as_of") and _iso(str(v)):
                 out.append(dt.datetime.fromisoformat(str(v)))
             elif c in {"participants", "population", "year"}:
                 out.append(int(v))
