@@ -9,6 +9,8 @@ upserted set-based.
 from __future__ import annotations
 
 import array
+import pathlib
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
@@ -271,6 +273,26 @@ class ParticipationsImporter(StagedImporter):
             phone or None,
         )
 
+    def stage_file(
+        self,
+        *,
+        path: pathlib.Path,
+        header: list[str],
+        progress: Callable[[int, int], None] | None,
+        total: int,
+    ) -> int | None:
+        """PostgreSQL: a plain CSV file is parsed and checked by the server (fastcopy)."""
+        from ansinh.registry.fastcopy import copy_participations
+
+        return copy_participations(
+            stg=self.stg_name,
+            unit_ok=self.unit_ok,
+            path=path,
+            header=header,
+            progress=progress,
+            total=total,
+        )
+
     def _people(self) -> None:
         """Stage one row per person (blank = absent: the values of the file, else stored)."""
         stg = qn(self.stg_name)
@@ -304,6 +326,7 @@ class ParticipationsImporter(StagedImporter):
             extra_updated="EXISTS (SELECT 1 FROM chg_person c WHERE c.person_id = s.person_id)",
         )
         self._others(plan)
+        self.planned = plan
         return plan
 
     def _touch(self, plan: Plan, rows: list[tuple[Any, ...]]) -> None:
@@ -383,8 +406,21 @@ class ParticipationsImporter(StagedImporter):
         plan.restamped = self.tie_count
 
     def write(self, *, batch_id: int) -> None:
-        merge_write("stg_person", self.person_table(), batch_id=None)
-        merge_write(self.stg_name, self.table(), batch_id=batch_id)
+        from ansinh.core.bulk import MIN_ROWS, indexes_deferred
+
+        created = self.planned.created if getattr(self, "planned", None) else 0
+        new_people = 0
+        if created >= MIN_ROWS:  # a big load: are the people new too?
+            new_people = int(
+                sql(
+                    "SELECT COUNT(*) FROM stg_person s WHERE NOT EXISTS "
+                    "(SELECT 1 FROM registry_person t WHERE t.person_id = s.person_id)"
+                )[0][0]
+            )
+        with indexes_deferred(Person, rows=new_people):
+            merge_write("stg_person", self.person_table(), batch_id=None)
+        with indexes_deferred(Spell, rows=created):
+            merge_write(self.stg_name, self.table(), batch_id=batch_id)
         if getattr(self, "tie_count", 0):
             # ties: the later row of the later import decides (SPEC section 3)
             execute(

@@ -1,0 +1,249 @@
+"""PostgreSQL fast path of the participations import: the server parses the file.
+
+A plain CSV file (no quote character anywhere, every row with as many fields as the header)
+is streamed as it is, in blocks of whole lines, into ``COPY … FROM STDIN (FORMAT csv)`` of a
+temporary table of text columns — the server parses it on its own core while Python only
+reads bytes. One ``INSERT … SELECT`` then trims, checks and stages the rows into the same
+staging table the row-by-row path fills, so planning and merging are shared.
+
+The checks here are never looser than ``ParticipationsImporter.clean``: whenever anything is
+off — a row the checks refuse, a repeated (person, scheme, start date), a ragged row, bad
+UTF-8, a quote, a lone carriage return, PostgreSQL's end-of-data marker — the whole fast path
+is rolled back to a savepoint and the caller reads the file row by row, which words the exact
+errors. Nothing of the fast path is visible then.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, transaction
+
+from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
+from ansinh.core.importing import execute, qn, sql, vendor
+
+# the columns of a participations file, in staging order
+COLUMNS = (
+    "person_id",
+    "unit_code",
+    "scheme",
+    "group",
+    "start_date",
+    "end_date",
+    "household_id",
+    "employer_code",
+    "birth_date",
+    "sex",
+    "full_name",
+    "phone",
+)
+# what str.strip() removes (Python's Unicode whitespace), for btrim()
+WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+# dates accepted without asking Python: canonical ISO text within these years
+CAL_FIRST, CAL_LAST = "1900-01-01", "2100-12-31"
+BLOCK = 1 << 20  # bytes per COPY write, whole lines
+MIN_BYTES = 1 << 16  # below this the row-by-row path is as fast
+
+RAW = "stg_participations_raw"
+UNITS = "stg_fast_units"
+CAL = "stg_fast_cal"
+
+
+# bytes that may start or end a field with whitespace str.strip() would remove: ASCII
+# whitespace and the lead bytes of the Unicode spaces (\x85, NBSP, U+1680, U+2000–U+205F,
+# U+3000). Conservative: a hit only means the columns are trimmed in SQL.
+_SPACEY = (
+    b" ,",
+    b", ",
+    b" \n",
+    b" \r",
+    b"\n ",
+    b"\t",
+    b"\x0b",
+    b"\x0c",
+    b"\x1c",
+    b"\x1d",
+    b"\x1e",
+    b"\x1f",
+    b"\xc2\x85",
+    b"\xc2\xa0",
+    b"\xe1\x9a\x80",
+    b"\xe2\x80",
+    b"\xe2\x81\x9f",
+    b"\xe3\x80\x80",
+)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def copy_participations(
+    *,
+    stg: str,
+    unit_ok: frozenset[str],
+    path: pathlib.Path,
+    header: list[str],
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+) -> int | None:
+    """Stage a participations CSV into ``stg`` (the importer's staging table) on PostgreSQL.
+    Returns the number of data rows, or None when the file must be read row by row (nothing
+    is left behind then). ``unit_ok``: the unit codes the rows may name (scope included)."""
+    if vendor() != "postgresql" or path.suffix.lower() == ".xlsx":
+        return None
+    try:
+        if path.stat().st_size < MIN_BYTES:
+            return None
+    except OSError:
+        return None
+    with path.open("rb") as fh:
+        first = fh.readline()
+        if first.startswith(b"\xef\xbb\xbf"):
+            first = first[3:]
+        if b'"' in first or first.startswith(b"PK\x03\x04") or b"\x00" in first:
+            return None
+        try:
+            names = [c.strip().lower() for c in first.decode("utf-8").rstrip("\r\n").split(",")]
+        except UnicodeDecodeError:
+            return None
+        if names != header or not all(names) or len(set(names)) != len(names):
+            return None
+        sid = transaction.savepoint()
+        try:
+            rows = _copy_and_check(fh, stg, unit_ok, names, progress, total)
+        except Exception:  # a COPY error (ragged row, bad UTF-8…) or _NotPlain
+            transaction.savepoint_rollback(sid)
+            return None
+        if rows is None:
+            transaction.savepoint_rollback(sid)
+            return None
+        transaction.savepoint_commit(sid)
+        return rows
+
+
+def _copy_raw(
+    fh: Any, cols: list[str], progress: Callable[[int, int], None] | None, total: int
+) -> bool:
+    """COPY the rest of the file into RAW; True when some field may need trimming."""
+    execute(f"DROP TABLE IF EXISTS {RAW}")
+    execute(
+        f"CREATE TEMP TABLE {RAW} (n bigint GENERATED ALWAYS AS IDENTITY, "
+        + ", ".join(f"{c} text" for c in cols)
+        + ") ON COMMIT DROP"
+    )
+    lines = 0
+    spacey = False
+    with connection.connection.cursor() as cur:
+        with cur.copy(f"COPY {RAW} ({', '.join(cols)}) FROM STDIN (FORMAT csv)") as copy:
+            while block := fh.readlines(BLOCK):
+                data = b"".join(block)
+                if b'"' in data or b"\\." in data or data.count(b"\r") != data.count(b"\r\n"):
+                    raise _NotPlain
+                if not spacey:
+                    spacey = data[:1] == b" " or any(b in data for b in _SPACEY)
+                copy.write(data)
+                lines += len(block)
+                if progress:
+                    progress(lines, max(total, lines))
+    return spacey
+
+
+def _lookups(unit_ok: frozenset[str]) -> None:
+    execute(f"DROP TABLE IF EXISTS {UNITS}")
+    execute(f"CREATE TEMP TABLE {UNITS} (code text PRIMARY KEY) ON COMMIT DROP")
+    with connection.connection.cursor() as cur:
+        with cur.copy(f"COPY {UNITS} (code) FROM STDIN") as copy:
+            for code in sorted(unit_ok):
+                copy.write_row((code,))
+    execute(f"DROP TABLE IF EXISTS {CAL}")
+    execute(
+        f"CREATE TEMP TABLE {CAL} ON COMMIT DROP AS "
+        "SELECT to_char(g.d, 'YYYY-MM-DD') AS ds, CAST(g.d AS date) AS d FROM generate_series("
+        f"DATE '{CAL_FIRST}', DATE '{CAL_LAST}', interval '1 day') AS g(d)"
+    )
+    execute(f"ALTER TABLE {CAL} ADD PRIMARY KEY (ds)")
+    execute(f"ANALYZE {CAL}")
+    execute(f"ANALYZE {UNITS}")
+
+
+def _copy_and_check(
+    fh: Any,
+    stg: str,
+    unit_ok: frozenset[str],
+    names: list[str],
+    progress: Callable[[int, int], None] | None,
+    total: int,
+) -> int | None:
+    cols = [f"c{i}" for i in range(len(names))]
+    # (the rest of the import transaction too) no JIT: compiling costs more than it saves
+    execute("SET LOCAL jit = off")
+    spacey = _copy_raw(fh, cols, progress, total)
+    # statistics, or the planner takes the raw table for one row and probes the calendar
+    # per row (nested loops: minutes instead of seconds)
+    execute(f"ANALYZE {RAW}")
+    _lookups(unit_ok)
+    present = [n for n in COLUMNS if n in names]
+    # stripped text of each known column ('' when absent from the file or empty)
+    if spacey:
+        trimmed = ", ".join(
+            f"btrim(COALESCE(r.c{names.index(n)}, ''), %s) AS v_{n}" for n in present
+        )
+        tparams: list[Any] = [WHITESPACE] * len(present)
+    else:
+        trimmed = ", ".join(f"COALESCE(r.c{names.index(n)}, '') AS v_{n}" for n in present)
+        tparams = []
+
+    def v(n: str) -> str:
+        return f"x.v_{n}" if n in present else "''"
+
+    # the conjunction of a dozen checks makes the planner expect almost no row and probe the
+    # calendar per row; hash joins over the whole file are what this statement wants
+    execute("SET LOCAL enable_nestloop = off")
+    schemes = ", ".join("%s" for _c in SCHEME_CODES)
+    groups = ", ".join("%s" for _c in GROUP_CODES)
+    inserted = execute(
+        f"""
+        INSERT INTO {qn(stg)} (row_no, person_id, unit_id, scheme, "group", start_date,
+                               end_date, employer_code, household_id, birth_date, sex,
+                               full_name, phone)
+        SELECT x.n + 1, {v("person_id")}, {v("unit_code")}, {v("scheme")}, {v("group")},
+               cs.d, ce.d, {v("employer_code")}, NULLIF({v("household_id")}, ''), cb.d,
+               NULLIF({v("sex")}, ''), NULLIF({v("full_name")}, ''), NULLIF({v("phone")}, '')
+        FROM (SELECT r.n, {trimmed} FROM {RAW} r) x
+        JOIN {CAL} cs ON cs.ds = {v("start_date")}
+        LEFT JOIN {CAL} ce ON ce.ds = {v("end_date")}
+        LEFT JOIN {CAL} cb ON cb.ds = {v("birth_date")}
+        WHERE {v("person_id")} <> '' AND length({v("person_id")}) <= 64
+          AND {v("unit_code")} IN (SELECT code FROM {UNITS})
+          AND {v("scheme")} IN ({schemes}) AND {v("group")} IN ({groups})
+          AND ({v("end_date")} = '' OR (ce.d IS NOT NULL AND ce.d >= cs.d))
+          AND ({v("birth_date")} = '' OR cb.d IS NOT NULL)
+          AND length({v("household_id")}) <= 64 AND length({v("employer_code")}) <= 64
+          AND length({v("sex")}) <= 8 AND length({v("full_name")}) <= 200
+          AND length({v("phone")}) <= 32
+        """,
+        [*tparams, *SCHEME_CODES, *GROUP_CODES],
+    )
+    execute("SET LOCAL enable_nestloop = on")
+    rows = int(sql(f"SELECT COUNT(*) FROM {RAW}")[0][0])
+    if inserted != rows:
+        # the Python path skips blank rows; every other row must have been staged
+        blank = " AND ".join(f"x.v_{n} = ''" for n in present)
+        rows = int(
+            sql(
+                f"SELECT COUNT(*) FROM (SELECT r.n, {trimmed} FROM {RAW} r) x WHERE NOT ({blank})",
+                tparams,
+            )[0][0]
+        )
+    if rows == 0 or inserted != rows:
+        return None  # a row is refused: the Python path words the errors
+    if sql(
+        f"SELECT 1 FROM {qn(stg)} GROUP BY person_id, scheme, start_date HAVING COUNT(*) > 1 "
+        "LIMIT 1"
+    ):
+        return None  # a repeated key or a tie between units inside the file: Python decides
+    execute(f"DROP TABLE {RAW}")
+    return rows

@@ -1,0 +1,166 @@
+"""The PostgreSQL COPY fast path of the participations import gives exactly what the
+row-by-row path gives: same rows, same people, same counts, and — for a file it cannot take —
+the same refusal with the same errors. On SQLite these run the row-by-row path (the same
+expectations hold)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from ansinh.registry import fastcopy
+from ansinh.registry.models import Person, Spell
+
+HEADER = "person_id,unit_code,scheme,group,start_date,end_date,full_name,phone,birth_date,sex,household_id,employer_code\n"
+
+
+def big_file(n: int = 1500, *, extra: str = "", spaces: bool = False) -> str:
+    lines = [HEADER]
+    for i in range(n):
+        unit = ("C1", "C2", "C3")[i % 3]
+        end = "" if i % 4 else "2025-06-30"
+        name = f"Nguyễn Văn Người Thứ {i}"
+        pid = f" P{i:05d} " if spaces and i == 7 else f"P{i:05d}"
+        lines.append(
+            f"{pid},{unit},hi,household,2025-01-{1 + i % 28:02d},{end},{name},"
+            f"09{i:08d},1980-01-{1 + i % 28:02d},{'MF'[i % 2]},H{i // 3},\n"
+        )
+    return "".join(lines) + extra
+
+
+@pytest.fixture
+def fast_calls(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Records what the fast path returned (None = it handed over to the row-by-row path)."""
+    calls: list[Any] = []
+    real = fastcopy.copy_participations
+
+    def spy(**kw: Any) -> Any:
+        out = real(**kw)
+        calls.append(out)
+        return out
+
+    monkeypatch.setattr(fastcopy, "copy_participations", spy)
+    return calls
+
+
+def pg() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def test_fast_path_loads_like_the_row_path(cli: Callable, write: Callable, units: None, fast_calls):
+    text = big_file(spaces=True)
+    assert len(text.encode()) > fastcopy.MIN_BYTES
+    res = cli("import", "participations", str(write("p.csv", text)))
+    assert res.code == 0, res.err
+    assert res.out == "participations: đọc 1500 dòng, tạo mới 1500, cập nhật 0, không đổi 0\n"
+    if pg():
+        assert fast_calls == [1500]
+    assert Spell.objects.count() == 1500 and Person.objects.count() == 1500
+    s = Spell.objects.get(person_id="P00007")  # " P00007 " trimmed as the row path does
+    assert (s.unit_id, s.group, s.start_date, s.end_date, s.row_no) == (
+        "C2",
+        "household",
+        dt.date(2025, 1, 8),
+        None,
+        9,  # the header is row 1
+    )
+    p = Person.objects.get(person_id="P00004")
+    assert (p.full_name, p.phone, p.birth_date, p.sex, p.household_id) == (
+        "Nguyễn Văn Người Thứ 4",
+        "0900000004",
+        dt.date(1980, 1, 5),
+        "M",
+        "H1",
+    )
+    assert Spell.objects.get(person_id="P00004").end_date == dt.date(2025, 6, 30)
+    # the same file again changes nothing
+    res = cli("import", "participations", str(write("p2.csv", text)))
+    assert res.out == "participations: đọc 1500 dòng, tạo mới 0, cập nhật 0, không đổi 1500\n"
+
+
+@pytest.mark.parametrize(
+    "extra, row, column",
+    [
+        ("P99999,C9,hi,household,2025-01-01,,,,,,,\n", 1502, "unit_code"),
+        ("P99999,C1,hi,household,2025-02-30,,,,,,,\n", 1502, "start_date"),
+        ("P99999,C1,hi,household,2025-03-01,2025-02-01,,,,,,\n", 1502, "end_date"),
+        (
+            "P00001,C2,hi,household,2025-01-02,,,,,,,\n",
+            1502,
+            "person_id, scheme, start_date, unit_code",
+        ),
+    ],
+)
+def test_a_bad_row_hands_over_and_is_refused_the_same(
+    cli: Callable, write: Callable, units: None, fast_calls, extra: str, row: int, column: str
+):
+    res = cli("import", "participations", str(write("bad.csv", big_file(extra=extra))))
+    if pg():
+        assert fast_calls == [None]  # rolled back to its savepoint, then read row by row
+    assert res.code == 1
+    assert res.err.splitlines()[0] == "participations: bị từ chối, 1 lỗi"
+    assert res.err.splitlines()[1].startswith(f"dòng {row}, cột {column}:")
+    assert Spell.objects.count() == 0 and Person.objects.count() == 0
+
+
+def test_quotes_and_ragged_rows_go_row_by_row(
+    cli: Callable, write: Callable, units: None, fast_calls
+):
+    quoted = big_file(extra='"P77777",C1,hi,household,2025-01-01,,"Lê, Văn",,,,,\n')
+    res = cli("import", "participations", str(write("q.csv", quoted)))
+    assert res.code == 0, res.err
+    assert Person.objects.get(person_id="P77777").full_name == "Lê, Văn"
+    ragged = big_file(extra="P88888,C1,hi,household,2025-01-01\n")
+    res = cli("import", "participations", str(write("r.csv", ragged)))
+    assert res.code == 0, res.err
+    assert Spell.objects.filter(person_id="P88888").count() == 1
+    if pg():
+        assert fast_calls == [None, None]
+
+
+def test_first_big_load_rebuilds_the_same_indexes_and_keys(
+    cli: Callable, write: Callable, units: None, monkeypatch: pytest.MonkeyPatch
+):
+    """A load bigger than the table drops its secondary indexes (and, on PostgreSQL, its
+    foreign keys) and builds them again in the same transaction: same names, same definitions,
+    the keys checked."""
+    from ansinh.core import bulk
+
+    def schema() -> tuple[list, list]:
+        return bulk.secondary_indexes("registry_spell") + bulk.secondary_indexes(
+            "registry_person"
+        ), bulk.foreign_keys("registry_spell")
+
+    before = schema()
+    assert before[0]
+    monkeypatch.setattr(bulk, "MIN_ROWS", 1)
+    dropped: list[bool] = []
+    real = bulk.indexes_deferred
+
+    def spy(model: Any, *, rows: int) -> Any:
+        cm = real(model, rows=rows)
+        return _Recorder(cm, dropped)
+
+    monkeypatch.setattr(bulk, "indexes_deferred", spy)
+    res = cli("import", "participations", str(write("p.csv", big_file(300))))
+    assert res.code == 0, res.err
+    assert dropped == [True, True]  # persons, then spells
+    assert schema() == before
+    assert Spell.objects.count() == 300
+
+
+class _Recorder:
+    def __init__(self, cm: Any, out: list[bool]) -> None:
+        self.cm, self.out = cm, out
+
+    def __enter__(self) -> bool:
+        value = self.cm.__enter__()
+        self.out.append(value)
+        return value
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self.cm.__exit__(*exc)
