@@ -38,7 +38,12 @@ def _date_param() -> str:
 
 def _month_end(expr: str) -> str:
     if _pg():
-        return f"CAST(date_trunc('month', {expr}) + interval '1 month' - interval '1 day' AS DATE)"
+        # through timestamp WITHOUT time zone: date_trunc on a date casts it to timestamptz,
+        # which costs a time-zone conversion per row
+        return (
+            f"CAST(date_trunc('month', CAST({expr} AS timestamp)) + interval '1 month' "
+            "- interval '1 day' AS DATE)"
+        )
     return f"date({expr}, 'start of month', '+1 month', '-1 day')"
 
 
@@ -184,6 +189,11 @@ def _leaf_parts(
             WHERE x.b <= {dn} AND {unit_cond_s}
             GROUP BY 1, 2, 3, 4
         ),
+        overl AS MATERIALIZED (
+            SELECT f.id, f.person_id, f.scheme, f.unit_id, f.grp, f.start_date, f.end_date,
+                   f.batch_id, f.row_no
+            FROM flagged f WHERE f.ov = 1
+        ),
         grid AS (
             SELECT c.unit_id AS unit_id, c.scheme AS scheme, c.grp AS grp, dt.d AS d
             FROM (SELECT DISTINCT unit_id, scheme, grp FROM deltas) c CROSS JOIN dates dt
@@ -215,9 +225,8 @@ def _leaf_parts(
                        ORDER BY f.start_date DESC, COALESCE(f.batch_id, 0) DESC,
                                 f.row_no DESC, f.id DESC
                    ) AS rn
-            FROM flagged f
+            FROM overl f
             JOIN dates dt ON f.start_date <= dt.d AND (f.end_date IS NULL OR f.end_date >= dt.d)
-            WHERE f.ov = 1
         ) x
         WHERE x.rn = 1 AND {unit_cond_s}
         GROUP BY x.d, x.unit_id, x.scheme, x.grp
