@@ -125,6 +125,7 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
         {
             "kpi": kpi,
             "cards": [i for i in kpi["indicators"] if i["code"] != "hi_coverage"],
+            "has_targets": any(i.get("target") is not None for i in kpi["indicators"]),
             "coverage": next((i for i in kpi["indicators"] if i["code"] == "hi_coverage"), None),
             "children": children,
             "groups": groups,
