@@ -345,6 +345,8 @@ class ParticipationsImporter(StagedImporter):
         - A new or changed spell can take a person away from another unit where a stored
           spell of the same person and scheme counted them (a move, an overlap): those
           units' figures change from the spell's start, though the file has no row of them.
+        - A unit's first spells of a scheme take precedence over its counts of that scheme,
+          at every date: its figures change from its first count on.
         - Ties (same person, scheme and start date in two units) go to the later row of the
           later import: every tie row of the file, even unchanged, takes this import's batch
           and its row number (``restamped``), and the units on both sides are touched.
@@ -353,6 +355,25 @@ class ParticipationsImporter(StagedImporter):
         (persons with spells in several units) are few."""
         stg = qn(self.stg_name)
         suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
+        # a unit's first spells of a scheme replace its counts of that scheme at every date,
+        # also before the spells start: from its first count on
+        counted = sql(
+            "SELECT c.unit_id, c.scheme, MIN(c.as_of) FROM registry_count c "
+            "WHERE NOT EXISTS (SELECT 1 FROM registry_spell t "
+            "WHERE t.unit_id = c.unit_id AND t.scheme = c.scheme) "
+            "GROUP BY c.unit_id, c.scheme"
+        )
+        if counted:
+            units = sorted({str(u) for u, _s, _d in counted})
+            marks = ", ".join(["%s"] * len(units))
+            staged = {
+                (str(u), str(sch))
+                for u, sch in sql(
+                    f"SELECT DISTINCT unit_id, scheme FROM {stg} WHERE unit_id IN ({marks})",
+                    units,
+                )
+            }
+            self._touch(plan, [(u, d) for u, sch, d in counted if (str(u), str(sch)) in staged])
         execute(f"DROP TABLE IF EXISTS {qn('stg_other')}")
         execute(
             f"CREATE TEMP TABLE {qn('stg_other')}{suffix} AS "

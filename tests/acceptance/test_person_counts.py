@@ -179,6 +179,13 @@ def moves_file(world: World) -> list[dict[str, Any]]:
     return rows
 
 
+# the first spells of C7, which had only counts: from now on its spells decide at every date,
+# also before they start (0 where its counts said 300)
+FIRST_SPELLS = [
+    _spell(f"S7{i}", "C7", "hi", "household", dt.date(2025, 8, 1), None) for i in range(3)
+]
+
+
 COUNTS = [
     # C6 has no voluntary-SI spells: its counts stand
     *(
@@ -357,6 +364,14 @@ def test_person_counts_match_an_independent_count(site: Site) -> None:
     )
     world.load("participations", moves)
     script.figures(world, "moves", days, full=True)
+
+    paths["c7"] = write_csv(site.home / "c7.csv", FIRST_SPELLS, PART_COLUMNS)
+    script.command(
+        ["import", "participations", str(paths["c7"])],
+        summary("participations", len(FIRST_SPELLS), len(FIRST_SPELLS), 0, 0),
+    )
+    world.load("participations", FIRST_SPELLS)
+    script.figures(world, "spells after counts", days, full=False)
 
     # the first file again: its rows are the later ones now (ties), its values restored
     script.command(["import", "participations", str(paths["one"])])
