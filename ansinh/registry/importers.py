@@ -150,7 +150,8 @@ class ParticipationsImporter(StagedImporter):
 
     def setup(self) -> None:
         super().setup()
-        self.keys = SpellKeys(self.staging)
+        self.spell_keys = SpellKeys(self.staging)
+        self.keys = self.spell_keys
         self.units = UnitLookup(self.ctx)
         self.unit_ok = (
             frozenset(self.units.paths)
@@ -399,7 +400,7 @@ class ParticipationsImporter(StagedImporter):
                 "GROUP BY m.other_unit"
             ),
         )
-        tie_rows = set(self.keys.ties)
+        tie_rows = set(self.spell_keys.ties)
         tie_rows.update(int(r[0]) for r in sql("SELECT row_no FROM stg_other WHERE tie = 1"))
         execute(f"DROP TABLE IF EXISTS {qn('stg_tie')}")
         self.tie_count = len(tie_rows)
