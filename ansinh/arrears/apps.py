@@ -12,6 +12,6 @@ class ArrearsConfig(AppConfig):
         from ansinh.core import hooks
 
         hooks.after_import_register(
-            kinds={"participations", "contributions"}, fn=followup_after_import
+            kinds={"participations", "contributions", "employers"}, fn=followup_after_import
         )
         hooks.funnel_rows_register(followup_funnel_rows)

@@ -99,6 +99,22 @@ class FollowUp(models.Model):
         return f"{self.kind} {self.person_id or self.employer_id}"
 
 
+class WorklistBuild(models.Model):
+    """When a worklist was last brought up to date (``followup_sync``), and on which data date:
+    one row per kind, so the pages can say as of which data the lists stand."""
+
+    kind = models.CharField(max_length=32, choices=FollowUp.Kind.choices, primary_key=True)
+    # the data date of the latest build
+    as_of = models.DateField()
+    built_at = models.DateTimeField()
+    # what ran it: ``import:participations``, ``cli``, ``page``…
+    source = models.CharField(max_length=40, blank=True, default="")
+    created = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.as_of}"
+
+
 class FollowUpOutcome(models.Model):
     class Outcome(models.TextChoices):
         CALLED = "called"

@@ -18,7 +18,14 @@ from django.http import Http404
 
 from ansinh.accounts.selectors import can_see_people, unit_filter, unit_visible
 from ansinh.arrears import sql
-from ansinh.arrears.models import Contribution, Employer, FollowUp, FollowUpOutcome, Reminder
+from ansinh.arrears.models import (
+    Contribution,
+    Employer,
+    FollowUp,
+    FollowUpOutcome,
+    Reminder,
+    WorklistBuild,
+)
 from ansinh.core.formats import month_end, round_half_up
 from ansinh.geography.models import Unit
 
@@ -553,15 +560,35 @@ def followup_summary(*, actor: Any) -> list[dict[str, Any]]:
             converted=Count("pk", filter=Q(closed_reason="converted")),
         )
     }
+    builds = {b.kind: b for b in WorklistBuild.objects.all()}
     return [
         {
             "kind": k,
             "open": agg.get(k, {}).get("open", 0),
             "closed": agg.get(k, {}).get("closed", 0),
             "converted": agg.get(k, {}).get("converted", 0),
+            "as_of": builds[k].as_of if k in builds else None,
+            "built_at": builds[k].built_at if k in builds else None,
         }
         for k in KIND_ORDER
     ]
+
+
+def worklists_built(*, summary: list[dict[str, Any]], data: dt.date) -> dict[str, Any]:
+    """As of which data date the lists stand (from ``followup_summary``'s rows): ``as_of``
+    the date when every list stands at the same one (else None: the table says per list),
+    ``built_at`` the latest build, ``behind`` when some list is older than the data date
+    ``data`` (or was never built), ``never`` when none was built."""
+    dates = {r["as_of"] for r in summary}
+    built = [r["built_at"] for r in summary if r["built_at"] is not None]
+    known = {d for d in dates if d is not None}
+    return {
+        "as_of": next(iter(known)) if len(dates) == 1 and known else None,
+        "built_at": max(built) if built else None,
+        "behind": any(d is None or d < data for d in dates),
+        "never": not known,
+        "data_date": data,
+    }
 
 
 def followup_detail(*, followup: FollowUp) -> dict[str, Any]:

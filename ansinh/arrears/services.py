@@ -8,20 +8,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ansinh.accounts.selectors import unit_visible
-from ansinh.arrears import worklists
-from ansinh.arrears.models import Employer, FollowUp, FollowUpOutcome, Reminder
+from ansinh.arrears import sql, worklists
+from ansinh.arrears.models import Employer, FollowUp, FollowUpOutcome, Reminder, WorklistBuild
 from ansinh.core.models import Job
 from ansinh.core.services import audit_record, job_create, job_start
 
 CLOSING_OUTCOMES = {"registered", "refused", "do_not_contact"}
 PERSON_KINDS = ("hi_expiring", "lapsed", "household")
+SYNC_LOCK = 0x616E_7369  # PostgreSQL advisory lock key serialising followup_sync ("ansi")
 
 
 def _key(
@@ -30,49 +31,128 @@ def _key(
     return (kind, person_id, scheme, household_id, employer or None, ref)
 
 
-def followup_sync(*, as_of: dt.date, actor: Any = None) -> dict[str, int]:
-    """Close what was converted or paid, then create the follow-ups of every worklist at
-    ``as_of`` that do not exist yet (idempotent). Returns the number created per kind."""
+ALL_KINDS = (*PERSON_KINDS, "employer_overdue")
+# what an import of a KIND can change: the lists brought up to date after it (core.hooks)
+KINDS_AFTER_IMPORT = {
+    "participations": PERSON_KINDS,
+    "contributions": ("employer_overdue",),
+    "employers": ("employer_overdue",),
+}
+
+
+def _insert_person_list(*, kind: str, as_of: dt.date, now: dt.datetime) -> int:
+    """Insert the entries of one person list at ``as_of`` that do not exist yet: one
+    INSERT … SELECT (the list's query of ``worklists`` against the existing entries)."""
+    query, params = worklists.PERSON_LISTS[kind](as_of=as_of)
+    p = sql.param()
+    # a household stays one entry while it is open, whatever month first listed it
+    still_open = " OR f.status = 'open'" if kind == FollowUp.Kind.HOUSEHOLD else ""
+    ops = connection.ops
+    table = FollowUp._meta.db_table
+    insert = f"""
+        INSERT INTO {table} (kind, unit_id, person_id, household_id, employer_id, scheme,
+                             reference_date, assigned_org, status, closed_reason, listed_on,
+                             created_at)
+        SELECT c.kind, c.unit_id, c.person_id, c.household_id, NULL, c.scheme,
+               c.reference_date, '', %s, '', {p}, %s
+        FROM ({query}) c
+        WHERE NOT EXISTS (
+            SELECT 1 FROM {table} f
+            WHERE f.kind = c.kind AND f.person_id = c.person_id AND f.scheme = c.scheme
+              AND f.household_id = c.household_id AND f.employer_id IS NULL
+              AND (f.reference_date = c.reference_date{still_open}))
+    """
+    with connection.cursor() as cur:
+        cur.execute(
+            insert,
+            [
+                FollowUp.Status.OPEN.value,
+                ops.adapt_datefield_value(as_of),
+                ops.adapt_datetimefield_value(now),
+                *params,
+            ],
+        )
+        return max(cur.rowcount, 0)
+
+
+def _insert_employer_list(*, as_of: dt.date, overdue: list[worklists.Candidate]) -> int:
+    """The employer list is one entry per overdue employer (hundreds, from ``arrears``)."""
+    refs = {c.reference_date for c in overdue}
+    if not refs:
+        return 0
+    existing = set(
+        FollowUp.objects.filter(
+            kind=FollowUp.Kind.EMPLOYER_OVERDUE,
+            employer_id__in=[c.employer for c in overdue],
+            reference_date__gte=min(refs),
+            reference_date__lte=max(refs),
+        ).values_list("employer_id", "reference_date")
+    )
+    new = [
+        FollowUp(
+            kind=c.kind,
+            unit_id=c.unit,
+            employer_id=c.employer,
+            reference_date=c.reference_date,
+            listed_on=as_of,
+        )
+        for c in overdue
+        if (c.employer, c.reference_date) not in existing
+    ]
+    FollowUp.objects.bulk_create(new, batch_size=2000)
+    return len(new)
+
+
+def followup_sync(
+    *,
+    as_of: dt.date,
+    actor: Any = None,
+    kinds: tuple[str, ...] | None = None,
+    source: str = "",
+) -> dict[str, int]:
+    """Bring the worklists ``kinds`` (default: all four) up to date at the data date
+    ``as_of``: close what was converted or paid, then create the entries of each list that do
+    not exist yet — set-based (one INSERT … SELECT per person list), idempotent. Records, per
+    list, the data date of this build (``WorklistBuild``) and writes one audit row. Returns the number created per kind and ``closed``."""
+    kinds = tuple(k for k in ALL_KINDS if kinds is None or k in kinds)
+    counts = {k: 0 for k in ALL_KINDS}
     with transaction.atomic():
-        closed = _close_converted(as_of=as_of)
-        cands = worklists.candidates(as_of=as_of)
-        refs = {c.reference_date for c in cands}
-        existing = set()
-        if refs:
-            for row in FollowUp.objects.filter(
-                reference_date__gte=min(refs), reference_date__lte=max(refs)
-            ).values_list(
-                "kind", "person_id", "scheme", "household_id", "employer_id", "reference_date"
-            ):
-                existing.add(_key(*row))
-        new: list[FollowUp] = []
-        counts = {"hi_expiring": 0, "lapsed": 0, "household": 0, "employer_overdue": 0}
-        for c in cands:
-            k = _key(c.kind, c.person_id, c.scheme, c.household_id, c.employer, c.reference_date)
-            if k in existing:
-                continue
-            existing.add(k)
-            counts[c.kind] += 1
-            new.append(
-                FollowUp(
-                    kind=c.kind,
-                    unit_id=c.unit,
-                    person_id=c.person_id,
-                    household_id=c.household_id,
-                    employer_id=c.employer,
-                    scheme=c.scheme,
-                    reference_date=c.reference_date,
-                    listed_on=as_of,
-                )
+        if sql.is_postgres():
+            # two syncs at once (an import's and cron's) would both see an entry missing
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [SYNC_LOCK])
+        overdue = worklists.employers_overdue(as_of=as_of) if "employer_overdue" in kinds else None
+        closed = _close_converted(
+            as_of=as_of,
+            persons=any(k in PERSON_KINDS for k in kinds),
+            employers=overdue is not None,
+            employers_overdue=overdue,
+        )
+        now = timezone.now()
+        for kind in kinds:
+            if kind in PERSON_KINDS:
+                counts[kind] = _insert_person_list(kind=kind, as_of=as_of, now=now)
+            elif overdue is not None:
+                counts[kind] = _insert_employer_list(as_of=as_of, overdue=overdue)
+        if "lapsed" in kinds:
+            closed += _close_lapsed_expiring(as_of=as_of)
+        for kind in kinds:
+            WorklistBuild.objects.update_or_create(
+                kind=kind,
+                defaults={
+                    "as_of": as_of,
+                    "built_at": now,
+                    "source": source[:40],
+                    "created": counts[kind],
+                },
             )
-        FollowUp.objects.bulk_create(new, batch_size=2000)
         result = {**counts, "closed": closed}
         audit_record(
             actor=actor,
             action="followup.sync",
             object_type="followup",
             object_id=as_of.isoformat(),
-            after=result,
+            after={**result, "kinds": list(kinds), "source": source},
         )
     return result
 
@@ -83,7 +163,7 @@ def followup_sync_job_start(*, as_of: dt.date, actor: Any = None) -> Job:
     job = job_create(kind="followup_sync", params={"as_of": as_of.isoformat()}, actor=actor)
 
     def work(j: Job) -> dict[str, Any]:
-        result = followup_sync(as_of=as_of, actor=actor)
+        result = followup_sync(as_of=as_of, actor=actor, source="page")
         summary = _(
             "%(a)d sắp hết hạn, %(b)d ngừng tham gia, %(c)d hộ gia đình, %(e)d đơn vị chậm "
             "đóng mới; %(x)d mục đã đóng."
@@ -99,11 +179,26 @@ def followup_sync_job_start(*, as_of: dt.date, actor: Any = None) -> Job:
     return job_start(job=job, fn=work)
 
 
-def _close_converted(*, as_of: dt.date) -> int:
-    """Close, on ``as_of``, what the data now resolves (see ``followup_close_converted``)."""
+def _close_converted(
+    *,
+    as_of: dt.date,
+    persons: bool = True,
+    employers_overdue: list[worklists.Candidate] | None = None,
+    employers: bool = True,
+) -> int:
+    """Close, on ``as_of``, what the data now resolves (see ``followup_close_converted``):
+    the person and household entries when ``persons``, the employer entries when
+    ``employers`` (against ``employers_overdue``, the overdue employers, when already
+    computed)."""
+    n = _close_persons(as_of=as_of) if persons else 0
+    if employers:
+        n += _close_employers(as_of=as_of, overdue=employers_overdue)
+    return n
+
+
+def _close_persons(*, as_of: dt.date) -> int:
     from ansinh.registry.models import Person, Spell
 
-    open_ = FollowUp.objects.filter(status=FollowUp.Status.OPEN)
     # open, or closed on the person's word ("registered") and not yet seen in the data
     awaiting = FollowUp.objects.filter(
         Q(status=FollowUp.Status.OPEN) | Q(closed_reason=FollowUpOutcome.Outcome.REGISTERED)
@@ -152,10 +247,36 @@ def _close_converted(*, as_of: dt.date) -> int:
             ],
             batch_size=2000,
         )
-    # employers no longer overdue
+    return n
+
+
+def _close_lapsed_expiring(*, as_of: dt.date) -> int:
+    """An open ``hi_expiring`` entry whose card has ended by ``as_of`` and whose person is now
+    on the lapsed list (an entry for the same card end) moves there: closed ``lapsed``."""
+    moved = FollowUp.objects.filter(
+        kind=FollowUp.Kind.LAPSED,
+        person_id=OuterRef("person_id"),
+        scheme=OuterRef("scheme"),
+        reference_date=OuterRef("reference_date"),
+    )
+    return (
+        FollowUp.objects.filter(
+            kind=FollowUp.Kind.HI_EXPIRING, status=FollowUp.Status.OPEN, reference_date__lt=as_of
+        )
+        .filter(Exists(moved))
+        .update(status=FollowUp.Status.CLOSED, closed_reason="lapsed", closed_at=as_of)
+    )
+
+
+def _close_employers(*, as_of: dt.date, overdue: list[worklists.Candidate] | None) -> int:
+    """Close the employer entries whose employer is no longer overdue (``paid``)."""
+    n = 0
+    open_ = FollowUp.objects.filter(status=FollowUp.Status.OPEN)
     emp_open = list(open_.filter(kind="employer_overdue").values_list("pk", "employer_id"))
     if emp_open:
-        still = {c.employer for c in worklists.employers_overdue(as_of=as_of)}
+        if overdue is None:
+            overdue = worklists.employers_overdue(as_of=as_of)
+        still = {c.employer for c in overdue}
         paid = [pk for pk, emp in emp_open if emp not in still]
         if paid:
             n += FollowUp.objects.filter(pk__in=paid).update(
@@ -187,15 +308,19 @@ def followup_close_converted(*, as_of: dt.date, actor: Any = None) -> int:
 
 def followup_after_import(*, kind: str, actor: Any = None) -> dict[str, Any]:
     """The ``after_import`` hook (``core.hooks``, registered in ``ArrearsConfig.ready``): after
-    an import of participations or contributions, in the same job, close what it resolved on
-    the data date (``selectors.data_date``)."""
+    an import of participations (the person lists) or of contributions or employers (the
+    employer list), in the same job, bring those lists up to date on the data date
+    (``selectors.data_date``): close what the import resolved, add the new entries."""
     from ansinh.arrears.selectors import data_date
 
-    if not FollowUp.objects.filter(
-        Q(status=FollowUp.Status.OPEN) | Q(closed_reason=FollowUpOutcome.Outcome.REGISTERED)
-    ).exists():
+    kinds = KINDS_AFTER_IMPORT.get(kind)
+    if not kinds:
         return {}
-    return {"followups_closed": followup_close_converted(as_of=data_date(), actor=actor)}
+    result = followup_sync(as_of=data_date(), actor=actor, kinds=kinds, source=f"import:{kind}")
+    return {
+        "followups_closed": result["closed"],
+        "followups_created": sum(result[k] for k in kinds),
+    }
 
 
 def _check_followup(actor: Any, followup: FollowUp) -> None:

@@ -362,6 +362,8 @@ def worklists_page(request: HttpRequest) -> HttpResponse:
         )
     query = request.GET.copy()
     query.pop("unmask", None)
+    summary = selectors.followup_summary(actor=actor)
+    data_as_of = selectors.data_date()
     return render(
         request,
         "arrears/worklists.html",
@@ -369,9 +371,10 @@ def worklists_page(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "filters": filters,
             "kinds": _kind_labels(),
-            "summary": selectors.followup_summary(actor=actor),
+            "summary": summary,
+            "built": selectors.worklists_built(summary=summary, data=data_as_of),
             "orgs": codes.ORGS,
-            "as_of": _as_of(request),
+            "as_of": _as_of(request) if request.GET.get("as_of") else data_as_of,
             "query": query.urlencode(),
             "units": list(allowed_units(actor).order_by("path")),
         },

@@ -23,6 +23,7 @@ COMMANDS = [
     "plan",
     "outreach",
     "arrears",
+    "worklists",
     "user",
     "backup",
 ]

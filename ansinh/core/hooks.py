@@ -7,8 +7,9 @@ Django signals (DESIGN.md rule 6): the caller names the hook point, and every ho
 here.
 
 - ``after_import``: called by ``monitoring.importing.import_run`` after an import of a KIND has
-  been written and the KPI snapshot refreshed, inside the same job (the arrears app closes the
-  follow-ups an import of participations or contributions resolves).
+  been written and the KPI snapshot refreshed, inside the same job (the arrears app brings the
+  follow-up worklists up to date: an import of participations the person lists, one of
+  contributions or employers the employer list — closing what it resolved, adding new entries).
 - ``funnel_rows``: called by ``outreach.funnel`` for ``--by channel``; returns extra rows with
   their own key (the arrears app reports follow-up conversions as the row ``followup``).
 """

@@ -247,12 +247,19 @@ def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, cl
     assert closed == {"P09": conv, "P11": conv, "P07": conv, "H1": conv}
     auto = p09.outcomes.get(automatic=True)
     assert auto.outcome == "registered" and auto.by is None
-    assert FollowUp.objects.get(person_id="P03").status == "open"
-    assert AuditEvent.objects.filter(action="followup.close_converted").count() == 1
+    # the same job brought the person lists up to date on that date: P03's card (last day
+    # 1 Oct) has ended, so their entry moves from the expiring list to the lapsed one (P04 too)
+    p03 = {f.kind: (f.status, f.closed_reason) for f in FollowUp.objects.filter(person_id="P03")}
+    assert p03 == {"hi_expiring": ("closed", "lapsed"), "lapsed": ("open", "")}
+    syncs = AuditEvent.objects.filter(action="followup.sync").order_by("id")
+    assert syncs.count() == 2 and syncs.last().after["source"] == "import:participations"
+    assert syncs.last().after["closed"] == 6  # 4 converted; P03, P04 moved to lapsed
     # re-importing the same file changes nothing and closes nothing more
+    before = sorted(FollowUp.objects.values_list("pk", "status", "closed_reason"))
     again = cli("import", "participations", str(f))
     assert again.code == 0 and "tạo mới 0, cập nhật 0" in again.out
-    assert AuditEvent.objects.filter(action="followup.close_converted").count() == 1
+    assert AuditEvent.objects.filter(action="followup.sync").count() == 2
+    assert sorted(FollowUp.objects.values_list("pk", "status", "closed_reason")) == before
 
     # the funnel by channel: one row "followup" of the contacted follow-ups (P09, P11, P03);
     # P07 re-joined by itself and is no conversion of the lists
@@ -264,7 +271,9 @@ def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, cl
     assert rows["followup"] == {
         "key": "followup",
         "activities": 4,  # contacts recorded by staff
-        "planned_reach": 8,  # the person and household entries listed on 30 Sep
+        # the 8 person and household entries listed on 30 Sep, and the 3 the import listed on
+        # 20 Oct (P02 now expiring; P03, P04 lapsed)
+        "planned_reach": 11,
         "reach": 2,  # P09, P03 (P11 unreachable)
         "attendees": 3,
         "registrations_reported": 1,
