@@ -879,9 +879,7 @@ def import_file(
             try:
                 batch: list[tuple] = []
                 clean = imp.clean
-                fast = imp.stage_file(
-                    path=path, header=src.header, progress=progress, total=total
-                )
+                fast = imp.stage_file(path=path, header=src.header, progress=progress, total=total)
                 for row_no, row in src.rows if fast is None else ():
                     if not any(row):
                         continue
