@@ -150,6 +150,8 @@ def _rows_from_month_end_before(*, unit: Unit, as_of: dt.date) -> list[LeafRow] 
     """Spell rows of the materialised month-end M before ``as_of``, corrected by the (person,
     scheme) pairs whose covering spells differ between M and ``as_of``; counts computed at
     ``as_of``. None when M is not materialised."""
+    if as_of.replace(day=1) == dt.date.min:
+        return None  # no month-end before the first month of the calendar
     before = as_of.replace(day=1) - dt.timedelta(days=1)
     if not SnapshotState.objects.filter(as_of=before).exists():
         return None
