@@ -48,6 +48,16 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(
             _("ansinh import: không tìm thấy tệp “%(file)s”") % {"file": args.file}, code=2
         )
+    if args.errors:
+        # before importing: exit 1 must mean that nothing was written
+        try:
+            pathlib.Path(args.errors).open("a", encoding="utf-8").close()
+        except OSError as exc:
+            raise CliError(
+                _("--errors: không ghi được tệp “%(file)s”: %(e)s")
+                % {"file": args.errors, "e": exc.strerror},
+                code=2,
+            ) from None
     result = import_run(kind=args.kind, path=path, dry_run=args.dry_run)
     for warning in result.warnings:
         sys.stderr.write(_("cảnh báo: %(w)s") % {"w": warning} + "\n")

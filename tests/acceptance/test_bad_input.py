@@ -165,7 +165,15 @@ def site(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
         assert r.code == 0, r.err
         _write_files(s)
         before = s.fingerprint()
-        s.prefetch([*_refusals(s), *USAGE, *HELP, (["kpi", "--help"], {"ANSINH_LANG": "en"})])
+        s.prefetch(
+            [
+                *_refusals(s),
+                *USAGE,
+                _bad_errors_path(s),
+                *HELP,
+                (["kpi", "--help"], {"ANSINH_LANG": "en"}),
+            ]
+        )
         s.unchanged = s.fingerprint() == before  # type: ignore[attr-defined]
         yield s
     finally:
@@ -248,10 +256,18 @@ USAGE = [
 ]
 
 
+def _bad_errors_path(s: Site) -> tuple[list[str], dict[str, str]]:
+    """A good file with an --errors path that cannot be written: refused before importing."""
+    ok = str(s.home / "ok.csv")
+    return (["import", "participations", ok, "--errors", "/nonexistent/dir/e.csv"], {})
+
+
 def test_wrong_usage_exits_2(site: Site) -> None:
-    for args, r in zip(USAGE, site.many(USAGE), strict=True):
+    calls = [*USAGE, _bad_errors_path(site)]
+    for args, r in zip(calls, site.many(calls), strict=True):
         assert r.code == 2, (args, r.out, r.err)
         assert r.err.strip() and "Traceback" not in r.err, args
+    assert site.unchanged  # type: ignore[attr-defined]
 
 
 def _shell(command: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
