@@ -265,8 +265,25 @@ class Server:
         self.stop()
         raise AssertionError("serve did not answer /healthz")
 
+    def post_file(self, path: str, token: str, name: str, content: bytes) -> tuple[int, bytes]:
+        """A multipart/form-data POST with one field ``file``."""
+        boundary = uuid.uuid4().hex
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{name}"\r\nContent-Type: text/csv\r\n\r\n'
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        req = urllib.request.Request(self.base + path, data=body, method="POST")
+        req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+        return self._open(req, token)
+
     def get(self, path: str, token: str | None = None) -> tuple[int, bytes]:
-        req = urllib.request.Request(self.base + path)
+        return self._open(urllib.request.Request(self.base + path), token)
+
+    def _open(self, req: urllib.request.Request, token: str | None) -> tuple[int, bytes]:
         if token:
             req.add_header("Authorization", f"Bearer {token}")
         try:

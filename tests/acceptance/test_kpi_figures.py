@@ -8,13 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.acceptance.conftest import Server, Site
-from tests.acceptance.files import write_csv
+from tests.acceptance.files import csv_text, write_csv
 from tests.acceptance.oracle import SCHEMES, World, diff, normalise
 
 PROVINCE = "56"
@@ -335,6 +336,9 @@ def test_api_kpi_is_the_cli_json(loaded: tuple[Site, World]) -> None:
             assert json.loads(body) == c.json()
             want = normalise(world.kpi(day=dt.date.fromisoformat(day), unit=unit, by=by))
             assert not diff(normalise(json.loads(body)), want)
+        # without unit=: the admin's scope is the province, as the CLI's default
+        status, body = server.get("/api/kpi?as_of=2025-09-30", token)
+        assert status == 200 and json.loads(body) == cli[0].json()
         assert server.get("/api/kpi?as_of=2025-09-30")[0] == 401
         # an office sees its own unit; another unit answers 404 like a missing one
         status, body = server.get("/api/kpi?as_of=2025-09-30&unit=22401", office_token)
@@ -342,5 +346,30 @@ def test_api_kpi_is_the_cli_json(loaded: tuple[Site, World]) -> None:
         missing = server.get("/api/kpi?as_of=2025-09-30&unit=NOPE", office_token)
         other = server.get("/api/kpi?as_of=2025-09-30&unit=BHXH-NT", office_token)
         assert missing[0] == other[0] == 404
+
+        # an import through the API (a job), then the figures through the API again
+        rows = [
+            dict(as_of="2025-09-30", unit_code="22402", scheme="si_compulsory", participants=7),
+            dict(as_of="2025-10-31", unit_code="22333", scheme="hi", participants=5_000),
+        ]
+        text = csv_text(rows, ["as_of", "unit_code", "scheme", "participants"])
+        status, body = server.post_file("/api/imports/counts", token, "counts.csv", text.encode())
+        assert status == 200, body[:300]
+        job = json.loads(body)["job"]
+        deadline = time.monotonic() + 120
+        while True:
+            status, body = server.get(f"/api/jobs/{job}", token)
+            state = json.loads(body)
+            if state["status"] not in ("queued", "running") or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        assert state["status"] == "done", state
+        assert state["result"]["created"] == 1 and state["result"]["updated"] == 1
+        world.load("counts", [{**r, "group": ""} for r in rows])
+        for day, unit, by in [("2025-09-30", None, "unit"), ("2025-10-31", "BHXH-NT", None)]:
+            query = f"as_of={day}&unit={unit or PROVINCE}" + (f"&by={by}" if by else "")
+            status, body = server.get(f"/api/kpi?{query}", token)
+            want = normalise(world.kpi(day=dt.date.fromisoformat(day), unit=unit, by=by))
+            assert status == 200 and not diff(normalise(json.loads(body)), want)
     finally:
         server.stop()
