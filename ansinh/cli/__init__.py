@@ -74,8 +74,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _unusable_setting(exc: Exception) -> int:
+    """A bad ``ANSINH_DATABASE_URL`` or an unusable ``ANSINH_HOME`` stops Django's set-up:
+    one line in the user's words (Django's translations are not loaded yet), exit 2."""
+    from config import env
+
+    if os.environ.get("ANSINH_TRACEBACK"):
+        raise exc
+    what = (
+        "unusable settings (ANSINH_DATABASE_URL, ANSINH_HOME)"
+        if env.lang() == "en"
+        else "thiết lập không dùng được (ANSINH_DATABASE_URL, ANSINH_HOME)"
+    )
+    sys.stderr.write(f"ansinh: {what}: {type(exc).__name__}: {exc}\n")
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    setup_django()  # before the parsers: their help texts are translated
+    try:
+        setup_django()  # before the parsers: their help texts are translated
+    except Exception as exc:
+        return _unusable_setting(exc)
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_django()

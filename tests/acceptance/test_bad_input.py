@@ -321,6 +321,9 @@ def test_help_and_unknown_command_from_a_real_shell(tmp_path: Path) -> None:
         assert command in top.stdout
     bad = _shell(f"{ans} frobnicate", home)
     assert bad.returncode == 2 and "frobnicate" in bad.stderr and "Traceback" not in bad.stderr
+    url = _shell(f"{ans} kpi --as-of 2025-09-30", home, ANSINH_DATABASE_URL="nonsense://x")
+    assert url.returncode == 2 and "ANSINH_DATABASE_URL" in url.stderr
+    assert "Traceback" not in url.stderr
     # a fresh home works for a real command too: the database is created on first use
     units = tmp_path / "units.csv"
     units.write_text(UNITS, encoding="utf-8")
