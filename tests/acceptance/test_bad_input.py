@@ -293,7 +293,10 @@ def _shell(command: str, home: Path, **env: str) -> subprocess.CompletedProcess[
 HELP = [
     ["-h"],
     *([c, "--help"] for c in ("init", "demo", "serve", "generate", "import", "kpi", "report")),
-    *([c, "--help"] for c in ("plan", "outreach", "arrears", "user")),
+    *(
+        [c, "--help"]
+        for c in ("plan", "outreach", "arrears", "worklists", "user", "backup", "restore")
+    ),
     ["report", "progress", "--help"],
     ["plan", "build", "--help"],
     ["outreach", "funnel", "--help"],
