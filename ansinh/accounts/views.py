@@ -23,7 +23,7 @@ def lockout(
     """Too many failed logins: the login page again, with a clear Vietnamese message, 429."""
     minutes = int(round(float(getattr(settings, "AXES_COOLOFF_TIME", 0.25) or 0) * 60))
     message = _(
-        "Tài khoản tạm thời bị khóa do đăng nhập sai quá %(n)s lần. "
+        "Tài khoản tạm thời bị khóa do đăng nhập sai %(n)s lần liên tiếp. "
         "Vui lòng thử lại sau %(m)s phút hoặc liên hệ quản trị viên."
     ) % {"n": getattr(settings, "AXES_FAILURE_LIMIT", 5), "m": minutes}
     return render(

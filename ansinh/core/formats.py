@@ -49,6 +49,22 @@ def fmt_date(value: dt.date | None, *, lang: str | None = None) -> str:
     return value.strftime("%d/%m/%Y") if _lang(lang) == "vi" else value.isoformat()
 
 
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def fmt_chart_date(value: dt.date, *, lang: str | None = None) -> str:
+    """A point of a monthly chart as users read it: a month-end as the month (T9/2025,
+    Sep 2025), any other day in full (15/07/2025, 15 Jul 2025)."""
+    en = _lang(lang) == "en"
+    if value == month_end(value):
+        return (
+            f"{MONTHS_EN[value.month - 1]} {value.year}" if en else f"T{value.month}/{value.year}"
+        )
+    if en:
+        return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
+    return value.strftime("%d/%m/%Y")
+
+
 def month_end(day: dt.date) -> dt.date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from ansinh.accounts.selectors import actor_root_unit, allowed_unit_ids, unit_visible
+from ansinh.core import formats
 from ansinh.core.codes import SCHEME_CODES
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors
@@ -112,7 +113,8 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
         y: target_tree(unit=unit, year=y)[unit.code].get(scheme) for y in sorted(years)
     }
     chart = {
-        "labels": [d.isoformat() for d, _n in series[scheme]],
+        "labels": [formats.fmt_chart_date(d) for d, _n in series[scheme]],
+        "dates": [d.isoformat() for d, _n in series[scheme]],
         "participants": [n for _d, n in series[scheme]],
         "target": [
             None if target_by_year[d.year] is None else float(target_by_year[d.year] or 0)

@@ -233,7 +233,9 @@ def test_dashboard_in_english_after_the_switch(province: dict[str, Any]) -> None
     assert got["si_compulsory.participants"] == "269,801"
     assert got["si_compulsory.target"] == "214,950"
     assert got["si_compulsory.attainment_pct"] == "125.52%"
-    assert got["si_compulsory.gap"] == "-54,851"
+    # ahead of plan: the gap's magnitude under a label that says so (kpi's gap is -54851)
+    assert got["si_compulsory.gap"] == "54,851"
+    assert re.search(r'<dt>Ahead of plan</dt><dd data-kpi="si_compulsory\.gap"', body)
     assert got["hi_coverage.participants"] == "1,762,678"
     assert got["hi_coverage.coverage_pct"] == "93.31%"
     names = {u.name for u in province.values()}

@@ -42,6 +42,11 @@ def browser() -> Iterator[Any]:
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                # a date input in the page's language (dd/mm/yyyy under <html lang="vi">), as a
+                # Vietnamese Chrome shows it; Debian's chromium ships only the en-US locale, so
+                # --lang alone leaves mm/dd/yyyy
+                "--lang=vi-VN",
+                "--enable-blink-features=LangAttributeAwareFormControlUI",
             ],
         )
         yield b

@@ -53,7 +53,8 @@ def test_switch_to_english_and_back(
     pg.goto(f"{base}/?as_of=2025-09-30")
     pg.wait_for_load_state("networkidle")
     nav = pg.locator("header nav").inner_text()
-    assert "Dashboard" in nav and "Communication plan" in nav and "Tổng quan" not in nav
+    assert "Dashboard" in nav and "Outreach" in nav and "Arrears" in nav and "Tổng quan" not in nav
+    assert pg.locator("header nav a[href='/plans/']").get_attribute("title") == "Communication plan"
     assert _card(pg, "si_compulsory.participants") == "269,801"
     assert _card(pg, "si_compulsory.attainment_pct") == "125.52%"
     assert _card(pg, "hi_coverage.coverage_pct") == "93.31%"

@@ -92,6 +92,18 @@ def test_role_walks_every_page(demo_page, shot, username) -> None:
         page = _check_page(pg, path, status=404)
         assert "Traceback" not in page["text"]
     assert pg.js_errors == []
+    # the navigation on one line at desktop widths (1200 px and up), in both languages
+    one_line = (
+        "(() => { const a = [...document.querySelectorAll('header nav a')]; "
+        "return new Set(a.map(e => Math.round(e.getBoundingClientRect().top))).size === 1 })()"
+    )
+    for width in (1280, 1200):
+        pg.set_viewport_size({"width": width, "height": 900})
+        for lang in ("vi", "en"):
+            pg.context.add_cookies([{"name": "django_language", "value": lang, "url": pg.base}])
+            pg.goto(pg.base + "/?as_of=2025-09-30")
+            assert pg.evaluate(one_line), (username, width, lang)
+    pg.context.add_cookies([{"name": "django_language", "value": "vi", "url": pg.base}])
     # the dashboard at phone width: nothing wider than the screen
     pg.set_viewport_size({"width": 390, "height": 844})
     _check_page(pg, "/?as_of=2025-09-30")
@@ -118,11 +130,26 @@ def _cli(*args: str, stdin: str = "") -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+GAP_LABELS = {"Còn thiếu": "", "Vượt kế hoạch": "-", "Gap": "", "Ahead of plan": "-"}
+
+
 def _cells(pg: Any) -> dict[str, str]:
-    return pg.eval_on_selector_all(
+    """The ``data-kpi`` cells; a card's gap reads as a magnitude under "Còn thiếu" or "Vượt
+    kế hoạch" (ahead of plan): read back with the sign its label says, as `ansinh kpi` has it."""
+    cells: dict[str, str] = pg.eval_on_selector_all(
         "[data-kpi]",
         "els => Object.fromEntries(els.map(e => [e.dataset.kpi, e.textContent.trim()]))",
     )
+    labels: dict[str, str] = pg.eval_on_selector_all(
+        "dt + dd[data-kpi$='.gap']",
+        "els => Object.fromEntries(els.map("
+        "e => [e.dataset.kpi, e.previousElementSibling.textContent.trim()]))",
+    )
+    for key, label in labels.items():
+        assert label in GAP_LABELS, label
+        assert not cells[key].startswith(("-", "−")), (key, cells[key])  # the label says it
+        cells[key] = GAP_LABELS[label] + cells[key]
+    return cells
 
 
 def test_new_admin_sees_the_september_figures_as_kpi_computes_them(demo_page, shot) -> None:
@@ -140,6 +167,7 @@ def test_new_admin_sees_the_september_figures_as_kpi_computes_them(demo_page, sh
     assert cells["si_compulsory.attainment_pct"] == "125,52 %"
     assert cells["hi_coverage.coverage_pct"] == "93,31 %"
     assert cells["hi_coverage.participants"] == "1.762.678"
+    assert cells["si_compulsory.gap"].startswith("-")  # 125,52 %: shown as ahead of plan
 
     # every number of the page is the one `ansinh kpi` prints
     def fmt(key: str, value: Any) -> str:
@@ -209,6 +237,9 @@ def test_new_admin_sees_the_september_figures_as_kpi_computes_them(demo_page, sh
     cells = _cells(pg)
     assert cells["si_compulsory.participants"] == "269,801"
     assert cells["hi_coverage.coverage_pct"] == "93.31%"
+    assert cells["si_compulsory.gap"].startswith("-")
+    card = pg.inner_text(".card[data-code='si_compulsory']")
+    assert "Ahead of plan" in card and "Gap" not in card
     assert pg.js_errors == []
 
 

@@ -22,6 +22,8 @@ from tests.monitoring.factories import (
 )
 
 KPI_CELL = re.compile(r'data-kpi="([^"]+)"[^>]*>([^<]*)<')
+GAP_CELL = re.compile(r'<dt>([^<]*)</dt><dd data-kpi="([^"]+\.gap)"[^>]*>([^<]*)<')
+AHEAD, SHORT = "Vượt kế hoạch", "Còn thiếu"
 
 
 @pytest.fixture
@@ -54,7 +56,15 @@ def data(db: None) -> dict:
 
 
 def _cells(content: str) -> dict[str, str]:
-    return {k: html.unescape(v).strip() for k, v in KPI_CELL.findall(content)}
+    """The page's ``data-kpi`` cells; a card's gap is shown as a magnitude under "Còn thiếu"
+    or "Vượt kế hoạch" (ahead of plan): read back with that sign, as `ansinh kpi` prints it."""
+    cells = {k: html.unescape(v).strip() for k, v in KPI_CELL.findall(content)}
+    for label, key, value in GAP_CELL.findall(content):
+        assert label in (AHEAD, SHORT), label
+        value = html.unescape(value).strip()
+        assert not value.startswith(("-", "−")), (key, value)  # the label carries the sign
+        cells[key] = "-" + value if label == AHEAD else value
+    return cells
 
 
 def _fmt(key: str, value) -> str:
@@ -125,6 +135,14 @@ def test_unit_page_office_scope_and_drill_down(cli, data) -> None:
     cells = _cells(client.get("/units/C2/", {"as_of": "2025-09-30"}).content.decode())
     expected = _expected(cli, "C2", "2025-09-30")
     assert cells["hi.participants"] == expected["hi.participants"] == "8"  # 4 lapsed on 31 Aug
+    # C3 is ahead of its compulsory plan (10 of 8): "Vượt kế hoạch 2", kpi's gap -2
+    prov = Client()
+    prov.force_login(make_user("p1", "province", data["KH"]))
+    body = prov.get("/units/C3/", {"as_of": "2025-09-30"}).content.decode()
+    assert re.search(r'<dt>Vượt kế hoạch</dt><dd data-kpi="si_compulsory\.gap"[^>]*>2</dd>', body)
+    cells, expected = _cells(body), _expected(cli, "C3", "2025-09-30")
+    assert cells["si_compulsory.gap"] == expected["si_compulsory.gap"] == "-2"
+    assert cells["hi.gap"] == expected["hi.gap"]
 
 
 def test_viewer_sees_small_counts_suppressed(data) -> None:
@@ -151,8 +169,20 @@ def test_login_required_and_query_bound(data, django_assert_max_num_queries) -> 
             r'id="kpi-chart-data" type="application/json">(.*?)</script>', r.content.decode(), re.S
         ).group(1)
     )
-    assert chart["participants"][-1] == 30 and chart["labels"][-1] == "2025-06-30"
+    assert chart["participants"][-1] == 30 and chart["dates"][-1] == "2025-06-30"
     assert chart["target"][-1] == 33.0
+    # the x-axis as users read it: a month-end as the month, another day in full
+    assert chart["labels"][-3:] == ["T4/2025", "T5/2025", "T6/2025"]
+    assert _chart(client, "2025-07-15")["labels"][-2:] == ["T6/2025", "15/07/2025"]
+    client.cookies["django_language"] = "en"
+    assert _chart(client, "2025-07-15")["labels"][-2:] == ["Jun 2025", "15 Jul 2025"]
+
+
+def _chart(client: Client, as_of: str) -> dict:
+    body = client.get("/", {"as_of": as_of}).content.decode()
+    found = re.search(r'id="kpi-chart-data" type="application/json">(.*?)</script>', body, re.S)
+    assert found
+    return json.loads(found.group(1))
 
 
 def test_empty_database_and_bad_date(db: None) -> None:

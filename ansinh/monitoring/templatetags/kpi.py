@@ -25,3 +25,12 @@ def bar_width(value: Any) -> int:
     if value is None:
         return 0
     return max(0, min(100, int(float(value))))
+
+
+@register.filter
+def magnitude(value: Any) -> Any:
+    """The absolute value of a number (the sign is said by the label next to it); None and a
+    suppressed cell as they are."""
+    if value is None or isinstance(value, str):
+        return value
+    return abs(value)
