@@ -439,10 +439,13 @@ class ParticipationsImporter(StagedImporter):
                     "(SELECT 1 FROM registry_person t WHERE t.person_id = s.person_id)"
                 )[0][0]
             )
-        with indexes_deferred(Person, rows=new_people):
-            merge_write("stg_person", self.person_table(), batch_id=None)
-        with indexes_deferred(Spell, rows=created):
-            merge_write(self.stg_name, self.table(), batch_id=batch_id)
+        planned = getattr(self, "planned", None)
+        if planned is None or planned.created or planned.updated:
+            # (only ties to restamp: the merges would change nothing)
+            with indexes_deferred(Person, rows=new_people):
+                merge_write("stg_person", self.person_table(), batch_id=None)
+            with indexes_deferred(Spell, rows=created):
+                merge_write(self.stg_name, self.table(), batch_id=batch_id)
         if getattr(self, "tie_count", 0):
             # ties: the later row of the later import decides (SPEC section 3)
             execute(
