@@ -376,6 +376,15 @@ def test_person_counts_match_an_independent_count(site: Site) -> None:
     world.load("participations", FIRST_SPELLS)
     script.figures(world, "spells after counts", month_ends, full=False, few=True)
 
+    # a commune moves to the other office: the figures follow the tree at once
+    moved = [dict(code="C3", name="Xã Ba", level="commune", parent_code="O2")]
+    paths["tree"] = write_csv(
+        site.home / "tree.csv", moved, ["code", "name", "level", "parent_code"]
+    )
+    script.command(["import", "units", str(paths["tree"])], summary("units", 1, 0, 1, 0))
+    world.load("units", moved)
+    script.figures(world, "C3 under O2", month_ends[-3:] + days[-2:], full=False, few=True)
+
     # the first file again: its rows are the later ones now (ties), its values restored
     script.command(["import", "participations", str(paths["one"])])
     world.load("participations", one)
