@@ -16,6 +16,7 @@ Staging is COPY on PostgreSQL and ``executemany`` on SQLite; the merge is
 
 from __future__ import annotations
 
+import abc
 import array
 import csv
 import datetime as dt
@@ -679,7 +680,7 @@ class _Bad:
 BAD: Any = _Bad()
 
 
-class Importer:
+class Importer(abc.ABC):
     """One KIND. Subclasses set ``kind``, ``required``, ``optional`` and implement
     ``clean`` (one row → a staging tuple, or None after recording errors), and usually
     ``setup``/``check``/``plan``/``write``."""
@@ -693,6 +694,7 @@ class Importer:
 
     def setup(self) -> None:
         """Load lookups and create staging tables (inside the import transaction)."""
+        return None  # a hook: nothing to do unless a subclass says so
 
     def stage_file(
         self,
@@ -706,24 +708,29 @@ class Importer:
         None (nothing staged) to have it read, checked and staged row by row."""
         return None
 
+    @abc.abstractmethod
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
-        raise NotImplementedError
+        """One data row checked: the clean tuple to stage, or None (errors recorded)."""
 
+    @abc.abstractmethod
     def add(self, rows: list[tuple]) -> None:
         """Stage a batch of clean rows."""
-        raise NotImplementedError
 
     def check(self) -> None:
         """Cross-row validation once every row was read (duplicates, references)."""
+        return None  # a hook: nothing to do unless a subclass says so
 
+    @abc.abstractmethod
     def plan(self) -> Plan:
-        raise NotImplementedError
+        """What the staged rows would create, update and leave unchanged."""
 
+    @abc.abstractmethod
     def write(self, *, batch_id: int) -> None:
-        raise NotImplementedError
+        """Merge the staged rows into the model tables."""
 
     def teardown(self) -> None:
         """Drop staging tables (SQLite keeps temp tables for the connection's life)."""
+        return None  # a hook: nothing to do unless a subclass says so
 
     # helpers
     def getter(self) -> Callable[[list[str], str], str]:
@@ -748,8 +755,9 @@ class StagedImporter(Importer):
     since_col: ClassVar[str | None] = None
     key_label: ClassVar[str] = ""
 
+    @abc.abstractmethod
     def table(self) -> Table:
-        raise NotImplementedError
+        """The model table the staging table merges into."""
 
     @property
     def stg_name(self) -> str:
