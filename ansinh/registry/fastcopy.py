@@ -23,22 +23,8 @@ from django.db import connection, transaction
 
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.importing import execute, qn, sql, vendor
+from ansinh.registry.importers import PART_COLUMNS
 
-# the columns of a participations file, in staging order
-COLUMNS = (
-    "person_id",
-    "unit_code",
-    "scheme",
-    "group",
-    "start_date",
-    "end_date",
-    "household_id",
-    "employer_code",
-    "birth_date",
-    "sex",
-    "full_name",
-    "phone",
-)
 # what str.strip() removes (Python's Unicode whitespace), for btrim()
 WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 # dates accepted without asking Python: canonical ISO text within these years
@@ -185,7 +171,7 @@ def _copy_and_check(
     # per row (nested loops: minutes instead of seconds)
     execute(f"ANALYZE {RAW}")
     _lookups(unit_ok)
-    present = [n for n in COLUMNS if n in names]
+    present = [n for n in PART_COLUMNS if n in names]
     # stripped text of each known column ('' when absent from the file or empty)
     if spacey:
         trimmed = ", ".join(

@@ -37,7 +37,8 @@ from ansinh.registry.models import Count, Person, Spell
 _SCHEMES = frozenset(SCHEME_CODES)
 _GROUPS = frozenset(GROUP_CODES)
 
-_PART_COLUMNS = (
+# the columns of a participations file, in staging order (fastcopy stages them alike)
+PART_COLUMNS = (
     "person_id",
     "unit_code",
     "scheme",
@@ -159,7 +160,7 @@ class ParticipationsImporter(StagedImporter):
             else frozenset(self.units.paths).intersection(self.ctx.allowed_units)
         )
         cols = self.ctx.columns
-        self.ix = [cols.get(n) for n in _PART_COLUMNS]
+        self.ix = [cols.get(n) for n in PART_COLUMNS]
         self.dates: set[str] = set()
 
     def _date(self, row_no: int, column: str, value: str, required: bool) -> Any:
