@@ -504,8 +504,9 @@ class KeyTracker:
         rows = np.frombuffer(self.rows, dtype=np.int64)[order[pos]]
         return sorted(int(r) for r in rows)
 
-    def duplicates(self, limit: int = MAX_ERRORS) -> list[tuple[int, int, tuple]]:
-        """(row_no, first row_no with the same key, key) for every repeat, in file order."""
+    def candidate_rows(self, cols: Sequence[str]) -> list[tuple]:
+        """(row_no, *cols) of the staged rows whose key hash repeats, in file order; the
+        hashes are released (called once, at the end)."""
         cand = self._candidates()
         self.hashes, self.rows = array.array("q"), array.array("q")
         if not cand:
@@ -513,12 +514,17 @@ class KeyTracker:
         tmp = Staging(f"{self.stg.name}_dup", [])
         tmp.create()
         tmp.insert([(r,) for r in cand])
-        cols = ", ".join(f"s.{qn(c)}" for c in self.key_cols)
+        names = ", ".join(f"s.{qn(c)}" for c in cols)
         found = sql(
-            f"SELECT s.row_no, {cols} FROM {qn(self.stg.name)} s "
+            f"SELECT s.row_no, {names} FROM {qn(self.stg.name)} s "
             f"WHERE s.row_no IN (SELECT row_no FROM {qn(tmp.name)}) ORDER BY s.row_no"
         )
         tmp.drop()
+        return list(found)
+
+    def duplicates(self, limit: int = MAX_ERRORS) -> list[tuple[int, int, tuple]]:
+        """(row_no, first row_no with the same key, key) for every repeat, in file order."""
+        found = self.candidate_rows(self.key_cols)
         first: dict[tuple, int] = {}
         out: list[tuple[int, int, tuple]] = []
         for row_no, *key in found:

@@ -8,7 +8,6 @@ upserted set-based.
 
 from __future__ import annotations
 
-import array
 import pathlib
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -71,19 +70,7 @@ class SpellKeys(KeyTracker):
         self.ties: set[int] = set()
 
     def duplicates(self, limit: int = 100_000) -> list[tuple[int, int, tuple]]:
-        cand = self._candidates()
-        self.hashes, self.rows = array.array("q"), array.array("q")
-        if not cand:
-            return []
-        tmp = Staging(f"{self.stg.name}_dup", [])
-        tmp.create()
-        tmp.insert([(r,) for r in cand])
-        found = sql(
-            f"SELECT s.row_no, s.person_id, s.scheme, s.start_date, s.unit_id "
-            f"FROM {qn(self.stg.name)} s "
-            f"WHERE s.row_no IN (SELECT row_no FROM {qn(tmp.name)}) ORDER BY s.row_no"
-        )
-        tmp.drop()
+        found = self.candidate_rows([*self.key_cols, "unit_id"])
         groups: dict[tuple, list[tuple[int, str]]] = {}
         for row_no, pid, scheme, start, unit in found:
             groups.setdefault((pid, scheme, str(start)), []).append((int(row_no), unit))
