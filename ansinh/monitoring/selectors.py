@@ -49,40 +49,32 @@ def data_as_of() -> dt.date | None:
     End dates are not events of the data: a card's validity is known when it is issued, so the
     demo's (and an office's) cards valid into next year would make "data as of" today, a year
     past the last load. None on an empty database. Uses the (scheme, start_date) index."""
-    today = timezone.localdate()
-    sql = " UNION ALL ".join(
-        "SELECT MAX(start_date) FROM registry_spell WHERE scheme = %s" for _s in SCHEME_CODES
-    )
-    params: list[Any] = list(SCHEME_CODES)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        values = [_as_date(r[0]) for r in cur.fetchall() if r[0] is not None]
-    latest_count = Count.objects.aggregate(m=Max("as_of"))["m"]
-    if latest_count is not None:
-        values.append(latest_count)
-    return min(max(values), today) if values else None
+    return _latest_fact(spell_cols=("start_date",))
 
 
 def facts_last_date() -> dt.date | None:
     """The latest date the facts speak of: count ``as_of``, spell start or end, capped at
     today. The snapshot is materialised up to the month-end on or before it, so that days
     after the last load (known end dates) stay fast. None on an empty database."""
-    today = timezone.localdate()
+    return _latest_fact(spell_cols=("start_date", "end_date"))
+
+
+def _latest_fact(*, spell_cols: tuple[str, ...]) -> dt.date | None:
+    """The latest of the spells' ``spell_cols`` and the counts' ``as_of``, capped at today;
+    one MAX per scheme and column so that the (scheme, date) indexes answer it."""
     sql = " UNION ALL ".join(
         f"SELECT MAX({col}) FROM registry_spell WHERE scheme = %s"
         for _scheme in SCHEME_CODES
-        for col in ("start_date", "end_date")
+        for col in spell_cols
     )
-    params: list[Any] = []
-    for scheme in SCHEME_CODES:
-        params += [scheme, scheme]
+    params = [scheme for scheme in SCHEME_CODES for _col in spell_cols]
     with connection.cursor() as cur:
         cur.execute(sql, params)
         values = [_as_date(r[0]) for r in cur.fetchall() if r[0] is not None]
     latest_count = Count.objects.aggregate(m=Max("as_of"))["m"]
     if latest_count is not None:
         values.append(latest_count)
-    return min(max(values), today) if values else None
+    return min(max(values), timezone.localdate()) if values else None
 
 
 def _as_date(value: Any) -> dt.date:
