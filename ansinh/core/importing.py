@@ -28,7 +28,7 @@ import operator
 import pathlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
@@ -95,6 +95,15 @@ class ImportResult:
     batch_id: int | None
     touched_units: set[str] = field(default_factory=set)
     touched_since: dt.date | None = None
+
+
+class WriteHook(Protocol):
+    """What an app above wants done around an import's write, in its transaction (the KPI
+    snapshot's delta: the figures of what the file changes, before and after)."""
+
+    def before_write(self, imp: Importer) -> None: ...
+
+    def after_write(self, imp: Importer) -> None: ...
 
 
 class Refused(Exception):
@@ -830,11 +839,13 @@ def import_file(
     display_name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     allowed_units: set[str] | None = None,
+    write_hook: WriteHook | None = None,
 ) -> ImportResult:
     """Validate every row of the file, then write all of it or nothing (one transaction).
 
     ``allowed_units`` limits the rows to those units (an office's scope; None = no limit);
-    ``ansinh.monitoring.importing.import_run`` derives it from the actor."""
+    ``ansinh.monitoring.importing.import_run`` derives it from the actor. ``write_hook`` is
+    called just before and just after the write, in the same transaction."""
     from ansinh.core.models import ImportBatch
     from ansinh.core.services import audit_record
 
@@ -949,7 +960,11 @@ def import_file(
             )
             if plan.created or plan.updated or plan.restamped:
                 # an unchanged file writes only its batch row
+                if write_hook is not None:
+                    write_hook.before_write(imp)
                 imp.write(batch_id=batch_row.pk)
+                if write_hook is not None:
+                    write_hook.after_write(imp)
             imp.teardown()
             result.batch_id = batch_row.pk
             audit_record(

@@ -19,7 +19,7 @@ from ansinh.core import hooks
 from ansinh.core.importing import ImportResult, errors_csv, import_file, summary_line
 from ansinh.core.models import Job
 from ansinh.core.services import job_create, job_start
-from ansinh.monitoring.services import snapshot_refresh
+from ansinh.monitoring.services import SnapshotDelta, snapshot_refresh
 from config import env
 
 IMPORT_ROLES = frozenset({"admin", "province", "office"})
@@ -73,11 +73,13 @@ def import_run(
     display_name: str | None = None,
     job: Job | None = None,
 ) -> ImportResult:
-    """Import one file (all or nothing), then refresh the snapshot of the units and dates
-    it touched. Roles other than admin/province/office are refused (PermissionDenied);
+    """Import one file (all or nothing) and correct the snapshot by what it changed (in the
+    same transaction: ``SnapshotDelta``; else refreshed after it by the units and dates it
+    touched). Roles other than admin/province/office are refused (PermissionDenied);
     an office may only import rows of its own units (other rows are row errors)."""
     if not can_import(actor):
         raise PermissionDenied
+    delta = SnapshotDelta()
     result = import_file(
         kind=kind,
         path=pathlib.Path(path),
@@ -86,8 +88,9 @@ def import_run(
         display_name=display_name,
         progress=_progress_for(job) if job is not None else None,
         allowed_units=import_scope(actor),
+        write_hook=delta,
     )
-    if not result.refused and not dry_run and result.touched_units:
+    if not result.refused and not dry_run and result.touched_units and not delta.applied:
         if kind in {"participations", "counts"}:
             snapshot_refresh(units=result.touched_units, since=result.touched_since)
     if not result.refused and not dry_run and (result.created or result.updated):

@@ -1,23 +1,47 @@
-"""Writes of the KPI engine: the materialised month-end snapshot."""
+"""Writes of the KPI engine: the materialised month-end snapshot.
+
+Every figure of the snapshot is a sum over (person, scheme) pairs of what that pair's own
+spells make (SPEC section 3 never compares two persons), plus the counts of units without
+spells. So after an import the snapshot is corrected, not rebuilt: the rows of the pairs the
+file changes are computed before and after the write, and their difference is added
+(``SnapshotDelta``); a month-end that newly enters the data range is the month-end before it
+corrected by the pairs with a spell starting or ending in between (``_fresh_from``). Only the
+units whose counts a first spell replaces (or gives back) are recomputed whole.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
+from typing import Any
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from ansinh.core.formats import month_end
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
 from ansinh.monitoring.selectors import data_first_date, facts_last_date
-from ansinh.monitoring.sql import insert_snapshot_sql
+from ansinh.monitoring.sql import (
+    changed_pairs_sql,
+    counts_only_sql,
+    insert_snapshot_sql,
+    pairs_rows_sql,
+)
 
 # month-ends per INSERT … SELECT. Spells are counted by month-end deltas (and overlapping ones
 # by a join with the dates), so one statement for every month-end costs about one pass.
 CHUNK = 240
 # lapsed counts look 30 days past a spell's end, so a change reaches one month back
 LOOKBACK = dt.timedelta(days=31)
+# an import changing more (person, scheme) pairs than this share of the spells is cheaper to
+# refresh by the units it touches than by its pairs (computed twice, before and after)
+DELTA_MAX_SHARE = 0.2
+# new month-ends after the materialised ones are derived one from the other up to this many;
+# more are built in one pass
+FRESH_CHAIN_MAX = 12
+SCHEMES = ("si_compulsory", "si_voluntary", "ui", "hi")
 
 
 def snapshot_months() -> list[dt.date]:
@@ -91,11 +115,8 @@ def snapshot_refresh(*, units: set[str] | None = None, since: dt.date | None = N
                 qs = qs.filter(unit_id__in=units)
             qs.delete()
             written += _insert(redo, units)
-        if fresh:
-            KpiSnapshot.objects.filter(as_of__in=fresh).delete()
-            written += _insert(fresh, None)
-        for d in fresh + redo:
-            SnapshotState.objects.update_or_create(as_of=d)
+        written += _build_fresh(fresh, materialised=set(redo) | (existing & wanted_set))
+        _mark(fresh + redo)
         audit_record(
             actor=None,
             action="snapshot.refresh",
@@ -108,6 +129,286 @@ def snapshot_refresh(*, units: set[str] | None = None, since: dt.date | None = N
             },
         )
     return written
+
+
+def _mark(dates: list[dt.date]) -> None:
+    """Record ``dates`` as materialised, now (``built_at``)."""
+    if not dates:
+        return
+    now = timezone.now()
+    SnapshotState.objects.filter(as_of__in=dates).update(built_at=now)
+    have = set(SnapshotState.objects.filter(as_of__in=dates).values_list("as_of", flat=True))
+    SnapshotState.objects.bulk_create(
+        [SnapshotState(as_of=d, built_at=now) for d in dates if d not in have]
+    )
+
+
+def _build_fresh(fresh: list[dt.date], *, materialised: set[dt.date]) -> int:
+    """Build the month-ends ``fresh`` (none of them stored yet) for every unit: each one whose
+    month-end before is materialised (or built here first) from it, up to FRESH_CHAIN_MAX in a
+    row; the others in one pass over the spells."""
+    if not fresh:
+        return 0
+    KpiSnapshot.objects.filter(as_of__in=fresh).delete()
+    chain: list[tuple[dt.date, dt.date]] = []
+    whole: list[dt.date] = []
+    have = set(materialised)
+    for d in sorted(fresh):
+        before = d.replace(day=1) - dt.timedelta(days=1)
+        if before in have and len(chain) < FRESH_CHAIN_MAX:
+            chain.append((before, d))
+        else:
+            whole.append(d)
+        have.add(d)
+    written = _insert(whole, None) if whole else 0
+    for before, d in chain:
+        written += _fresh_from(before=before, day=d)
+    return written
+
+
+def _sql(query: str, params: list[Any] | tuple[Any, ...] = ()) -> int:
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+        return max(cur.rowcount, 0)
+
+
+def _temp(name: str, select: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
+    """(Re)create the temporary table ``name`` as ``select``."""
+    _sql(f"DROP TABLE IF EXISTS {name}")
+    _sql(f"CREATE TEMP TABLE {name} AS {select}", params)
+    if connection.vendor == "postgresql":
+        _sql(f"ANALYZE {name}")
+
+
+def _pairs_rows_into(table: str, *, dates: list[dt.date], pairs: str) -> None:
+    """Temp table ``table`` (d, unit_id, scheme, grp, p, n, l, r): the spell rows of the pairs
+    in ``pairs`` at ``dates``."""
+    _temp(
+        table,
+        "SELECT CAST(NULL AS DATE) AS d, CAST(NULL AS TEXT) AS unit_id, "
+        "CAST(NULL AS TEXT) AS scheme, CAST(NULL AS TEXT) AS grp, CAST(0 AS BIGINT) AS p, "
+        "CAST(0 AS BIGINT) AS n, CAST(0 AS BIGINT) AS l, CAST(0 AS BIGINT) AS r WHERE 1 = 0",
+    )
+    for run in _runs(dates):
+        query, params = pairs_rows_sql(dates=run, pairs=pairs)
+        _sql(f"INSERT INTO {table} (d, unit_id, scheme, grp, p, n, l, r) {query}", params)
+
+
+def _apply_diff(diff: str) -> int:
+    """Add the rows of temp table ``diff`` (d, unit_id, scheme, grp, p, n, l, r) to the spell
+    rows of the snapshot: update the rows that exist, insert the others, drop those left with
+    nothing (a full build never stores an all-zero spell row)."""
+    key = 'k.as_of = x.d AND k.unit_id = x.unit_id AND k.scheme = x.scheme AND k."group" = x.grp'
+    n = _sql(
+        "UPDATE monitoring_kpisnapshot AS k SET participants = k.participants + x.p, "
+        "new = k.new + x.n, lapsed = k.lapsed + x.l, renewed = k.renewed + x.r "
+        f"FROM {diff} x WHERE {key}"
+    )
+    n += _sql(
+        'INSERT INTO monitoring_kpisnapshot (as_of, unit_id, scheme, "group", participants, '
+        "new, lapsed, renewed, in_total, from_counts) "
+        "SELECT x.d, x.unit_id, x.scheme, x.grp, x.p, x.n, x.l, x.r, TRUE, FALSE "
+        f"FROM {diff} x WHERE NOT EXISTS (SELECT 1 FROM monitoring_kpisnapshot k WHERE {key})"
+    )
+    _sql(
+        "DELETE FROM monitoring_kpisnapshot WHERE participants = 0 AND new = 0 AND lapsed = 0 "
+        "AND renewed = 0 AND from_counts = FALSE AND EXISTS (SELECT 1 FROM "
+        f"{diff} x WHERE x.d = monitoring_kpisnapshot.as_of "
+        "AND x.unit_id = monitoring_kpisnapshot.unit_id "
+        "AND x.scheme = monitoring_kpisnapshot.scheme "
+        'AND x.grp = monitoring_kpisnapshot."group")'
+    )
+    return n
+
+
+def _diff_into(
+    diff: str,
+    *,
+    after: str,
+    before: str,
+    where: str = "1 = 1",
+    params: list[Any] | None = None,
+    before_events: bool = True,
+) -> None:
+    """Temp table ``diff``: rows of ``after`` minus rows of ``before`` (participants only when
+    not ``before_events``), summed per key, non-zero, filtered by ``where`` (on x)."""
+    ev = "-b.n, -b.l, -b.r" if before_events else "0, 0, 0"
+    _temp(
+        diff,
+        "SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp, "
+        "SUM(x.p) AS p, SUM(x.n) AS n, SUM(x.l) AS l, SUM(x.r) AS r FROM ("
+        f"SELECT a.d AS d, a.unit_id AS unit_id, a.scheme AS scheme, a.grp AS grp, a.p AS p, "
+        f"a.n AS n, a.l AS l, a.r AS r FROM {after} a UNION ALL "
+        f"SELECT b.d, b.unit_id, b.scheme, b.grp, -b.p, {ev} FROM {before} b) x "
+        f"WHERE {where} GROUP BY x.d, x.unit_id, x.scheme, x.grp "
+        "HAVING SUM(x.p) <> 0 OR SUM(x.n) <> 0 OR SUM(x.l) <> 0 OR SUM(x.r) <> 0",
+        params or [],
+    )
+
+
+def _fresh_from(*, before: dt.date, day: dt.date) -> int:
+    """Month-end ``day`` built from the stored month-end ``before`` it: its spell rows'
+    participants, corrected by the pairs with a spell starting or ending in between (their
+    rows at ``before`` out, at ``day`` in, with the events of ``day``), plus the counts."""
+    query, params = changed_pairs_sql(month_end_before=before, day=day, schemes=SCHEMES)
+    _temp("snap_fresh_pairs", query, params)
+    _pairs_rows_into("snap_fresh_before", dates=[before], pairs="snap_fresh_pairs")
+    _pairs_rows_into("snap_fresh_after", dates=[day], pairs="snap_fresh_pairs")
+    _sql("UPDATE snap_fresh_before SET d = %s", [day])
+    written = _sql(
+        'INSERT INTO monitoring_kpisnapshot (as_of, unit_id, scheme, "group", participants, '
+        "new, lapsed, renewed, in_total, from_counts) "
+        'SELECT %s, unit_id, scheme, "group", participants, 0, 0, 0, TRUE, FALSE '
+        "FROM monitoring_kpisnapshot WHERE as_of = %s AND from_counts = FALSE "
+        "AND participants > 0",
+        [day, before],
+    )
+    _diff_into(
+        "snap_fresh_diff",
+        after="snap_fresh_after",
+        before="snap_fresh_before",
+        before_events=False,
+    )
+    _apply_diff("snap_fresh_diff")
+    query, params = counts_only_sql(day=day)
+    written += _sql(
+        'INSERT INTO monitoring_kpisnapshot (as_of, unit_id, scheme, "group", participants, '
+        "new, lapsed, renewed, in_total, from_counts) "
+        "SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, 0, 0, 0, "
+        "CASE WHEN z.t = 1 THEN TRUE ELSE FALSE END, TRUE "
+        f"FROM ({query}) z",
+        params,
+    )
+    for name in ("snap_fresh_pairs", "snap_fresh_before", "snap_fresh_after", "snap_fresh_diff"):
+        _sql(f"DROP TABLE IF EXISTS {name}")
+    return written
+
+
+def _spells_estimate() -> int:
+    """About how many spells are stored, cheaply: the planner's estimate on PostgreSQL (exact
+    when small or unknown), the highest row id on SQLite (spells are never deleted)."""
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'registry_spell'")
+            row = cur.fetchone()
+            if row is not None and row[0] is not None and float(row[0]) >= 100_000:
+                return int(row[0])
+            cur.execute("SELECT COUNT(*) FROM registry_spell")
+        else:
+            cur.execute("SELECT MAX(id) FROM registry_spell")
+        return int(cur.fetchone()[0] or 0)
+
+
+class SnapshotDelta:
+    """The write hook of a participations import (``core.importing.WriteHook``): before the
+    file is written, the snapshot rows of the (person, scheme) pairs it changes; after, the
+    same rows again, and the difference added to the snapshot, in the import's transaction.
+    ``applied`` tells the caller that the snapshot is up to date; otherwise (an import changing
+    a large share of the spells, an empty snapshot) it is refreshed by units as before."""
+
+    PAIRS, BEFORE, AFTER, DIFF = "snap_pairs", "snap_before", "snap_after", "snap_diff"
+
+    def __init__(self) -> None:
+        self.active = False
+        self.applied = False
+        self.seconds = 0.0
+        self.pairs = 0
+        self.existing: list[dt.date] = []
+        self.units_before: set[str] = set()
+
+    def before_write(self, imp: Any) -> None:
+        pairs_sql = getattr(imp, "changed_pairs_sql", None)
+        if pairs_sql is None:
+            return
+        t0 = time.perf_counter()
+        self.existing = sorted(SnapshotState.objects.values_list("as_of", flat=True))
+        if not self.existing:
+            return
+        _temp(self.PAIRS, pairs_sql())
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {self.PAIRS}")
+            self.pairs = int(cur.fetchone()[0])
+        if self.pairs > DELTA_MAX_SHARE * _spells_estimate():
+            _sql(f"DROP TABLE IF EXISTS {self.PAIRS}")
+            return
+        _pairs_rows_into(self.BEFORE, dates=self.existing, pairs=self.PAIRS)
+        self.units_before = self._units()
+        self.active = True
+        self.seconds += time.perf_counter() - t0
+
+    def _units(self) -> set[str]:
+        """Units of the pairs' spells that also have counts of the scheme: a unit's first
+        spell of a scheme replaces its counts (and its last gives them back)."""
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT DISTINCT s.unit_id FROM {self.PAIRS} pp CROSS JOIN registry_spell s "
+                "WHERE s.person_id = pp.person_id AND s.scheme = pp.scheme AND EXISTS ("
+                "SELECT 1 FROM registry_count c WHERE c.unit_id = s.unit_id "
+                "AND c.scheme = s.scheme)"
+            )
+            return {str(r[0]) for r in cur.fetchall()}
+
+    def after_write(self, imp: Any) -> None:
+        if not self.active:
+            return
+        t0 = time.perf_counter()
+        wanted = snapshot_months()
+        wanted_set = set(wanted)
+        existing = set(self.existing)
+        gone = existing - wanted_set
+        if gone:
+            KpiSnapshot.objects.filter(as_of__in=gone).delete()
+            SnapshotState.objects.filter(as_of__in=gone).delete()
+        redo = sorted(existing & wanted_set)
+        whole = self.units_before | self._units()
+        if redo:
+            _pairs_rows_into(self.AFTER, dates=redo, pairs=self.PAIRS)
+            dates_in, dparams = _in_list("x.d", redo)
+            units_out, uparams = _in_list("x.unit_id", whole, negate=True)
+            _diff_into(
+                self.DIFF,
+                after=self.AFTER,
+                before=self.BEFORE,
+                where=f"{dates_in} AND {units_out}",
+                params=dparams + uparams,
+            )
+            written = _apply_diff(self.DIFF)
+            if whole:
+                KpiSnapshot.objects.filter(as_of__in=redo, unit_id__in=whole).delete()
+                written += _insert(redo, whole)
+        else:
+            written = 0
+        fresh = [d for d in wanted if d not in existing]
+        written += _build_fresh(fresh, materialised=set(redo))
+        _mark(fresh + redo)
+        for name in (self.PAIRS, self.BEFORE, self.AFTER, self.DIFF):
+            _sql(f"DROP TABLE IF EXISTS {name}")
+        audit_record(
+            actor=None,
+            action="snapshot.refresh",
+            object_type="kpi_snapshot",
+            after={
+                "pairs": self.pairs,
+                "units_recomputed": sorted(whole)[:100],
+                "months": len(fresh) + len(redo),
+                "rows": written,
+            },
+        )
+        self.applied = True
+        self.seconds += time.perf_counter() - t0
+
+
+def _in_list(column: str, values: Any, *, negate: bool = False) -> tuple[str, list[Any]]:
+    vals = [v.isoformat() if isinstance(v, dt.date) else v for v in values]
+    if not vals:
+        return ("1 = 1" if negate else "1 = 0"), []
+    cast = (
+        "CAST(%s AS DATE)"
+        if connection.vendor == "postgresql" and isinstance(next(iter(values)), dt.date)
+        else "%s"
+    )
+    op = "NOT IN" if negate else "IN"
+    return f"{column} {op} ({', '.join([cast] * len(vals))})", vals
 
 
 def snapshot_rebuild() -> int:

@@ -78,6 +78,8 @@ def _leaf_parts(
     events: bool,
     delta: bool = False,
     with_spells: bool = True,
+    with_counts: bool = True,
+    pairs: str | None = None,
 ) -> tuple[str, str, list[Any]]:
     """The WITH clause, the body SELECT and their parameters of the leaf rows of ``dates``.
 
@@ -91,6 +93,10 @@ def _leaf_parts(
     counted by +1/−1 deltas per month-end bucket summed cumulatively over a (unit, scheme,
     group) × dates grid; only overlapping spells are joined with the dates and ranked. Events
     (new, lapsed, renewed) need ``delta``.
+
+    ``pairs`` names a table of ``(person_id, scheme)``: only those pairs' spells are counted
+    (with ``delta``; a pair's rows depend on its own spells alone, so the snapshot can be
+    corrected by the rows of the pairs an import changes, before and after it).
     """
     assert delta or not events
     params: list[Any] = []
@@ -141,6 +147,15 @@ def _leaf_parts(
             body_params += person_params + unit_params
     else:
         d0, dn = _date_param(), _date_param()
+        spell_source = f"registry_spell s WHERE {person_cond}"
+        if pairs is not None:
+            # driven by the (few) pairs: one natural-key probe each (CROSS JOIN keeps SQLite's
+            # join order)
+            spell_source = (
+                f"{pairs} pp CROSS JOIN registry_spell s "
+                "WHERE s.person_id = pp.person_id AND s.scheme = pp.scheme"
+            )
+            person_params = []
         plus = _month_end("f.start_date")
         minus = _month_end(_plus_days("f.end_date", 1))
         cte += f""",
@@ -162,8 +177,7 @@ def _leaf_parts(
                        ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
                    ) AS first_rn,
                    MIN(s.start_date) OVER (PARTITION BY s.person_id, s.scheme) AS first_start
-            FROM registry_spell s
-            WHERE {person_cond}
+            FROM {spell_source}
         ),
         flagged AS MATERIALIZED (
             SELECT o.id, o.person_id, o.scheme, o.unit_id, o.grp, o.start_date, o.end_date,
@@ -259,9 +273,10 @@ def _leaf_parts(
         ) x
         WHERE x.rn = 1
     """
-    body_params += unit_params
+    if with_counts:
+        body_params += unit_params
 
-    parts = [spells, counts] if with_spells else [counts]
+    parts = ([spells] if with_spells else []) + ([counts] if with_counts else [])
     if events:
         bucket_start = _month_end("e.start_date")
         bucket_end = _month_end("e.end_date")
@@ -385,6 +400,45 @@ def changed_contrib_sql(
         GROUP BY x.d, x.unit_id, x.scheme, x.grp
     """
     return sql, params
+
+
+def pairs_rows_sql(*, dates: Sequence[dt.date], pairs: str) -> tuple[str, list[Any]]:
+    """A SELECT of the spell rows ``(d, unit_id, scheme, grp, p, n, l, r)`` that only the
+    (person, scheme) pairs of table ``pairs`` make at ``dates`` (consecutive month-ends)."""
+    with_, body, params = _leaf_parts(
+        dates=dates,
+        units=None,
+        path_prefix=None,
+        events=True,
+        delta=True,
+        with_counts=False,
+        pairs=pairs,
+    )
+    sql = f"{with_} SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, z.n, z.l, z.r FROM ({body}) z"
+    return sql, params
+
+
+def changed_pairs_sql(
+    *, month_end_before: dt.date, day: dt.date, schemes: Sequence[str]
+) -> tuple[str, list[Any]]:
+    """The (person, scheme) pairs whose covering spells may differ between ``month_end_before``
+    (M) and ``day`` (D), or that have an event in (M, D]: a spell starting in (M, D] or ending
+    in [M, D]. One indexed range scan per scheme and condition."""
+    dp = _date_param()
+    picks = []
+    params: list[Any] = []
+    for scheme in schemes:
+        picks.append(
+            f"SELECT person_id, scheme FROM registry_spell WHERE scheme = %s "
+            f"AND start_date > {dp} AND start_date <= {dp}"
+        )
+        params += [scheme, month_end_before.isoformat(), day.isoformat()]
+        picks.append(
+            f"SELECT person_id, scheme FROM registry_spell WHERE scheme = %s "
+            f"AND end_date >= {dp} AND end_date <= {dp}"
+        )
+        params += [scheme, month_end_before.isoformat(), day.isoformat()]
+    return " UNION ".join(picks), params
 
 
 def counts_only_sql(*, day: dt.date) -> tuple[str, list[Any]]:

@@ -318,6 +318,19 @@ class ParticipationsImporter(StagedImporter):
         self.planned = plan
         return plan
 
+    def changed_pairs_sql(self) -> str:
+        """A SELECT of the (person_id, scheme) pairs whose spells the write will change: rows
+        new or with other values, and the tie rows it restamps. (For the snapshot's delta.)"""
+        t = self.table()
+        query = (
+            f"SELECT DISTINCT s.person_id AS person_id, s.scheme AS scheme "
+            f"FROM {qn(self.stg_name)} s LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} "
+            f"WHERE t.id IS NULL OR {t.diff_sql('s', 't')}"
+        )
+        if getattr(self, "tie_count", 0):
+            query += f" UNION SELECT person_id, scheme FROM {qn('stg_tie')}"
+        return query
+
     def _touch(self, plan: Plan, rows: list[tuple[Any, ...]]) -> None:
         for unit, since in rows:
             d = as_date(since)
