@@ -180,6 +180,17 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_DIR = HOME / "uploads"
 
+# Figures of the dashboard and /api/kpi, per data version (ansinh.core.cache): in each web
+# worker's memory; an import or snapshot write makes the old entries unreachable.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "ansinh",
+        "TIMEOUT": 6 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -13,6 +13,15 @@ import pytest
 os.environ.setdefault("ANSINH_JOBS_INLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Each test starts with an empty figure cache (``ansinh.core.cache``): tests write facts
+    through the ORM too, which does not change the data version an import would."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class CliResult:
     code: int

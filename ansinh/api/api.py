@@ -244,13 +244,13 @@ def kpi(
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
     by: str | None = Query(None, description="unit | group"),
 ) -> Any:
-    from ansinh.monitoring.selectors import kpi_figures
+    from ansinh.monitoring.selectors import kpi_figures_cached
 
     actor = _actor(request)
     date = _parse_date(as_of, "as_of") or _default_date()
     by_ = _choice(by, "by", ("unit", "group"))
     u = _unit(actor, unit)
-    return suppress_kpi(kpi_figures(unit=u, as_of=date, by=by_, actor=actor), actor)
+    return suppress_kpi(kpi_figures_cached(unit=u, as_of=date, by=by_, actor=actor), actor)
 
 
 @api.get(

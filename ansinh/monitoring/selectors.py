@@ -17,6 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from ansinh.accounts.selectors import suppress, suppresses_small_counts, unit_visible
+from ansinh.core.cache import cached
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.formats import month_end
 from ansinh.geography.models import Population, Unit
@@ -42,6 +43,19 @@ class LeafRow:
 
 
 # --------------------------------------------------------------------------- data as of
+
+
+def data_version() -> str:
+    """A token that changes whenever the figures may: every import writes a batch row, every
+    snapshot write stamps its month-ends (``ansinh.core.cache`` keys on it). One query."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT (SELECT MAX(id) FROM core_importbatch), "
+            "(SELECT MAX(built_at) FROM monitoring_snapshotstate), "
+            "(SELECT COUNT(*) FROM monitoring_snapshotstate)"
+        )
+        row = cur.fetchone()
+    return ":".join(str(v) for v in row)
 
 
 def data_as_of() -> dt.date | None:
@@ -279,6 +293,20 @@ def kpi_figures(
         raise ValueError(by)
     return figures_from_rows(
         unit=unit, as_of=as_of, by=by, rows=leaf_rows(unit=unit, as_of=as_of), actor=actor
+    )
+
+
+def kpi_figures_cached(
+    *, unit: Unit, as_of: dt.date, by: str | None = None, actor: Any = None
+) -> dict[str, Any]:
+    """``kpi_figures`` kept per data version (``ansinh.core.cache``): the scope check runs
+    every time; the figures are shared by the actors who see them alike."""
+    _check(unit, actor)
+    return cached(
+        namespace="kpi",
+        version=data_version(),
+        parts=(unit.code, as_of.isoformat(), by, suppresses_small_counts(actor)),
+        compute=lambda: kpi_figures(unit=unit, as_of=as_of, by=by, actor=actor),
     )
 
 

@@ -10,10 +10,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ansinh.accounts.selectors import actor_root_unit, allowed_unit_ids, unit_visible
+from ansinh.accounts.selectors import (
+    actor_root_unit,
+    allowed_unit_ids,
+    suppresses_small_counts,
+    unit_visible,
+)
 from ansinh.core import formats
+from ansinh.core.cache import cached
 from ansinh.core.codes import SCHEME_CODES
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors
@@ -75,6 +82,26 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
     if as_of is None:
         return render(request, "monitoring/dashboard.html", ctx)
 
+    ctx.update(
+        cached(
+            namespace="dashboard",
+            version=selectors.data_version(),
+            parts=(
+                unit.code,
+                as_of.isoformat(),
+                scheme,
+                suppresses_small_counts(actor),
+                translation.get_language(),
+            ),
+            compute=lambda: _figures(unit=unit, as_of=as_of, scheme=scheme, actor=actor),
+        )
+    )
+    return render(request, "monitoring/dashboard.html", ctx)
+
+
+def _figures(*, unit: Unit, as_of: dt.date, scheme: str, actor: Any) -> dict[str, Any]:
+    """What the dashboard shows of ``unit`` at ``as_of``: the same for every actor who sees
+    the unit alike (kept per data version by the caller)."""
     rows = selectors.leaf_rows(unit=unit, as_of=as_of)
     kpi = selectors.figures_from_rows(unit=unit, as_of=as_of, by=None, rows=rows, actor=actor)
     by_unit = selectors.figures_from_rows(unit=unit, as_of=as_of, by="unit", rows=rows, actor=actor)
@@ -123,18 +150,15 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
         "label_participants": _("Người tham gia"),
         "label_target": _("Kế hoạch năm"),
     }
-    ctx.update(
-        {
-            "kpi": kpi,
-            "cards": [i for i in kpi["indicators"] if i["code"] != "hi_coverage"],
-            "has_targets": any(i.get("target") is not None for i in kpi["indicators"]),
-            "coverage": next((i for i in kpi["indicators"] if i["code"] == "hi_coverage"), None),
-            "children": children,
-            "groups": groups,
-            "lagging": lagging,
-            "forecasts": forecasts,
-            "chart": chart,
-            "live": not selectors.snapshot_ready(as_of),
-        }
-    )
-    return render(request, "monitoring/dashboard.html", ctx)
+    return {
+        "kpi": kpi,
+        "cards": [i for i in kpi["indicators"] if i["code"] != "hi_coverage"],
+        "has_targets": any(i.get("target") is not None for i in kpi["indicators"]),
+        "coverage": next((i for i in kpi["indicators"] if i["code"] == "hi_coverage"), None),
+        "children": children,
+        "groups": groups,
+        "lagging": lagging,
+        "forecasts": forecasts,
+        "chart": chart,
+        "live": not selectors.snapshot_ready(as_of),
+    }

@@ -195,3 +195,39 @@ def test_empty_database_and_bad_date(db: None) -> None:
     r = client.get("/", {"as_of": "2025-02-30"})
     assert r.status_code == 200
     assert "Ngày không hợp lệ" in r.content.decode()
+
+
+def test_figures_cached_per_data_version(data, tmp_path, django_assert_max_num_queries) -> None:
+    """A dashboard or /api/kpi asked again costs no computation; an import (new data version)
+    is seen at once; the cached figures of a province user are never a viewer's (and the
+    other way round)."""
+    prov = Client()
+    prov.force_login(make_user("p1", "province", data["KH"]))
+    viewer = Client()
+    viewer.force_login(make_user("v", "viewer", data["O2"]))
+    first = _cells(prov.get("/units/O2/", {"as_of": "2025-09-30"}).content.decode())
+    with django_assert_max_num_queries(12):  # session, user, scope, version: no figures
+        again = _cells(prov.get("/units/O2/", {"as_of": "2025-09-30"}).content.decode())
+    assert again == first and first["si_voluntary.participants"] == "1"
+    seen = _cells(viewer.get("/", {"as_of": "2025-09-30"}).content.decode())
+    assert seen["si_voluntary.participants"] == "<5"
+    api = prov.get("/api/kpi", {"unit": "O2", "as_of": "2025-09-30"}).json()
+    assert api == prov.get("/api/kpi", {"unit": "O2", "as_of": "2025-09-30"}).json()
+    assert viewer.get("/api/kpi", {"as_of": "2025-09-30"}).json() != api  # "<5" for the viewer
+    # an import of four more voluntary members in C3 shows on the next request
+    f = tmp_path / "more.csv"
+    f.write_text(
+        "person_id,unit_code,scheme,group,start_date\n"
+        + "".join(f"x{i},C3,si_voluntary,freelancer,2025-08-0{i + 1}\n" for i in range(4)),
+        encoding="utf-8",
+    )
+    from ansinh.monitoring.importing import import_run
+
+    assert import_run(kind="participations", path=f).created == 4
+    after = _cells(prov.get("/units/O2/", {"as_of": "2025-09-30"}).content.decode())
+    assert after["si_voluntary.participants"] == "5"
+    seen = _cells(viewer.get("/", {"as_of": "2025-09-30"}).content.decode())
+    assert seen["si_voluntary.participants"] == "5"
+    api = prov.get("/api/kpi", {"unit": "O2", "as_of": "2025-09-30"}).json()
+    vol = next(i for i in api["indicators"] if i["code"] == "si_voluntary")
+    assert vol["participants"] == 5

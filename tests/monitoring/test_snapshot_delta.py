@@ -13,7 +13,6 @@ import pytest
 
 from ansinh.core.formats import month_end
 from ansinh.core.models import AuditEvent
-from ansinh.geography.models import Unit
 from ansinh.monitoring.importing import import_run
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
 from ansinh.monitoring.services import snapshot_rebuild
@@ -146,8 +145,14 @@ def test_imports_keep_snapshot_equal_to_rebuild(
     delta_runs = grown = 0
     for step in range(1, 7):
         stored = [
-            (s.person_id, s.unit_id, s.scheme, s.group, s.start_date.isoformat(),
-             s.end_date.isoformat() if s.end_date else None)
+            (
+                s.person_id,
+                s.unit_id,
+                s.scheme,
+                s.group,
+                s.start_date.isoformat(),
+                s.end_date.isoformat() if s.end_date else None,
+            )
             for s in Spell.objects.order_by("id")
         ]
         rows = _change(rnd, 25, stored, step)
