@@ -35,6 +35,9 @@ def serve(*, host: str, port: int, workers: int = 2) -> None:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 8)
             self.cfg.set("timeout", 300)
+            # idle keep-alive connections stay open as a proxy's or browser's would expect;
+            # gunicorn's 2 s default races with clients reusing them (dropped requests)
+            self.cfg.set("keepalive", 75)
             self.cfg.set("accesslog", None)
 
         def load(self) -> Any:

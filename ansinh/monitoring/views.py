@@ -48,7 +48,7 @@ def unit_page(request: HttpRequest, code: str) -> HttpResponse:
     return _page(request, unit)
 
 
-def _as_of(request: HttpRequest) -> dt.date | None:
+def _as_of(request: HttpRequest, latest: dt.date | None) -> dt.date | None:
     raw = request.GET.get("as_of", "").strip()
     if raw:
         try:
@@ -57,7 +57,7 @@ def _as_of(request: HttpRequest) -> dt.date | None:
             return dt.date.fromisoformat(raw)
         except ValueError:
             messages.error(request, _("Ngày không hợp lệ: %(value)s") % {"value": raw})
-    return selectors.data_as_of()
+    return latest
 
 
 def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
@@ -67,7 +67,8 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
     scheme = request.GET.get("scheme", "")
     if scheme not in SCHEME_CODES:
         scheme = "hi"
-    as_of = _as_of(request)
+    latest = selectors.data_as_of()
+    as_of = _as_of(request, latest)
     # drill-down links keep the date and scheme the user is looking at
     keep = urlencode({k: request.GET[k] for k in ("as_of", "scheme") if request.GET.get(k)})
     ctx: dict[str, Any] = {
@@ -75,27 +76,31 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
         "keep": f"?{keep}" if keep else "",
         "crumbs": crumbs,
         "as_of": as_of,
-        "data_as_of": selectors.data_as_of(),
+        "data_as_of": latest,
         "scheme": scheme,
         "schemes": SCHEME_CODES,
     }
     if as_of is None:
         return render(request, "monitoring/dashboard.html", ctx)
 
+    parts = (
+        unit.code,
+        as_of.isoformat(),
+        scheme,
+        suppresses_small_counts(actor),
+        translation.get_language(),
+    )
+    version = selectors.data_version()
     ctx.update(
         cached(
             namespace="dashboard",
-            version=selectors.data_version(),
-            parts=(
-                unit.code,
-                as_of.isoformat(),
-                scheme,
-                suppresses_small_counts(actor),
-                translation.get_language(),
-            ),
+            version=version,
+            parts=parts,
             compute=lambda: _figures(unit=unit, as_of=as_of, scheme=scheme, actor=actor),
         )
     )
+    # the rendered figures too ({% cache %} in the template): the same for the same key
+    ctx["body_key"] = repr((version, parts, ctx["keep"]))
     return render(request, "monitoring/dashboard.html", ctx)
 
 
