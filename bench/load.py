@@ -1,7 +1,9 @@
 """Bounded load test: N concurrent users against a running ansinh server (not a test).
 
 Each simulated user logs in through the login form (session + CSRF, as a browser does), then
-until the deadline alternately asks for the dashboard ``/`` and for ``/api/kpi``. Reports the
+until the deadline alternately asks for the dashboard ``/`` and for ``/api/kpi``, back to back
+(``--think 0``: the saturation case) or pausing about ``--think`` seconds (0.5–1.5×, random)
+between requests as a person reading the page would. Reports the
 p50/p95/p99 latencies, throughput and errors per endpoint; writes ``bench/results/load.json``.
 
     make demo &                     # or: ansinh demo --no-serve && ansinh serve
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import random
 import statistics
 import threading
 import time
@@ -77,6 +80,7 @@ def user(
     deadline: dict[str, float],
     start: threading.Barrier,
     stats: Stats,
+    think: float = 0.0,
 ) -> None:
     kpi = "/api/kpi" + (f"?as_of={as_of}" if as_of else "")
     with httpx.Client(base_url=base, timeout=30.0, follow_redirects=False) as client:
@@ -102,6 +106,8 @@ def user(
                     stats.fail(name, f"HTTP {r.status_code}")
             except httpx.HTTPError as exc:
                 stats.fail(name, type(exc).__name__)
+            if think > 0:
+                time.sleep(think * random.uniform(0.5, 1.5))
 
 
 def summarise(stats: Stats, duration: float) -> dict[str, Any]:
@@ -130,6 +136,7 @@ def main() -> int:
     ap.add_argument("--username", default="tinh")
     ap.add_argument("--password", default="YenSao-ThapBa-2025")
     ap.add_argument("--as-of", dest="as_of", default=None, help="default: the latest data")
+    ap.add_argument("--think", type=float, default=0.0, help="seconds between requests")
     ap.add_argument("-o", "--output", type=Path, default=RESULTS)
     args = ap.parse_args()
     duration = min(max(args.duration, 1.0), 120.0)
@@ -144,7 +151,16 @@ def main() -> int:
     threads = [
         threading.Thread(
             target=user,
-            args=(args.base, args.username, args.password, args.as_of, deadline, start, stats),
+            args=(
+                args.base,
+                args.username,
+                args.password,
+                args.as_of,
+                deadline,
+                start,
+                stats,
+                args.think,
+            ),
             name=f"user-{i}",
             daemon=True,
         )
@@ -165,6 +181,7 @@ def main() -> int:
         "duration_s": round(elapsed, 1),
         "login": args.username,
         "as_of": args.as_of,
+        "think_s": args.think,
         "machine": f"{platform.system()} {platform.machine()}, python {platform.python_version()}",
         "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "endpoints": summarise(stats, elapsed),
@@ -172,7 +189,7 @@ def main() -> int:
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"{args.users} users, {elapsed:.1f} s against {args.base}")
+    print(f"{args.users} users, think {args.think:g} s, {elapsed:.1f} s against {args.base}")
     print(f"{'endpoint':<12}{'requests':>9}{'errors':>8}{'rps':>8}{'p50':>9}{'p95':>9}{'p99':>9}")
     for name, s in report["endpoints"].items():
         print(

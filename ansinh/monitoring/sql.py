@@ -88,11 +88,14 @@ def _leaf_parts(
     concerned, so restricting rows never changes which spell decides.
 
     ``delta`` False (live, one date): the covering spells of each date ranked by
-    ``ROW_NUMBER()``. ``delta`` True (snapshot; ``dates`` consecutive month-ends): a spell that
-    overlaps no other spell of its person and scheme decides on every day it covers, so it is
-    counted by +1/−1 deltas per month-end bucket summed cumulatively over a (unit, scheme,
-    group) × dates grid; only overlapping spells are joined with the dates and ranked. Events
-    (new, lapsed, renewed) need ``delta``.
+    ``ROW_NUMBER()``. ``delta`` True (snapshot; ``dates`` consecutive month-ends): in the
+    order that breaks ties (start, batch, row), a spell that ends no later than every spell
+    after it decides exactly from its start until the next spell starts (or it ends): later
+    spells that start by a day still cover it. Those spells are counted by +1/−1 deltas per
+    month-end bucket summed cumulatively over a (unit, scheme, group) × dates grid. Only a
+    spell with a later spell nested inside it (ending earlier, ``ov``) decides on scattered
+    days: the spells of such pairs are joined with the dates and ranked, and the days that
+    spell decides are counted. Events (new, lapsed, renewed) need ``delta``.
 
     ``pairs`` names a table of ``(person_id, scheme)``: only those pairs' spells are counted
     (with ``delta``; a pair's rows depend on its own spells alone, so the snapshot can be
@@ -157,17 +160,18 @@ def _leaf_parts(
             )
             person_params = []
         plus = _month_end("f.start_date")
-        minus = _month_end(_plus_days("f.end_date", 1))
+        minus = _month_end("f.stop")
+        far = _far()
         cte += f""",
         ordered AS (
             SELECT s.id AS id, s.person_id AS person_id, s.scheme AS scheme,
                    s.unit_id AS unit_id, s."group" AS grp, s.start_date AS start_date,
                    s.end_date AS end_date, s.batch_id AS batch_id, s.row_no AS row_no,
-                   MAX(COALESCE(s.end_date, {_far()})) OVER (
+                   MIN(COALESCE(s.end_date, {far})) OVER (
                        PARTITION BY s.person_id, s.scheme
                        ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
-                       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                   ) AS prev_end,
+                       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
+                   ) AS later_end,
                    LEAD(s.start_date) OVER (
                        PARTITION BY s.person_id, s.scheme
                        ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
@@ -182,10 +186,13 @@ def _leaf_parts(
         flagged AS MATERIALIZED (
             SELECT o.id, o.person_id, o.scheme, o.unit_id, o.grp, o.start_date, o.end_date,
                    o.batch_id, o.row_no, o.first_rn, o.first_start,
-                   CASE WHEN o.prev_end >= o.start_date
-                              OR (o.next_start IS NOT NULL
-                                  AND (o.end_date IS NULL OR o.next_start <= o.end_date))
-                        THEN 1 ELSE 0 END AS ov
+                   CASE WHEN o.later_end IS NOT NULL
+                              AND COALESCE(o.end_date, {far}) > o.later_end
+                        THEN 1 ELSE 0 END AS ov,
+                   CASE WHEN o.next_start IS NOT NULL
+                              AND (o.end_date IS NULL OR o.next_start <= o.end_date)
+                        THEN o.next_start
+                        ELSE {_plus_days("o.end_date", 1)} END AS stop
             FROM ordered o
         ),
         deltas AS (
@@ -194,19 +201,23 @@ def _leaf_parts(
             FROM (
                 SELECT f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp, {plus} AS b,
                        1 AS delta
-                FROM flagged f WHERE f.ov = 0
+                FROM flagged f WHERE f.ov = 0 AND (f.stop IS NULL OR f.stop > f.start_date)
                 UNION ALL
                 SELECT f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp, {minus} AS b,
                        -1 AS delta
-                FROM flagged f WHERE f.ov = 0 AND f.end_date IS NOT NULL
+                FROM flagged f WHERE f.ov = 0 AND f.stop > f.start_date
             ) x
             WHERE x.b <= {dn} AND {unit_cond_s}
             GROUP BY 1, 2, 3, 4
         ),
         overl AS MATERIALIZED (
             SELECT f.id, f.person_id, f.scheme, f.unit_id, f.grp, f.start_date, f.end_date,
-                   f.batch_id, f.row_no
-            FROM flagged f WHERE f.ov = 1
+                   f.batch_id, f.row_no, f.ov
+            FROM flagged f
+            WHERE EXISTS (
+                SELECT 1 FROM flagged g
+                WHERE g.ov = 1 AND g.person_id = f.person_id AND g.scheme = f.scheme
+            )
         ),
         grid AS (
             SELECT c.unit_id AS unit_id, c.scheme AS scheme, c.grp AS grp, dt.d AS d
@@ -234,6 +245,7 @@ def _leaf_parts(
                COUNT(*) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t, 0 AS c
         FROM (
             SELECT dt.d AS d, f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp,
+                   f.ov AS ov,
                    ROW_NUMBER() OVER (
                        PARTITION BY dt.d, f.person_id, f.scheme
                        ORDER BY f.start_date DESC, COALESCE(f.batch_id, 0) DESC,
@@ -242,7 +254,7 @@ def _leaf_parts(
             FROM overl f
             JOIN dates dt ON f.start_date <= dt.d AND (f.end_date IS NULL OR f.end_date >= dt.d)
         ) x
-        WHERE x.rn = 1 AND {unit_cond_s}
+        WHERE x.rn = 1 AND x.ov = 1 AND {unit_cond_s}
         GROUP BY x.d, x.unit_id, x.scheme, x.grp
         """
         spells = simple + " UNION ALL " + overlapping
