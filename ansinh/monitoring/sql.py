@@ -294,6 +294,10 @@ def _leaf_parts(
         bucket_end = _month_end("e.end_date")
         after = _plus_days("e.end_date", 30)
         event_unit_cond = unit_cond_s.replace("x.unit_id", "e.unit_id")
+        # a lapse looks for a later spell of the same pair: ``flagged`` holds every spell of
+        # the pairs it covers; PostgreSQL hashes it (the table would be scanned whole), SQLite
+        # probes the table's natural key (it would index the CTE first)
+        others = "flagged" if pairs is not None and _pg() else "registry_spell"
         started = f"""
             SELECT {bucket_start} AS d, e.unit_id AS unit_id, e.scheme AS scheme, e.grp AS grp,
                    0 AS p,
@@ -310,7 +314,7 @@ def _leaf_parts(
             FROM flagged e
             WHERE e.end_date IS NOT NULL AND {event_unit_cond}
               AND NOT EXISTS (
-                  SELECT 1 FROM registry_spell f
+                  SELECT 1 FROM {others} f
                   WHERE f.person_id = e.person_id AND f.scheme = e.scheme AND f.id <> e.id
                     AND f.start_date <= {after}
                     AND (f.end_date IS NULL OR f.end_date > e.end_date)
