@@ -883,9 +883,26 @@ def import_file(
         columns[name] = i
         if name not in known:
             result.warnings.append(_("cột không xác định “%(c)s” được bỏ qua") % {"c": name})
-    for name in cls.required:
-        if name not in columns:
-            result.errors.append(RowError(1, name, "", _("thiếu cột bắt buộc")))
+    missing = [name for name in cls.required if name not in columns]
+    named = [c for c in src.header if c]
+    if missing and len(named) == 1 and ";" in named[0]:
+        # Excel saves "CSV" with ";" where the list separator is ";" (Vietnamese settings);
+        # the one "unknown column" warning would only repeat it
+        result.warnings.clear()
+        result.errors.append(
+            RowError(
+                1,
+                "",
+                named[0][:60],
+                _(
+                    "các cột được phân cách bằng dấu “;”: hãy lưu lại tệp dưới dạng "
+                    "“CSV UTF-8 (phân cách bằng dấu phẩy)” hoặc XLSX"
+                ),
+            )
+        )
+        missing = []
+    for name in missing:
+        result.errors.append(RowError(1, name, "", _("thiếu cột bắt buộc")))
     if result.errors:
         result.refused = True
         return result

@@ -60,6 +60,10 @@ CASES = [
     ("units", "code,name,level,parent_code\nC7,Xã Bảy,commune,NOPE\n", [(2, "parent_code")]),
     ("units", "code,name,level,parent_code\nC7,Xã Bảy,hamlet,O1\n", [(2, "level")]),
     ("units", "code,name,level,parent_code\nC7,,commune,O1\n", [(2, "name")]),
+    # a ";"-separated file (Excel with Vietnamese list settings): one row-1 hint
+    ("units", "code;name;level;parent_code\nC7;Xã Bảy;commune;O1\n", [(1, "")]),
+    # "/" separates the codes of a unit's path
+    ("units", "code,name,level,parent_code\nC7/2,Xã Bảy,commune,O1\n", [(2, "code")]),
     ("units", "code,name,level,parent_code\nC7,A,commune,O1\nC7,B,commune,O1\n", [(3, "code")]),
     (
         "units",
