@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -252,19 +252,35 @@ def _close_persons(*, as_of: dt.date) -> int:
 
 def _close_lapsed_expiring(*, as_of: dt.date) -> int:
     """An open ``hi_expiring`` entry whose card has ended by ``as_of`` and whose person is now
-    on the lapsed list (an entry for the same card end) moves there: closed ``lapsed``."""
+    on the lapsed list (an entry for the same card end) moves there: closed ``lapsed``. The
+    case stays with whoever had it: the lapsed entry takes over its assignment (unless it has
+    one). (The contacts stay on the expiring entry; the funnel does not yet credit a later
+    registration to them.)"""
     moved = FollowUp.objects.filter(
         kind=FollowUp.Kind.LAPSED,
         person_id=OuterRef("person_id"),
         scheme=OuterRef("scheme"),
         reference_date=OuterRef("reference_date"),
     )
-    return (
-        FollowUp.objects.filter(
-            kind=FollowUp.Kind.HI_EXPIRING, status=FollowUp.Status.OPEN, reference_date__lt=as_of
+    leaving = FollowUp.objects.filter(
+        kind=FollowUp.Kind.HI_EXPIRING, status=FollowUp.Status.OPEN, reference_date__lt=as_of
+    ).annotate(successor=Subquery(moved.order_by("pk").values("pk")[:1]))
+    pairs = [
+        (pk, succ, user, org)
+        for pk, succ, user, org in leaving.exclude(successor=None).values_list(
+            "pk", "successor", "assigned_to_id", "assigned_org"
         )
-        .filter(Exists(moved))
-        .update(status=FollowUp.Status.CLOSED, closed_reason="lapsed", closed_at=as_of)
+    ]
+    if not pairs:
+        return 0
+    to_succ = {pk: succ for pk, succ, _u, _o in pairs}
+    for _pk, succ, user, org in pairs:
+        if user is not None or org:
+            FollowUp.objects.filter(pk=succ, assigned_to=None, assigned_org="").update(
+                assigned_to_id=user, assigned_org=org
+            )
+    return FollowUp.objects.filter(pk__in=to_succ).update(
+        status=FollowUp.Status.CLOSED, closed_reason="lapsed", closed_at=as_of
     )
 
 

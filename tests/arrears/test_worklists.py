@@ -207,7 +207,7 @@ def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, cl
     spells convert; the funnel reports the contacted ones as row ``followup``."""
     # transactional: the sync below runs as a core job, whose runner closes old connections
     from ansinh.arrears.selectors import followup_conversions
-    from ansinh.arrears.services import followup_record_outcome, followup_sync
+    from ansinh.arrears.services import followup_assign, followup_record_outcome, followup_sync
 
     followup_sync(as_of=D)
     office = make_user("nt", "office", world["O1"])
@@ -221,6 +221,7 @@ def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, cl
     followup_record_outcome(actor=admin, followup=p09, outcome="registered", on=d("2025-10-03"))
     followup_record_outcome(actor=admin, followup=p11, outcome="unreachable", on=d("2025-10-02"))
     followup_record_outcome(actor=office, followup=p03, outcome="called", on=d("2025-09-30"))
+    followup_assign(actor=admin, followup=p03, org="womens_union")
     p09.refresh_from_db()
     assert (p09.status, p09.closed_reason) == ("closed", "registered")
 
@@ -251,6 +252,8 @@ def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, cl
     # 1 Oct) has ended, so their entry moves from the expiring list to the lapsed one (P04 too)
     p03 = {f.kind: (f.status, f.closed_reason) for f in FollowUp.objects.filter(person_id="P03")}
     assert p03 == {"hi_expiring": ("closed", "lapsed"), "lapsed": ("open", "")}
+    # the case stays with whoever had it
+    assert FollowUp.objects.get(person_id="P03", kind="lapsed").assigned_org == "womens_union"
     syncs = AuditEvent.objects.filter(action="followup.sync").order_by("id")
     assert syncs.count() == 2 and syncs.last().after["source"] == "import:participations"
     assert syncs.last().after["closed"] == 6  # 4 converted; P03, P04 moved to lapsed
