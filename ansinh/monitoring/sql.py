@@ -385,21 +385,12 @@ def changed_contrib_sql(
     the same deciding spell, at both dates, so figures(D) = snapshot(M) − these rows at M + these
     rows at D. One indexed range scan per scheme and condition."""
     cte, params = _dates_cte([month_end_before, day])
-    dp = _date_param()
-    picks = []
-    for scheme in schemes:
-        picks.append(
-            f"SELECT person_id, scheme FROM registry_spell WHERE scheme = %s "
-            f"AND start_date > {dp} AND start_date <= {dp}"
-        )
-        params += [scheme, month_end_before.isoformat(), day.isoformat()]
-        picks.append(
-            f"SELECT person_id, scheme FROM registry_spell WHERE scheme = %s "
-            f"AND end_date >= {dp} AND end_date < {dp}"
-        )
-        params += [scheme, month_end_before.isoformat(), day.isoformat()]
+    changed, changed_params = changed_pairs_sql(
+        month_end_before=month_end_before, day=day, schemes=schemes, end_on_day=False
+    )
+    params += changed_params
     sql = f"""
-        WITH {cte}, changed AS ({" UNION ".join(picks)})
+        WITH {cte}, changed AS ({changed})
         SELECT x.d, x.unit_id, x.scheme, x.grp, COUNT(*)
         FROM (
             SELECT dt.d AS d, s.unit_id AS unit_id, s.scheme AS scheme, s."group" AS grp,
@@ -435,11 +426,13 @@ def pairs_rows_sql(*, dates: Sequence[dt.date], pairs: str) -> tuple[str, list[A
 
 
 def changed_pairs_sql(
-    *, month_end_before: dt.date, day: dt.date, schemes: Sequence[str]
+    *, month_end_before: dt.date, day: dt.date, schemes: Sequence[str], end_on_day: bool = True
 ) -> tuple[str, list[Any]]:
     """The (person, scheme) pairs whose covering spells may differ between ``month_end_before``
-    (M) and ``day`` (D), or that have an event in (M, D]: a spell starting in (M, D] or ending
-    in [M, D]. One indexed range scan per scheme and condition."""
+    (M) and ``day`` (D): a spell starting in (M, D] or ending in [M, D) — and with
+    ``end_on_day`` also on D, so that every pair with an event in the month of D is in (a
+    lapse on D). One indexed range scan per scheme and condition."""
+    end_op = "<=" if end_on_day else "<"
     dp = _date_param()
     picks = []
     params: list[Any] = []
@@ -451,7 +444,7 @@ def changed_pairs_sql(
         params += [scheme, month_end_before.isoformat(), day.isoformat()]
         picks.append(
             f"SELECT person_id, scheme FROM registry_spell WHERE scheme = %s "
-            f"AND end_date >= {dp} AND end_date <= {dp}"
+            f"AND end_date >= {dp} AND end_date {end_op} {dp}"
         )
         params += [scheme, month_end_before.isoformat(), day.isoformat()]
     return " UNION ".join(picks), params
