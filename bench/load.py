@@ -91,6 +91,10 @@ def user(
             start.wait()
             return
         start.wait()
+        if think > 0:
+            # people do not all click at the same instant: spread the first requests over one
+            # pause (otherwise the 50 first requests queue together and make the tail)
+            time.sleep(random.uniform(0, think))
         targets = [("dashboard", "/"), ("api_kpi", kpi)]
         i = 0
         while time.monotonic() < deadline["t"]:
