@@ -74,14 +74,33 @@ def _runs(dates: list[dt.date]) -> list[list[dt.date]]:
     return runs
 
 
+def _pg_settings(*, probes: bool = False) -> None:
+    """PostgreSQL, inside the caller's transaction: sorts and hashes in memory; no JIT
+    (compiling the ~150 expressions of a snapshot statement costs seconds and saves nothing).
+    ``probes``: the statements read a few spells by their natural key — the default
+    random_page_cost (4, for spinning disks) makes the planner scan the whole table instead
+    (3–5 s at 5 M spells against 0.3 s of probes); 1.1 is the usual value for SSDs and a warm
+    cache."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL work_mem = '256MB'")
+        cur.execute("SET LOCAL jit = off")
+        if probes:
+            cur.execute("SET LOCAL random_page_cost = 1.1")
+
+
+def _drop_gone(gone: set[dt.date]) -> None:
+    """Forget the month-ends that fell out of the data range."""
+    if gone:
+        KpiSnapshot.objects.filter(as_of__in=gone).delete()
+        SnapshotState.objects.filter(as_of__in=gone).delete()
+
+
 def _insert(dates: list[dt.date], units: set[str] | None) -> int:
     written = 0
+    _pg_settings()
     with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            # (inside the caller's transaction) sorts and hashes in memory; no JIT: compiling
-            # the ~150 expressions of this statement costs seconds and saves nothing
-            cur.execute("SET LOCAL work_mem = '256MB'")
-            cur.execute("SET LOCAL jit = off")
         for run in _runs(dates):
             sql, params = insert_snapshot_sql(dates=run, units=units)
             cur.execute(sql, params)
@@ -101,10 +120,7 @@ def snapshot_refresh(*, units: set[str] | None = None, since: dt.date | None = N
         wanted = snapshot_months()
         wanted_set = set(wanted)
         existing = set(SnapshotState.objects.values_list("as_of", flat=True))
-        gone = existing - wanted_set
-        if gone:
-            KpiSnapshot.objects.filter(as_of__in=gone).delete()
-            SnapshotState.objects.filter(as_of__in=gone).delete()
+        _drop_gone(existing - wanted_set)
         fresh = [d for d in wanted if d not in existing]
         cutoff = None if since is None else since - LOOKBACK
         redo = [d for d in wanted if d in existing and (cutoff is None or d >= cutoff)]
@@ -115,7 +131,7 @@ def snapshot_refresh(*, units: set[str] | None = None, since: dt.date | None = N
                 qs = qs.filter(unit_id__in=units)
             qs.delete()
             written += _insert(redo, units)
-        written += _build_fresh(fresh, materialised=set(redo) | (existing & wanted_set))
+        written += _build_fresh(fresh, materialised=existing & wanted_set)
         _mark(fresh + redo)
         audit_record(
             actor=None,
@@ -178,17 +194,6 @@ def _temp(name: str, select: str, params: list[Any] | tuple[Any, ...] = ()) -> N
     _sql(f"CREATE TEMP TABLE {name} AS {select}", params)
     if connection.vendor == "postgresql":
         _sql(f"ANALYZE {name}")
-
-
-def _few_rows() -> None:
-    """PostgreSQL, in the caller's transaction: the delta reads a few rows of the spell table by
-    its natural key. The default random_page_cost (4, for spinning disks) makes the planner
-    scan all of it instead (3–5 s at 5 M spells against 0.3 s of probes); 1.1 is the usual
-    value for SSDs and a warm cache. Also in-memory sorts and no JIT, as for a build."""
-    if connection.vendor == "postgresql":
-        _sql("SET LOCAL random_page_cost = 1.1")
-        _sql("SET LOCAL work_mem = '256MB'")
-        _sql("SET LOCAL jit = off")
 
 
 def _pairs_rows_into(table: str, *, dates: list[dt.date], pairs: str) -> None:
@@ -261,7 +266,7 @@ def _fresh_from(*, before: dt.date, day: dt.date) -> int:
     """Month-end ``day`` built from the stored month-end ``before`` it: its spell rows'
     participants, corrected by the pairs with a spell starting or ending in between (their
     rows at ``before`` out, at ``day`` in, with the events of ``day``), plus the counts."""
-    _few_rows()
+    _pg_settings(probes=True)
     query, params = changed_pairs_sql(month_end_before=before, day=day, schemes=SCHEMES)
     _temp("snap_fresh_pairs", query, params)
     _pairs_rows_into("snap_fresh_before", dates=[before], pairs="snap_fresh_pairs")
@@ -336,7 +341,7 @@ class SnapshotDelta:
         self.existing = sorted(SnapshotState.objects.values_list("as_of", flat=True))
         if not self.existing:
             return
-        _few_rows()
+        _pg_settings(probes=True)
         _temp(self.PAIRS, pairs_sql())
         with connection.cursor() as cur:
             cur.execute(f"SELECT COUNT(*) FROM {self.PAIRS}")
@@ -365,14 +370,11 @@ class SnapshotDelta:
         if not self.active:
             return
         t0 = time.perf_counter()
-        _few_rows()
+        _pg_settings(probes=True)
         wanted = snapshot_months()
         wanted_set = set(wanted)
         existing = set(self.existing)
-        gone = existing - wanted_set
-        if gone:
-            KpiSnapshot.objects.filter(as_of__in=gone).delete()
-            SnapshotState.objects.filter(as_of__in=gone).delete()
+        _drop_gone(existing - wanted_set)
         redo = sorted(existing & wanted_set)
         whole = self.units_before | self._units()
         if redo:
