@@ -39,12 +39,14 @@ def cached(*, namespace: str, version: str, parts: tuple[Any, ...], compute: Cal
         return hit  # type: ignore[no-any-return]
     with _GUARD:
         lock = _LOCKS.setdefault(key, threading.Lock())
-    with lock:
-        hit = cache.get(key, _MISS)
-        if hit is not _MISS:
-            return hit  # type: ignore[no-any-return]
-        value = compute()
-        cache.set(key, value)
-    with _GUARD:
-        _LOCKS.pop(key, None)
-    return value
+    try:
+        with lock:
+            hit = cache.get(key, _MISS)
+            if hit is not _MISS:
+                return hit  # type: ignore[no-any-return]
+            value = compute()
+            cache.set(key, value)
+            return value
+    finally:
+        with _GUARD:
+            _LOCKS.pop(key, None)

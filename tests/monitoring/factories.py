@@ -106,3 +106,23 @@ def make_user(username: str, role: str, unit: Unit | None = None, org: str = "")
     return get_user_model().objects.create_user(
         username=username, password="pw-" + username, role=role, unit=unit, org=org
     )
+
+
+def snapshot_table() -> list[tuple]:
+    """Every stored snapshot row, sorted (to compare a corrected snapshot with a rebuild)."""
+    from ansinh.monitoring.models import KpiSnapshot
+
+    return sorted(
+        KpiSnapshot.objects.values_list(
+            "as_of",
+            "unit_id",
+            "scheme",
+            "group",
+            "participants",
+            "new",
+            "lapsed",
+            "renewed",
+            "in_total",
+            "from_counts",
+        )
+    )

@@ -14,7 +14,7 @@ from ansinh.monitoring import selectors
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
 from ansinh.monitoring.services import snapshot_rebuild, snapshot_refresh
 from ansinh.registry.models import Spell
-from tests.monitoring.factories import batch, counts, make_units, spells
+from tests.monitoring.factories import batch, counts, make_units, snapshot_table, spells
 
 SCHEMES = ["si_compulsory", "si_voluntary", "ui", "hi"]
 GROUPS = ["employee", "farmer", "household", "student"]
@@ -78,22 +78,6 @@ def _live(unit: Unit, as_of: dt.date) -> list[dict]:
         selectors._rows_from_month_end_before = real_before  # type: ignore[assignment]
 
 
-def _snapshot_table() -> list[tuple]:
-    return sorted(
-        KpiSnapshot.objects.values_list(
-            "as_of",
-            "unit_id",
-            "scheme",
-            "group",
-            "participants",
-            "new",
-            "lapsed",
-            "renewed",
-            "in_total",
-        )
-    )
-
-
 def test_snapshot_equals_live(data: dict[str, Unit]) -> None:
     written = snapshot_rebuild()
     assert written == KpiSnapshot.objects.count() > 0
@@ -152,7 +136,7 @@ def test_snapshot_events_new_lapsed_renewed(db: None) -> None:
 
 def test_incremental_refresh_touches_only_that_commune(data: dict[str, Unit]) -> None:
     snapshot_rebuild()
-    before = _snapshot_table()
+    before = snapshot_table()
     # change one commune: a new spell and the removal of another
     victim = Spell.objects.filter(unit_id="C2").order_by("id").first()
     assert victim is not None
@@ -160,7 +144,7 @@ def test_incremental_refresh_touches_only_that_commune(data: dict[str, Unit]) ->
     spells([("newbie", "C2", "hi", "student", "2025-02-03", None)], batch(2))
     since = min(victim.start_date, dt.date(2025, 2, 3))
     snapshot_refresh(units={"C2"}, since=since)
-    after = _snapshot_table()
+    after = snapshot_table()
     others_before = [r for r in before if r[1] != "C2"]
     others_after = [r for r in after if r[1] != "C2"]
     assert others_before == others_after
@@ -172,7 +156,7 @@ def test_incremental_refresh_touches_only_that_commune(data: dict[str, Unit]) ->
     assert [r for r in before if r[1] == "C2"] != [r for r in after if r[1] == "C2"]
     # and equals a full rebuild
     snapshot_rebuild()
-    assert _snapshot_table() == after
+    assert snapshot_table() == after
 
 
 def test_cli_rebuild_and_month_end_read(cli, data: dict[str, Unit]) -> None:

@@ -14,32 +14,15 @@ import pytest
 from ansinh.core.formats import month_end
 from ansinh.core.models import AuditEvent
 from ansinh.monitoring.importing import import_run
-from ansinh.monitoring.models import KpiSnapshot, SnapshotState
+from ansinh.monitoring.models import SnapshotState
 from ansinh.monitoring.services import snapshot_rebuild
 from ansinh.registry.models import Spell
-from tests.monitoring.factories import counts, make_units
+from tests.monitoring.factories import counts, make_units, snapshot_table
 
 SCHEMES = ["si_compulsory", "si_voluntary", "ui", "hi"]
 GROUPS = ["employee", "farmer", "household", "student"]
 UNITS = ["C1", "C2", "C3"]
 HEADER = ["person_id", "unit_code", "scheme", "group", "start_date", "end_date"]
-
-
-def _table() -> list[tuple]:
-    return sorted(
-        KpiSnapshot.objects.values_list(
-            "as_of",
-            "unit_id",
-            "scheme",
-            "group",
-            "participants",
-            "new",
-            "lapsed",
-            "renewed",
-            "in_total",
-            "from_counts",
-        )
-    )
 
 
 def _months() -> list[dt.date]:
@@ -139,9 +122,9 @@ def test_imports_keep_snapshot_equal_to_rebuild(
     ]
     first = list({(r[0], r[2], r[4], r[1]): r for r in first}.values())
     _import(tmp_path, "first.csv", first)
-    built = _table()
+    built = snapshot_table()
     snapshot_rebuild()
-    assert _table() == built
+    assert snapshot_table() == built
     delta_runs = grown = 0
     for step in range(1, 7):
         stored = [
@@ -165,11 +148,13 @@ def test_imports_keep_snapshot_equal_to_rebuild(
         _import(tmp_path, f"change{step}.csv", rows)
         if "pairs" in _last_refresh():
             delta_runs += 1
-        after = _table()
+        after = snapshot_table()
         after_months = _months()
         snapshot_rebuild()
         assert _months() == after_months
-        assert _table() == after, f"step {step}: the corrected snapshot differs from a rebuild"
+        assert snapshot_table() == after, (
+            f"step {step}: the corrected snapshot differs from a rebuild"
+        )
         grown += after_months[-1] > months[-1]
     assert delta_runs >= 5  # the delta path ran (not the fall-back refresh by units)
     assert grown  # and new month-ends were derived (moved end dates may also shrink the range)
@@ -197,9 +182,9 @@ def test_new_month_end_built_from_the_one_before(db: None, tmp_path: pathlib.Pat
     assert _months()[: len(months)] == months
     assert _months()[-1] == nxt
     assert _last_refresh()["pairs"] == 2
-    after = _table()
+    after = snapshot_table()
     snapshot_rebuild()
-    assert _table() == after
+    assert snapshot_table() == after
 
 
 def test_large_change_falls_back_to_unit_refresh(db: None, tmp_path: pathlib.Path) -> None:
@@ -211,6 +196,6 @@ def test_large_change_falls_back_to_unit_refresh(db: None, tmp_path: pathlib.Pat
     moved = [(p, "C1" if u != "C1" else "C2", sc, g, s, e) for p, u, sc, g, s, e in rows]
     _import(tmp_path, "b.csv", moved)
     assert "pairs" not in _last_refresh()
-    after = _table()
+    after = snapshot_table()
     snapshot_rebuild()
-    assert _table() == after
+    assert snapshot_table() == after
