@@ -8,6 +8,7 @@ upserted set-based.
 
 from __future__ import annotations
 
+import operator
 import pathlib
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -148,6 +149,10 @@ class ParticipationsImporter(StagedImporter):
         )
         cols = self.ctx.columns
         self.ix = [cols.get(n) for n in PART_COLUMNS]
+        # a row holding every column the file names: one C-level pick (a column the file
+        # lacks reads the '' appended at the row's end)
+        self.width = max(i for i in self.ix if i is not None) + 1
+        self.pick = operator.itemgetter(*(-1 if i is None else i for i in self.ix))
         self.dates: set[str] = set()
 
     def _date(self, row_no: int, column: str, value: str, required: bool) -> Any:
@@ -162,9 +167,13 @@ class ParticipationsImporter(StagedImporter):
 
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         n = len(row)
-        pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone = (
-            (row[i] if i is not None and i < n else "") for i in self.ix
-        )
+        if n >= self.width:
+            row.append("")
+            pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone = self.pick(row)
+        else:
+            pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone = (
+                (row[i] if i is not None and i < n else "") for i in self.ix
+            )
         dates = self.dates
         if (
             pid
@@ -431,22 +440,25 @@ class ParticipationsImporter(StagedImporter):
     def write(self, *, batch_id: int) -> None:
         from ansinh.core.bulk import MIN_ROWS, indexes_deferred
 
-        created = self.planned.created if getattr(self, "planned", None) else 0
-        new_people = 0
-        if created >= MIN_ROWS:  # a big load: are the people new too?
-            new_people = int(
-                sql(
-                    "SELECT COUNT(*) FROM stg_person s WHERE NOT EXISTS "
-                    "(SELECT 1 FROM registry_person t WHERE t.person_id = s.person_id)"
-                )[0][0]
-            )
         planned = getattr(self, "planned", None)
+        created = planned.created if planned else 0
+        people = new_people = 0
+        if created >= MIN_ROWS:  # a big load: are the people new too?
+            people, new_people = (
+                int(v or 0)
+                for v in sql(
+                    "SELECT COUNT(*), SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM registry_person t "
+                    "WHERE t.person_id = s.person_id) THEN 1 ELSE 0 END) FROM stg_person s"
+                )[0]
+            )
         if planned is None or planned.created or planned.updated:
             # (only ties to restamp: the merges would change nothing)
+            people_new = people > 0 and new_people == people
             with indexes_deferred(Person, rows=new_people):
-                merge_write("stg_person", self.person_table(), batch_id=None)
-            with indexes_deferred(Spell, rows=created):
-                merge_write(self.stg_name, self.table(), batch_id=batch_id)
+                merge_write("stg_person", self.person_table(), batch_id=None, all_new=people_new)
+            spells_new = self.all_new()
+            with indexes_deferred(Spell, rows=created, unique=spells_new):
+                merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=spells_new)
         if getattr(self, "tie_count", 0):
             # ties: the later row of the later import decides (SPEC section 3)
             execute(

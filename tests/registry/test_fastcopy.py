@@ -130,27 +130,66 @@ def test_first_big_load_rebuilds_the_same_indexes_and_keys(
     the keys checked."""
     from ansinh.core import bulk
 
-    def schema() -> tuple[list, list]:
-        return bulk.secondary_indexes("registry_spell") + bulk.secondary_indexes(
-            "registry_person"
-        ), bulk.foreign_keys("registry_spell")
+    def schema() -> tuple[list, list, list]:
+        return (
+            bulk.secondary_indexes("registry_spell") + bulk.secondary_indexes("registry_person"),
+            bulk.foreign_keys("registry_spell"),
+            bulk.unique_constraints("registry_spell"),
+        )
 
     before = schema()
     assert before[0]
     monkeypatch.setattr(bulk, "MIN_ROWS", 1)
     dropped: list[bool] = []
+    uniques: list[bool] = []
     real = bulk.indexes_deferred
 
-    def spy(model: Any, *, rows: int) -> Any:
-        cm = real(model, rows=rows)
+    def spy(model: Any, *, rows: int, unique: bool = False) -> Any:
+        uniques.append(unique)
+        cm = real(model, rows=rows, unique=unique)
         return _Recorder(cm, dropped)
 
     monkeypatch.setattr(bulk, "indexes_deferred", spy)
     res = cli("import", "participations", str(write("p.csv", big_file(300))))
     assert res.code == 0, res.err
     assert dropped == [True, True]  # persons, then spells
+    # every spell is new: the natural key is rebuilt too (PostgreSQL), the merge a plain insert
+    assert uniques == [False, True]
     assert schema() == before
     assert Spell.objects.count() == 300
+    # the same file again: nothing is new, the keys stay, the upsert changes nothing
+    uniques.clear()
+    res = cli("import", "participations", str(write("p.csv", big_file(300))))
+    assert res.code == 0, res.err
+    assert uniques == []
+    assert Spell.objects.count() == 300
+    assert schema() == before
+
+
+def test_big_load_over_stored_keys_keeps_the_natural_key(
+    cli: Callable, write: Callable, units: None, monkeypatch: pytest.MonkeyPatch
+):
+    """Half the rows are stored already: the natural key stays (the merge upserts), the
+    stored rows are kept once and the new ones added."""
+    from ansinh.core import bulk
+
+    text = big_file(300)
+    lines = text.splitlines(keepends=True)
+    assert cli("import", "participations", str(write("a.csv", "".join(lines[:151])))).code == 0
+    monkeypatch.setattr(bulk, "MIN_ROWS", 1)
+    uniques: list[bool] = []
+    real = bulk.indexes_deferred
+
+    def spy(model: Any, *, rows: int, unique: bool = False) -> Any:
+        uniques.append(unique)
+        return real(model, rows=rows, unique=unique)
+
+    monkeypatch.setattr(bulk, "indexes_deferred", spy)
+    res = cli("import", "participations", str(write("b.csv", text)))
+    assert res.code == 0, res.err
+    assert uniques == [False, False]
+    assert Spell.objects.count() == 300
+    assert bulk.unique_constraints("registry_spell") or connection.vendor == "sqlite"
 
 
 class _Recorder:
