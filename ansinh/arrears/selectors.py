@@ -380,7 +380,9 @@ def followup_funnel_rows(
     - ``planned_reach``: follow-ups on the lists during the period (listed on or before ``to``,
       not closed before ``from``);
     - ``converted``: contacted follow-ups later closed by an imported registration
-      (``closed_reason='converted'``, may fall after ``to``);
+      (``closed_reason='converted'``, may fall after ``to``); a contacted expiring entry that
+      moved to the lapsed list counts when its lapsed entry is converted (and was not
+      contacted in the period itself);
     - ``cost``: null (follow-ups record no cost), so ``cost_per_conversion`` is null.
 
     Scope: the actor's units; a partner only the follow-ups assigned to its organisation.
@@ -405,9 +407,24 @@ def followup_funnel_rows(
         return Exists(qs.filter(followup_id=OuterRef("pk")))
 
     worked = base.filter(has(contacts))
-    agg = worked.aggregate(
+    # an expiring entry whose card ended moved to the lapsed list (closed "lapsed"; the lapsed
+    # entry of the same card end took the case over): a registration that later converts the
+    # lapsed entry is credited to the contacts made before the move — once, where the lapsed
+    # entry was not itself contacted in the period
+    successor_converted = FollowUp.objects.filter(
+        kind=FollowUp.Kind.LAPSED,
+        person_id=OuterRef("person_id"),
+        scheme=OuterRef("scheme"),
+        reference_date=OuterRef("reference_date"),
+        closed_reason="converted",
+    ).exclude(Exists(contacts.filter(followup_id=OuterRef("pk"))))
+    agg = worked.annotate(moved_conv=Exists(successor_converted)).aggregate(
         attendees=Count("pk"),
-        converted=Count("pk", filter=Q(closed_reason="converted")),
+        converted=Count(
+            "pk",
+            filter=Q(closed_reason="converted")
+            | Q(kind=FollowUp.Kind.HI_EXPIRING, closed_reason="lapsed", moved_conv=True),
+        ),
     )
     reach = worked.filter(has(contacts.exclude(outcome="unreachable"))).count()
     reported = worked.filter(has(contacts.filter(outcome="registered"))).count()

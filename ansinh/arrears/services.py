@@ -254,8 +254,8 @@ def _close_lapsed_expiring(*, as_of: dt.date) -> int:
     """An open ``hi_expiring`` entry whose card has ended by ``as_of`` and whose person is now
     on the lapsed list (an entry for the same card end) moves there: closed ``lapsed``. The
     case stays with whoever had it: the lapsed entry takes over its assignment (unless it has
-    one). (The contacts stay on the expiring entry; the funnel does not yet credit a later
-    registration to them.)"""
+    one). The contacts stay on the expiring entry; the funnel's ``followup`` row credits a
+    later conversion of the lapsed entry to them (``selectors.followup_funnel_rows``)."""
     moved = FollowUp.objects.filter(
         kind=FollowUp.Kind.LAPSED,
         person_id=OuterRef("person_id"),

@@ -307,6 +307,31 @@ def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, cl
         followup_conversions(unit=world["KH"], date_from=d("2025-10-01"), date_to=d("2025-10-31"))
         == 4
     )
+    # P03 (called on the expiring entry, which then moved to the lapsed list) renews: the
+    # lapsed entry is converted and the funnel credits the call made before the move, once
+    g = tmp_path / "p2.csv"
+    g.write_text(
+        "person_id,unit_code,scheme,group,start_date,end_date\n"
+        "P03,C1,hi,household,2025-11-03,2026-11-02\n",
+        encoding="utf-8",
+    )
+    assert cli("import", "participations", str(g)).code == 0
+    lapsed = FollowUp.objects.get(person_id="P03", kind="lapsed")
+    assert (lapsed.status, lapsed.closed_reason, lapsed.assigned_org) == (
+        "closed",
+        "converted",
+        "womens_union",
+    )
+    again = cli("outreach", "funnel", "--from", "2025-09-01", "--to", "2025-10-31")
+    row = {r["key"]: r for r in json.loads(again.out)["rows"]}["followup"]
+    assert (row["attendees"], row["converted"], row["conversion_pct"]) == (3, 3, 100.0)
+    # contacted on the lapsed entry too: still one conversion for the case, not two
+    from ansinh.arrears.models import FollowUpOutcome
+
+    FollowUpOutcome.objects.create(followup=lapsed, outcome="called", on=d("2025-10-25"))
+    again = cli("outreach", "funnel", "--from", "2025-09-01", "--to", "2025-10-31")
+    row = {r["key"]: r for r in json.loads(again.out)["rows"]}["followup"]
+    assert (row["attendees"], row["converted"]) == (4, 3)
     # a contributions import closes the follow-up of an employer that paid
     c = tmp_path / "c.csv"
     c.write_text(
