@@ -40,11 +40,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     from ansinh.cli.init import migrate
-    from ansinh.demo.load import DemoError, demo_load, demo_logins_ensure
+    from ansinh.demo.load import DemoError, demo_load, demo_logins_ensure, demo_plan_ensure
     from ansinh.geography.models import Unit
 
     migrate()
-    if Unit.objects.exists():
+    fresh = not Unit.objects.exists()
+    if not fresh:
         print(_("Cơ sở dữ liệu đã có dữ liệu: không nạp lại bộ dữ liệu mẫu."))
     else:
         print(_("Đang nạp bộ dữ liệu mẫu tỉnh Khánh Hòa …"), flush=True)
@@ -55,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(*exc.lines) from None
         print(_("Đã nạp trong %(s).1f giây.") % {"s": time.monotonic() - began})
     logins = demo_logins_ensure()
+    plan = demo_plan_ensure() if fresh else None
+    if plan is not None:
+        print(
+            _("Đã lập dự thảo kế hoạch truyền thông năm %(y)s của tỉnh (%(n)s hoạt động).")
+            % {"y": plan.year, "n": plan.items.count()}
+        )
     print()
     print(_("Tài khoản dùng thử:"))
     print_table(

@@ -91,3 +91,23 @@ def demo_logins_ensure() -> list[tuple[DemoLogin, bool]]:
         )
         out.append((login, True))
     return out
+
+
+def demo_plan_ensure() -> Any:
+    """A draft communication plan of the province for the data year, drafted from the gaps by
+    the province login, so the plan pages open on a real plan (the list is otherwise empty).
+    Only when no plan exists; returns the plan, or None."""
+    from ansinh.accounts.models import User
+    from ansinh.geography.models import Unit
+    from ansinh.outreach.models import Plan
+    from ansinh.outreach.planning import default_as_of, latest_data_year
+    from ansinh.outreach.services import plan_create_draft
+
+    if Plan.objects.exists():
+        return None
+    actor = User.objects.filter(username="tinh", is_active=True).first()
+    unit = Unit.objects.filter(code=PROVINCE_CODE).first()
+    if actor is None or unit is None:
+        return None
+    year = latest_data_year()
+    return plan_create_draft(actor=actor, unit=unit, year=year, as_of=default_as_of(year))

@@ -84,6 +84,7 @@ def test_readme_lists_every_demo_login() -> None:
 def test_demo_loads_and_kpi_matches_the_article(cli, client) -> None:
     r = cli("demo", "--no-serve")
     assert r.code == 0, r.err
+    first = r.out
     assert _readme_logins() in r.out  # README shows exactly what `ansinh demo` prints
     for name in ("admin", "tinh", "coso.khanhson", "phunu", "xem.nhatrang"):
         assert name in r.out
@@ -110,11 +111,21 @@ def test_demo_loads_and_kpi_matches_the_article(cli, client) -> None:
     assert r.code == 0, r.err
     totals = json.loads(r.out)["totals"]
     assert totals["employers"] > 50 and 0 < totals["arrears_pct"] < 10
+    # a draft plan of the province, drafted from the gaps, so the plan pages show one
+    from ansinh.outreach.models import Plan
+
+    plan = Plan.objects.get()
+    assert (plan.unit_id, plan.status, plan.created_by.username) == ("56", "draft", "tinh")
+    assert plan.items.count() > 0
+    assert (
+        f"kế hoạch truyền thông năm {plan.year} của tỉnh ({plan.items.count()} hoạt động)" in first
+    )
     # the printed logins work; a second run loads nothing and keeps them
     resp = client.post("/login/", {"username": "coso.khanhson", "password": "TramHuong-DaBan-25"})
     assert resp.status_code == 302
     assert client.get("/").status_code == 200
     r = cli("demo", "--no-serve")
     assert r.code == 0 and "TramHuong-DaBan-25" in r.out
+    assert Plan.objects.count() == 1 and "kế hoạch" not in r.out
     r = cli("kpi", "--as-of", D, "--format", "json")
     assert json.loads(r.out)["indicators"][0]["participants"] == 269_801
