@@ -57,36 +57,34 @@ def secondary_indexes(table: str) -> list[tuple[str, str]]:
     ]
 
 
-def unique_constraints(table: str) -> list[tuple[str, str]]:
-    """PostgreSQL: (name, definition) of the table's UNIQUE constraints that no foreign key
-    relies on (SQLite's are part of the table and cannot be dropped)."""
+def _constraints(table: str, *, kind: str, where: str = "") -> list[tuple[str, str]]:
+    """PostgreSQL: (name, definition) of the table's constraints of ``kind`` (pg_constraint's
+    contype); SQLite's are part of the table and cannot be dropped without rebuilding it."""
     if vendor() != "postgresql":
         return []
     return [
         (str(name), str(ddl))
         for name, ddl in sql(
             "SELECT k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
-            "WHERE k.conrelid = %s::regclass AND k.contype = 'u' AND NOT EXISTS "
-            "(SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = k.conindid) "
-            "ORDER BY k.conname",
-            [table],
+            f"WHERE k.conrelid = %s::regclass AND k.contype = %s {where} ORDER BY k.conname",
+            [table, kind],
         )
     ]
+
+
+def unique_constraints(table: str) -> list[tuple[str, str]]:
+    """The table's UNIQUE constraints that no foreign key relies on (PostgreSQL)."""
+    return _constraints(
+        table,
+        kind="u",
+        where="AND NOT EXISTS (SELECT 1 FROM pg_constraint f "
+        "WHERE f.contype = 'f' AND f.conindid = k.conindid)",
+    )
 
 
 def foreign_keys(table: str) -> list[tuple[str, str]]:
-    """PostgreSQL: (name, definition) of the table's foreign keys (none on SQLite, whose
-    constraints cannot be dropped without rebuilding the table)."""
-    if vendor() != "postgresql":
-        return []
-    return [
-        (str(name), str(ddl))
-        for name, ddl in sql(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-            [table],
-        )
-    ]
+    """The table's foreign keys (PostgreSQL)."""
+    return _constraints(table, kind="f")
 
 
 @contextmanager
