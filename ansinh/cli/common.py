@@ -58,10 +58,27 @@ def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     sys.stdout.write(buf.getvalue())
 
 
+def _cell(value: Any) -> str:
+    """A table cell as the reader writes numbers: 1.762.678 and 93,31 in Vietnamese, 1,762,678
+    and 93.31 in English (JSON and CSV keep the machine form)."""
+    from ansinh.core.formats import fmt_dec, fmt_int
+
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return fmt_int(value)
+    if isinstance(value, float | Decimal):
+        return fmt_dec(value, places=2)
+    return str(value)
+
+
 def print_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A plain-text table: numbers right-aligned, text (codes included) left-aligned."""
+    """A plain-text table: numbers right-aligned in the language's format, text (codes
+    included) left-aligned."""
     raw = [list(r) for r in rows]
-    data = [[str(h) for h in header]] + [["" if v is None else str(v) for v in r] for r in raw]
+    data = [[str(h) for h in header]] + [[_cell(v) for v in r] for r in raw]
     right = [
         [False] * len(header),
         *[

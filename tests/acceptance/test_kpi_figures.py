@@ -311,8 +311,12 @@ def test_kpi_csv_and_table_carry_the_same_figures(loaded: tuple[Site, World]) ->
                     continue
                 assert row[field] == ("" if value is None else str(value)), (field, row, item)
             assert item["code"] in line.split()
+            # the table writes numbers the Vietnamese way (1.762.678; 93,31)
             if item.get("participants") is not None:
-                assert str(item["participants"]) in line.split()
+                assert f"{item['participants']:,}".replace(",", ".") in line.split()
+            if item.get("attainment_pct") is not None:
+                pct = f"{item['attainment_pct']:,.2f}"
+                assert pct.replace(",", "_").replace(".", ",").replace("_", ".") in line.split()
 
 
 def test_api_kpi_is_the_cli_json(loaded: tuple[Site, World]) -> None:

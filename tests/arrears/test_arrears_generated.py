@@ -251,4 +251,4 @@ def test_ratio_rounds_half_up(cli) -> None:
     got = json.loads(cli("arrears", "--as-of", "2025-06-30").out)
     assert got["totals"]["due_ytd"] == 800_000 and got["totals"]["arrears_pct"] == 0.13
     table = cli("arrears", "--as-of", "2025-06-30", "--format", "table").out
-    assert "0.13" in table and "R" in table
+    assert "0,13" in table and "R" in table  # Vietnamese decimal comma
