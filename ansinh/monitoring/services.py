@@ -160,26 +160,23 @@ def _mark(dates: list[dt.date]) -> None:
 
 
 def _build_fresh(fresh: list[dt.date], *, materialised: set[dt.date]) -> int:
-    """Build the month-ends ``fresh`` (none of them stored yet) for every unit: each one whose
-    month-end before is materialised (or built here first) from it, up to FRESH_CHAIN_MAX in a
-    row; the others in one pass over the spells."""
+    """Build the month-ends ``fresh`` (none of them stored yet) for every unit: each from the
+    month-end before it (materialised, or built here just before it) when all of them can be
+    and they are at most FRESH_CHAIN_MAX (the monthly load); else all in one pass over the
+    spells, which costs about the same for one month-end as for all of them (a first load
+    chaining month after month from its first month-end took twice the whole build)."""
     if not fresh:
         return 0
     KpiSnapshot.objects.filter(as_of__in=fresh).delete()
     chain: list[tuple[dt.date, dt.date]] = []
-    whole: list[dt.date] = []
     have = set(materialised)
     for d in sorted(fresh):
         before = d.replace(day=1) - dt.timedelta(days=1)
-        if before in have and len(chain) < FRESH_CHAIN_MAX:
-            chain.append((before, d))
-        else:
-            whole.append(d)
+        if before not in have or len(chain) >= FRESH_CHAIN_MAX:
+            return _insert(sorted(fresh), None)
+        chain.append((before, d))
         have.add(d)
-    written = _insert(whole, None) if whole else 0
-    for before, d in chain:
-        written += _fresh_from(before=before, day=d)
-    return written
+    return sum(_fresh_from(before=before, day=d) for before, d in chain)
 
 
 def _sql(query: str, params: list[Any] | tuple[Any, ...] = ()) -> int:
