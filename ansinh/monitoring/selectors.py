@@ -58,12 +58,22 @@ def data_version() -> str:
     return ":".join(str(v) for v in row)
 
 
-def data_as_of() -> dt.date | None:
+def data_as_of(*, version: str | None = None) -> dt.date | None:
     """The latest date with data: the latest count ``as_of`` or spell start, capped at today.
     End dates are not events of the data: a card's validity is known when it is issued, so the
     demo's (and an office's) cards valid into next year would make "data as of" today, a year
-    past the last load. None on an empty database. Uses the (scheme, start_date) index."""
-    return _latest_fact(spell_cols=("start_date",))
+    past the last load. None on an empty database. Uses the (scheme, start_date) index; kept
+    per data version (``version``: the caller's, saving its query), the cap applied per call."""
+    if connection.in_atomic_block:
+        # inside a transaction (an import's job): what it sees may yet be rolled back
+        return _latest_fact(spell_cols=("start_date",))
+    latest = cached(
+        namespace="data_as_of",
+        version=version if version is not None else data_version(),
+        parts=(),
+        compute=lambda: _latest_fact(spell_cols=("start_date",), cap=False),
+    )
+    return min(latest, timezone.localdate()) if latest is not None else None
 
 
 def facts_last_date() -> dt.date | None:
@@ -73,9 +83,10 @@ def facts_last_date() -> dt.date | None:
     return _latest_fact(spell_cols=("start_date", "end_date"))
 
 
-def _latest_fact(*, spell_cols: tuple[str, ...]) -> dt.date | None:
-    """The latest of the spells' ``spell_cols`` and the counts' ``as_of``, capped at today;
-    one MAX per scheme and column so that the (scheme, date) indexes answer it."""
+def _latest_fact(*, spell_cols: tuple[str, ...], cap: bool = True) -> dt.date | None:
+    """The latest of the spells' ``spell_cols`` and the counts' ``as_of``, capped at today
+    (with ``cap``); one MAX per scheme and column so that the (scheme, date) indexes answer
+    it."""
     sql = " UNION ALL ".join(
         f"SELECT MAX({col}) FROM registry_spell WHERE scheme = %s"
         for _scheme in SCHEME_CODES
@@ -88,7 +99,9 @@ def _latest_fact(*, spell_cols: tuple[str, ...]) -> dt.date | None:
     latest_count = Count.objects.aggregate(m=Max("as_of"))["m"]
     if latest_count is not None:
         values.append(latest_count)
-    return min(max(values), timezone.localdate()) if values else None
+    if not values:
+        return None
+    return min(max(values), timezone.localdate()) if cap else max(values)
 
 
 def _as_date(value: Any) -> dt.date:

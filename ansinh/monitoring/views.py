@@ -67,7 +67,8 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
     scheme = request.GET.get("scheme", "")
     if scheme not in SCHEME_CODES:
         scheme = "hi"
-    latest = selectors.data_as_of()
+    version = selectors.data_version()
+    latest = selectors.data_as_of(version=version)
     as_of = _as_of(request, latest)
     # drill-down links keep the date and scheme the user is looking at
     keep = urlencode({k: request.GET[k] for k in ("as_of", "scheme") if request.GET.get(k)})
@@ -90,7 +91,6 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
         suppresses_small_counts(actor),
         translation.get_language(),
     )
-    version = selectors.data_version()
     ctx.update(
         cached(
             namespace="dashboard",

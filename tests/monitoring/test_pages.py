@@ -231,3 +231,27 @@ def test_figures_cached_per_data_version(data, tmp_path, django_assert_max_num_q
     api = prov.get("/api/kpi", {"unit": "O2", "as_of": "2025-09-30"}).json()
     vol = next(i for i in api["indicators"] if i["code"] == "si_voluntary")
     assert vol["participants"] == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_data_as_of_kept_per_data_version(data, tmp_path, django_assert_num_queries) -> None:
+    """ "Data as of" costs one query (the data version) once known; an import moves it at
+    once. (Committed transactions: inside one, it is always computed afresh.)"""
+    import datetime as dt
+
+    from ansinh.monitoring import selectors
+    from ansinh.monitoring.importing import import_run
+
+    first = selectors.data_as_of()
+    assert first is not None
+    with django_assert_num_queries(1):
+        assert selectors.data_as_of() == first
+    f = tmp_path / "later.csv"
+    later = first + dt.timedelta(days=3)
+    f.write_text(
+        "person_id,unit_code,scheme,group,start_date\n"
+        f"late1,C3,si_voluntary,freelancer,{later.isoformat()}\n",
+        encoding="utf-8",
+    )
+    assert import_run(kind="participations", path=f).created == 1
+    assert selectors.data_as_of() == later
