@@ -37,6 +37,16 @@ def allowed_unit_ids(actor: Any) -> set[str]:
     return set(allowed_units(actor).values_list("code", flat=True))
 
 
+def unit_in_scope(*, actor: Any, unit: Unit) -> bool:
+    """Whether ``unit`` is among ``allowed_units(actor)``, without a query (a page asks it of
+    a few units: the breadcrumb's ancestors)."""
+    role = getattr(actor, "role", None)
+    if actor is None or role in {"admin", "province"}:
+        return True
+    own = getattr(actor, "unit", None)
+    return own is not None and unit.path.startswith(own.path)
+
+
 def unit_visible(*, actor: Any, code: str) -> Unit | None:
     """The unit if the actor may see it, else None (answered as 404)."""
     return allowed_units(actor).filter(code=code).first()

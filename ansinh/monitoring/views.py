@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from ansinh.accounts.selectors import (
     actor_root_unit,
-    allowed_unit_ids,
     suppresses_small_counts,
+    unit_in_scope,
     unit_visible,
 )
 from ansinh.core import formats
@@ -62,8 +62,7 @@ def _as_of(request: HttpRequest, latest: dt.date | None) -> dt.date | None:
 
 def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
     actor = request.user
-    visible = allowed_unit_ids(actor)
-    crumbs = [(u, u.code in visible) for u in unit_ancestors(unit=unit)]
+    crumbs = [(u, unit_in_scope(actor=actor, unit=u)) for u in unit_ancestors(unit=unit)]
     scheme = request.GET.get("scheme", "")
     if scheme not in SCHEME_CODES:
         scheme = "hi"

@@ -127,3 +127,17 @@ def test_behind_proxy_lockout_uses_forwarded_address(world, settings):
     colleague = Client(HTTP_X_FORWARDED_FOR="198.51.100.7", HTTP_X_FORWARDED_PROTO="https")
     r = colleague.post("/login/", {"username": "off2", "password": PASSWORD})
     assert r.status_code == 302  # same proxy, another client: not locked out
+
+
+def test_unit_in_scope_agrees_with_allowed_units(world):
+    """The query-free check the breadcrumbs use answers as the access door does, for every
+    role and unit (a partner has no unit: nothing)."""
+    from ansinh.accounts.selectors import allowed_unit_ids, unit_in_scope
+    from ansinh.geography.models import Unit
+
+    units = list(Unit.objects.all())
+    for name, user in world.users.items():
+        allowed = allowed_unit_ids(user)
+        got = {u.code for u in units if unit_in_scope(actor=user, unit=u)}
+        assert got == allowed, name
+    assert all(unit_in_scope(actor=None, unit=u) for u in units)
