@@ -30,6 +30,7 @@ from ansinh.accounts.selectors import (
     allowed_units,
     suppress,
     suppresses_small_counts,
+    unit_in_scope,
 )
 from ansinh.accounts.services import token_authenticate
 from ansinh.accounts.views import client_ip
@@ -165,7 +166,11 @@ def _unit(actor: Any, code: str | None, units: Any = None) -> Any:
         unit = actor_root_unit(actor)
         if unit is None and units is not None:
             unit = unit_root()
-        if unit is not None and not visible.filter(code=unit.code).exists():
+        if unit is not None and not (
+            unit_in_scope(actor=actor, unit=unit)
+            if units is None
+            else visible.filter(code=unit.code).exists()
+        ):
             unit = None
     if unit is None:
         raise Http404
@@ -244,13 +249,15 @@ def kpi(
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
     by: str | None = Query(None, description="unit | group"),
 ) -> Any:
-    from ansinh.monitoring.selectors import kpi_figures_cached
+    from ansinh.monitoring.selectors import data_as_of, data_version, kpi_figures_cached
 
     actor = _actor(request)
-    date = _parse_date(as_of, "as_of") or _default_date()
+    version = data_version()
+    date = _parse_date(as_of, "as_of") or data_as_of(version=version) or timezone.localdate()
     by_ = _choice(by, "by", ("unit", "group"))
     u = _unit(actor, unit)
-    return suppress_kpi(kpi_figures_cached(unit=u, as_of=date, by=by_, actor=actor), actor)
+    figures = kpi_figures_cached(unit=u, as_of=date, by=by_, actor=actor, version=version)
+    return suppress_kpi(figures, actor)
 
 
 @api.get(

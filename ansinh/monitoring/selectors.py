@@ -16,7 +16,7 @@ from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 
-from ansinh.accounts.selectors import suppress, suppresses_small_counts, unit_visible
+from ansinh.accounts.selectors import suppress, suppresses_small_counts, unit_in_scope
 from ansinh.core.cache import cached
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.formats import month_end
@@ -267,7 +267,7 @@ def population_trees(
 
 
 def _check(unit: Unit, actor: Any) -> None:
-    if actor is not None and unit_visible(actor=actor, code=unit.code) is None:
+    if not unit_in_scope(actor=actor, unit=unit):
         raise Http404
 
 
@@ -310,14 +310,20 @@ def kpi_figures(
 
 
 def kpi_figures_cached(
-    *, unit: Unit, as_of: dt.date, by: str | None = None, actor: Any = None
+    *,
+    unit: Unit,
+    as_of: dt.date,
+    by: str | None = None,
+    actor: Any = None,
+    version: str | None = None,
 ) -> dict[str, Any]:
-    """``kpi_figures`` kept per data version (``ansinh.core.cache``): the scope check runs
-    every time; the figures are shared by the actors who see them alike."""
+    """``kpi_figures`` kept per data version (``ansinh.core.cache``; ``version``: the caller's,
+    saving its query): the scope check runs every time; the figures are shared by the actors
+    who see them alike."""
     _check(unit, actor)
     return cached(
         namespace="kpi",
-        version=data_version(),
+        version=version if version is not None else data_version(),
         parts=(unit.code, as_of.isoformat(), by, suppresses_small_counts(actor)),
         compute=lambda: kpi_figures(unit=unit, as_of=as_of, by=by, actor=actor),
     )
