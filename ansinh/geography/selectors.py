@@ -26,7 +26,10 @@ def unit_children(*, unit: Unit) -> QuerySet[Unit]:
 
 
 def unit_ancestors(*, unit: Unit) -> list[Unit]:
+    """The units from the root down to ``unit`` (itself included; no query for a root)."""
     codes = [c for c in unit.path.split("/") if c]
+    if codes == [unit.code]:
+        return [unit]
     by_code = {u.code: u for u in Unit.objects.filter(code__in=codes)}
     return [by_code[c] for c in codes if c in by_code]
 
