@@ -22,15 +22,22 @@ def actor_root_unit(actor: Any) -> Unit | None:
     return getattr(actor, "unit", None)
 
 
-def allowed_units(actor: Any) -> QuerySet[Unit]:
-    """Every unit the actor may see. ``None`` actor = the command line (everything)."""
+def _scope_path(actor: Any) -> str | None:
+    """The path prefix of the units the actor may see: "" everything (admin, province, the
+    command line), None nothing (no unit), else the actor's own unit's path."""
     role = getattr(actor, "role", None)
     if actor is None or role in {"admin", "province"}:
-        return Unit.objects.all()
+        return ""
     unit = getattr(actor, "unit", None)
-    if unit is None:
+    return None if unit is None else unit.path
+
+
+def allowed_units(actor: Any) -> QuerySet[Unit]:
+    """Every unit the actor may see. ``None`` actor = the command line (everything)."""
+    path = _scope_path(actor)
+    if path is None:
         return Unit.objects.none()
-    return Unit.objects.filter(path__startswith=unit.path)
+    return Unit.objects.filter(path__startswith=path) if path else Unit.objects.all()
 
 
 def allowed_unit_ids(actor: Any) -> set[str]:
@@ -40,11 +47,8 @@ def allowed_unit_ids(actor: Any) -> set[str]:
 def unit_in_scope(*, actor: Any, unit: Unit) -> bool:
     """Whether ``unit`` is among ``allowed_units(actor)``, without a query (a page asks it of
     a few units: the breadcrumb's ancestors)."""
-    role = getattr(actor, "role", None)
-    if actor is None or role in {"admin", "province"}:
-        return True
-    own = getattr(actor, "unit", None)
-    return own is not None and unit.path.startswith(own.path)
+    path = _scope_path(actor)
+    return path is not None and unit.path.startswith(path)
 
 
 def unit_visible(*, actor: Any, code: str) -> Unit | None:
@@ -54,13 +58,10 @@ def unit_visible(*, actor: Any, code: str) -> Unit | None:
 
 def unit_filter(actor: Any, field: str = "unit") -> Q:
     """A Q filtering a queryset whose ``field`` is a unit FK to what the actor may see."""
-    role = getattr(actor, "role", None)
-    if actor is None or role in {"admin", "province"}:
-        return Q()
-    unit = getattr(actor, "unit", None)
-    if unit is None:
+    path = _scope_path(actor)
+    if path is None:
         return Q(pk__in=[])
-    return Q(**{f"{field}__path__startswith": unit.path})
+    return Q(**{f"{field}__path__startswith": path}) if path else Q()
 
 
 def can_see_people(actor: Any) -> bool:
