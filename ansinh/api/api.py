@@ -148,10 +148,11 @@ def _parse_date(value: str | None, name: str) -> dt.date | None:
         ) from None
 
 
-def _default_date() -> dt.date:
+def _default_date(*, version: str | None = None) -> dt.date:
+    """The latest date with data (else today); ``version``: the caller's data version."""
     from ansinh.monitoring.selectors import data_as_of
 
-    return data_as_of() or timezone.localdate()
+    return data_as_of(version=version) or timezone.localdate()
 
 
 def _unit(actor: Any, code: str | None, units: Any = None) -> Any:
@@ -249,11 +250,11 @@ def kpi(
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
     by: str | None = Query(None, description="unit | group"),
 ) -> Any:
-    from ansinh.monitoring.selectors import data_as_of, data_version, kpi_figures_cached
+    from ansinh.monitoring.selectors import data_version, kpi_figures_cached
 
     actor = _actor(request)
     version = data_version()
-    date = _parse_date(as_of, "as_of") or data_as_of(version=version) or timezone.localdate()
+    date = _parse_date(as_of, "as_of") or _default_date(version=version)
     by_ = _choice(by, "by", ("unit", "group"))
     u = _unit(actor, unit)
     figures = kpi_figures_cached(unit=u, as_of=date, by=by_, actor=actor, version=version)
