@@ -80,6 +80,7 @@ def _leaf_parts(
     with_spells: bool = True,
     with_counts: bool = True,
     pairs: str | None = None,
+    signed: str | None = None,
 ) -> tuple[str, str, list[Any]]:
     """The WITH clause, the body SELECT and their parameters of the leaf rows of ``dates``.
 
@@ -100,6 +101,11 @@ def _leaf_parts(
     ``pairs`` names a table of ``(person_id, scheme)``: only those pairs' spells are counted
     (with ``delta``; a pair's rows depend on its own spells alone, so the snapshot can be
     corrected by the rows of the pairs an import changes, before and after it).
+
+    ``signed`` names a table of spells (the columns of ``registry_spell`` used here plus
+    ``sg``, +1 or −1) holding both sides of a change: each side is ranked apart and its rows
+    counted with its sign, so the rows are the difference of the two sides. A spell that is the
+    same on both sides cancels in the month-end deltas before they are spread over the dates.
     """
     assert delta or not events
     params: list[Any] = []
@@ -151,6 +157,11 @@ def _leaf_parts(
     else:
         d0, dn = _date_param(), _date_param()
         spell_source = f"registry_spell s WHERE {person_cond}"
+        # the sign of a spell's rows, and the partition of its pair (with its side)
+        sg, part = "1", "s.person_id, s.scheme"
+        if signed is not None:
+            spell_source, sg, part = f"{signed} s", "s.sg", f"s.sg, {part}"
+            person_params = []
         if pairs is not None:
             # driven by the (few) pairs: one natural-key probe each (CROSS JOIN keeps SQLite's
             # join order)
@@ -167,25 +178,26 @@ def _leaf_parts(
             SELECT s.id AS id, s.person_id AS person_id, s.scheme AS scheme,
                    s.unit_id AS unit_id, s."group" AS grp, s.start_date AS start_date,
                    s.end_date AS end_date, s.batch_id AS batch_id, s.row_no AS row_no,
+                   {sg} AS sg,
                    MIN(COALESCE(s.end_date, {far})) OVER (
-                       PARTITION BY s.person_id, s.scheme
+                       PARTITION BY {part}
                        ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
                        ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
                    ) AS later_end,
                    LEAD(s.start_date) OVER (
-                       PARTITION BY s.person_id, s.scheme
+                       PARTITION BY {part}
                        ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
                    ) AS next_start,
                    ROW_NUMBER() OVER (
-                       PARTITION BY s.person_id, s.scheme
+                       PARTITION BY {part}
                        ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id
                    ) AS first_rn,
-                   MIN(s.start_date) OVER (PARTITION BY s.person_id, s.scheme) AS first_start
+                   MIN(s.start_date) OVER (PARTITION BY {part}) AS first_start
             FROM {spell_source}
         ),
         flagged AS MATERIALIZED (
             SELECT o.id, o.person_id, o.scheme, o.unit_id, o.grp, o.start_date, o.end_date,
-                   o.batch_id, o.row_no, o.first_rn, o.first_start,
+                   o.batch_id, o.row_no, o.first_rn, o.first_start, o.sg,
                    CASE WHEN o.later_end IS NOT NULL
                               AND COALESCE(o.end_date, {far}) > o.later_end
                         THEN 1 ELSE 0 END AS ov,
@@ -200,23 +212,25 @@ def _leaf_parts(
                    CASE WHEN x.b < {d0} THEN {d0} ELSE x.b END AS d, SUM(x.delta) AS delta
             FROM (
                 SELECT f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp, {plus} AS b,
-                       1 AS delta
+                       f.sg AS delta
                 FROM flagged f WHERE f.ov = 0 AND (f.stop IS NULL OR f.stop > f.start_date)
                 UNION ALL
                 SELECT f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp, {minus} AS b,
-                       -1 AS delta
+                       -f.sg AS delta
                 FROM flagged f WHERE f.ov = 0 AND f.stop > f.start_date
             ) x
             WHERE x.b <= {dn} AND {unit_cond_s}
             GROUP BY 1, 2, 3, 4
+            HAVING SUM(x.delta) <> 0
         ),
         overl AS MATERIALIZED (
             SELECT f.id, f.person_id, f.scheme, f.unit_id, f.grp, f.start_date, f.end_date,
-                   f.batch_id, f.row_no, f.ov
+                   f.batch_id, f.row_no, f.ov, f.sg
             FROM flagged f
             WHERE EXISTS (
                 SELECT 1 FROM flagged g
                 WHERE g.ov = 1 AND g.person_id = f.person_id AND g.scheme = f.scheme
+                  AND g.sg = f.sg
             )
         ),
         grid AS (
@@ -242,12 +256,12 @@ def _leaf_parts(
         """
         overlapping = f"""
         SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
-               COUNT(*) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t, 0 AS c
+               SUM(x.sg) AS p, 0 AS n, 0 AS l, 0 AS r, 1 AS t, 0 AS c
         FROM (
             SELECT dt.d AS d, f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp,
-                   f.ov AS ov,
+                   f.ov AS ov, f.sg AS sg,
                    ROW_NUMBER() OVER (
-                       PARTITION BY dt.d, f.person_id, f.scheme
+                       PARTITION BY dt.d, f.sg, f.person_id, f.scheme
                        ORDER BY f.start_date DESC, COALESCE(f.batch_id, 0) DESC,
                                 f.row_no DESC, f.id DESC
                    ) AS rn
@@ -298,24 +312,29 @@ def _leaf_parts(
         # the pairs it covers; PostgreSQL hashes it (the table would be scanned whole), SQLite
         # probes the table's natural key (it would index the CTE first)
         others = "flagged" if pairs is not None and _pg() else "registry_spell"
+        same_side = ""
+        if signed is not None:
+            # the spells of the same side of the change (indexed by the caller)
+            others, same_side = signed, "AND f.sg = e.sg"
         started = f"""
             SELECT {bucket_start} AS d, e.unit_id AS unit_id, e.scheme AS scheme, e.grp AS grp,
                    0 AS p,
-                   CASE WHEN e.first_rn = 1 THEN 1 ELSE 0 END AS n,
+                   CASE WHEN e.first_rn = 1 THEN e.sg ELSE 0 END AS n,
                    0 AS l,
-                   CASE WHEN e.start_date > e.first_start THEN 1 ELSE 0 END AS r,
+                   CASE WHEN e.start_date > e.first_start THEN e.sg ELSE 0 END AS r,
                    1 AS t, 0 AS c
             FROM flagged e
             WHERE (e.first_rn = 1 OR e.start_date > e.first_start) AND {event_unit_cond}
         """
         ended = f"""
             SELECT {bucket_end} AS d, e.unit_id AS unit_id, e.scheme AS scheme,
-                   e.grp AS grp, 0 AS p, 0 AS n, 1 AS l, 0 AS r, 1 AS t, 0 AS c
+                   e.grp AS grp, 0 AS p, 0 AS n, e.sg AS l, 0 AS r, 1 AS t, 0 AS c
             FROM flagged e
             WHERE e.end_date IS NOT NULL AND {event_unit_cond}
               AND NOT EXISTS (
                   SELECT 1 FROM {others} f
                   WHERE f.person_id = e.person_id AND f.scheme = e.scheme AND f.id <> e.id
+                    {same_side}
                     AND f.start_date <= {after}
                     AND (f.end_date IS NULL OR f.end_date > e.end_date)
               )
@@ -422,6 +441,26 @@ def pairs_rows_sql(*, dates: Sequence[dt.date], pairs: str) -> tuple[str, list[A
         pairs=pairs,
     )
     sql = f"{with_} SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, z.n, z.l, z.r FROM ({body}) z"
+    return sql, params
+
+
+def signed_rows_sql(*, dates: Sequence[dt.date], spells: str) -> tuple[str, list[Any]]:
+    """A SELECT of the non-zero differences ``(d, unit_id, scheme, grp, p, n, l, r)`` at
+    ``dates`` (consecutive month-ends) between the two sides of the spells table ``spells``
+    (see ``_leaf_parts``): the rows its +1 spells make minus those its −1 spells make."""
+    with_, body, params = _leaf_parts(
+        dates=dates,
+        units=None,
+        path_prefix=None,
+        events=True,
+        delta=True,
+        with_counts=False,
+        signed=spells,
+    )
+    sql = (
+        f"{with_} SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, z.n, z.l, z.r FROM ({body}) z "
+        "WHERE z.p <> 0 OR z.n <> 0 OR z.l <> 0 OR z.r <> 0"
+    )
     return sql, params
 
 
