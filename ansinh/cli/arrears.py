@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -24,6 +25,7 @@ HEADER = ["code", "unit", "overdue", "interest", "oldest_period", "months_overdu
 def run(args: argparse.Namespace) -> int:
     from ansinh.arrears.selectors import arrears
     from ansinh.cli.common import parse_date_arg, print_csv, print_json, print_table, resolve_unit
+    from ansinh.core.formats import fmt_date
 
     as_of = parse_date_arg(args.as_of, flag="--as-of")
     unit = resolve_unit(args.unit)
@@ -36,10 +38,11 @@ def run(args: argparse.Namespace) -> int:
         print_csv(HEADER, rows)
         return 0
     t = data["totals"]
+    day = fmt_date(dt.date.fromisoformat(data["as_of"]))
     print_table(
         [_("chỉ tiêu"), _("giá trị")],
         [
-            [_("Ngày"), data["as_of"]],
+            [_("Ngày"), day],
             [_("Đơn vị"), data["unit"]],
             [_("Số đơn vị chậm đóng"), t["employers"]],
             [_("Số tiền chậm đóng"), t["overdue"]],

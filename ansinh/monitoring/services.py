@@ -194,15 +194,20 @@ def _temp(name: str, select: str, params: list[Any] | tuple[Any, ...] = ()) -> N
         _sql(f"ANALYZE {name}")
 
 
-def _pairs_rows_into(table: str, *, dates: list[dt.date], pairs: str) -> None:
-    """Temp table ``table`` (d, unit_id, scheme, grp, p, n, l, r): the spell rows of the pairs
-    in ``pairs`` at ``dates``."""
+def _rows_table(table: str) -> None:
+    """Empty temp table ``table`` (d, unit_id, scheme, grp, p, n, l, r) of spell rows."""
     _temp(
         table,
         "SELECT CAST(NULL AS DATE) AS d, CAST(NULL AS TEXT) AS unit_id, "
         "CAST(NULL AS TEXT) AS scheme, CAST(NULL AS TEXT) AS grp, CAST(0 AS BIGINT) AS p, "
         "CAST(0 AS BIGINT) AS n, CAST(0 AS BIGINT) AS l, CAST(0 AS BIGINT) AS r WHERE 1 = 0",
     )
+
+
+def _pairs_rows_into(table: str, *, dates: list[dt.date], pairs: str) -> None:
+    """Temp table ``table`` (d, unit_id, scheme, grp, p, n, l, r): the spell rows of the pairs
+    in ``pairs`` at ``dates``."""
+    _rows_table(table)
     for run in _runs(dates):
         query, params = pairs_rows_sql(dates=run, pairs=pairs)
         _sql(f"INSERT INTO {table} (d, unit_id, scheme, grp, p, n, l, r) {query}", params)
@@ -235,28 +240,18 @@ def _apply_diff(diff: str) -> int:
     return n
 
 
-def _diff_into(
-    diff: str,
-    *,
-    after: str,
-    before: str,
-    where: str = "1 = 1",
-    params: list[Any] | None = None,
-    before_events: bool = True,
-) -> None:
-    """Temp table ``diff``: rows of ``after`` minus rows of ``before`` (participants only when
-    not ``before_events``), summed per key, non-zero, filtered by ``where`` (on x)."""
-    ev = "-b.n, -b.l, -b.r" if before_events else "0, 0, 0"
+def _diff_into(diff: str, *, after: str, before: str) -> None:
+    """Temp table ``diff``: rows of ``after`` minus the participants of ``before`` (whose
+    events belong to another month-end), summed per key, non-zero."""
     _temp(
         diff,
         "SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp, "
         "SUM(x.p) AS p, SUM(x.n) AS n, SUM(x.l) AS l, SUM(x.r) AS r FROM ("
         f"SELECT a.d AS d, a.unit_id AS unit_id, a.scheme AS scheme, a.grp AS grp, a.p AS p, "
         f"a.n AS n, a.l AS l, a.r AS r FROM {after} a UNION ALL "
-        f"SELECT b.d, b.unit_id, b.scheme, b.grp, -b.p, {ev} FROM {before} b) x "
-        f"WHERE {where} GROUP BY x.d, x.unit_id, x.scheme, x.grp "
+        f"SELECT b.d, b.unit_id, b.scheme, b.grp, -b.p, 0, 0, 0 FROM {before} b) x "
+        "GROUP BY x.d, x.unit_id, x.scheme, x.grp "
         "HAVING SUM(x.p) <> 0 OR SUM(x.n) <> 0 OR SUM(x.l) <> 0 OR SUM(x.r) <> 0",
-        params or [],
     )
 
 
@@ -278,12 +273,7 @@ def _fresh_from(*, before: dt.date, day: dt.date) -> int:
         "AND participants > 0",
         [day, before],
     )
-    _diff_into(
-        "snap_fresh_diff",
-        after="snap_fresh_after",
-        before="snap_fresh_before",
-        before_events=False,
-    )
+    _diff_into("snap_fresh_diff", after="snap_fresh_after", before="snap_fresh_before")
     _apply_diff("snap_fresh_diff")
     query, params = counts_only_sql(day=day)
     written += _sql(
@@ -396,14 +386,8 @@ class SnapshotDelta:
         whole = self.units_before | self._units(1)
         written = 0
         if redo:
-            units_out, uparams = _in_list("z.unit_id", whole, negate=True)
-            _temp(
-                self.DIFF,
-                "SELECT CAST(NULL AS DATE) AS d, CAST(NULL AS TEXT) AS unit_id, "
-                "CAST(NULL AS TEXT) AS scheme, CAST(NULL AS TEXT) AS grp, "
-                "CAST(0 AS BIGINT) AS p, CAST(0 AS BIGINT) AS n, CAST(0 AS BIGINT) AS l, "
-                "CAST(0 AS BIGINT) AS r WHERE 1 = 0",
-            )
+            units_out, uparams = _not_in("z.unit_id", whole)
+            _rows_table(self.DIFF)
             pg = connection.vendor == "postgresql"
             if pg:
                 # PostgreSQL guesses the spells' month-end deltas a thousand times too few and
@@ -444,17 +428,11 @@ class SnapshotDelta:
         self.seconds += time.perf_counter() - t0
 
 
-def _in_list(column: str, values: Any, *, negate: bool = False) -> tuple[str, list[Any]]:
-    vals = [v.isoformat() if isinstance(v, dt.date) else v for v in values]
-    if not vals:
-        return ("1 = 1" if negate else "1 = 0"), []
-    cast = (
-        "CAST(%s AS DATE)"
-        if connection.vendor == "postgresql" and isinstance(next(iter(values)), dt.date)
-        else "%s"
-    )
-    op = "NOT IN" if negate else "IN"
-    return f"{column} {op} ({', '.join([cast] * len(vals))})", vals
+def _not_in(column: str, values: set[str]) -> tuple[str, list[Any]]:
+    """``column NOT IN (values)`` and its parameters (true for no values)."""
+    if not values:
+        return "1 = 1", []
+    return f"{column} NOT IN ({', '.join(['%s'] * len(values))})", sorted(values)
 
 
 def snapshot_rebuild() -> int:

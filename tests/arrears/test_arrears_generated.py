@@ -252,3 +252,4 @@ def test_ratio_rounds_half_up(cli) -> None:
     assert got["totals"]["due_ytd"] == 800_000 and got["totals"]["arrears_pct"] == 0.13
     table = cli("arrears", "--as-of", "2025-06-30", "--format", "table").out
     assert "0,13" in table and "R" in table  # Vietnamese decimal comma
+    assert "30/06/2025" in table and "2025-06-30" not in table  # the day as it is written
