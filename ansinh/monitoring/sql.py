@@ -428,9 +428,13 @@ def changed_contrib_sql(
     return sql, params
 
 
-def pairs_rows_sql(*, dates: Sequence[dt.date], pairs: str) -> tuple[str, list[Any]]:
-    """A SELECT of the spell rows ``(d, unit_id, scheme, grp, p, n, l, r)`` that only the
-    (person, scheme) pairs of table ``pairs`` make at ``dates`` (consecutive month-ends)."""
+def _spell_rows_sql(
+    *,
+    dates: Sequence[dt.date],
+    pairs: str | None = None,
+    signed: str | None = None,
+    where: str = "",
+) -> tuple[str, list[Any]]:
     with_, body, params = _leaf_parts(
         dates=dates,
         units=None,
@@ -439,29 +443,25 @@ def pairs_rows_sql(*, dates: Sequence[dt.date], pairs: str) -> tuple[str, list[A
         delta=True,
         with_counts=False,
         pairs=pairs,
+        signed=signed,
     )
     sql = f"{with_} SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, z.n, z.l, z.r FROM ({body}) z"
-    return sql, params
+    return f"{sql} {where}", params
+
+
+def pairs_rows_sql(*, dates: Sequence[dt.date], pairs: str) -> tuple[str, list[Any]]:
+    """A SELECT of the spell rows ``(d, unit_id, scheme, grp, p, n, l, r)`` that only the
+    (person, scheme) pairs of table ``pairs`` make at ``dates`` (consecutive month-ends)."""
+    return _spell_rows_sql(dates=dates, pairs=pairs)
 
 
 def signed_rows_sql(*, dates: Sequence[dt.date], spells: str) -> tuple[str, list[Any]]:
     """A SELECT of the non-zero differences ``(d, unit_id, scheme, grp, p, n, l, r)`` at
     ``dates`` (consecutive month-ends) between the two sides of the spells table ``spells``
     (see ``_leaf_parts``): the rows its +1 spells make minus those its −1 spells make."""
-    with_, body, params = _leaf_parts(
-        dates=dates,
-        units=None,
-        path_prefix=None,
-        events=True,
-        delta=True,
-        with_counts=False,
-        signed=spells,
+    return _spell_rows_sql(
+        dates=dates, signed=spells, where="WHERE z.p <> 0 OR z.n <> 0 OR z.l <> 0 OR z.r <> 0"
     )
-    sql = (
-        f"{with_} SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, z.n, z.l, z.r FROM ({body}) z "
-        "WHERE z.p <> 0 OR z.n <> 0 OR z.l <> 0 OR z.r <> 0"
-    )
-    return sql, params
 
 
 def changed_pairs_sql(
