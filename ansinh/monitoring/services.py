@@ -4,9 +4,10 @@ Every figure of the snapshot is a sum over (person, scheme) pairs of what that p
 spells make (SPEC section 3 never compares two persons), plus the counts of units without
 spells. So after an import the snapshot is corrected, not rebuilt: the spells of the pairs the
 file changes are copied before the write and again after it, and one pass over both copies
-gives the difference of their rows, which is added (``SnapshotDelta``); a month-end that newly enters the data range is the month-end before it
-corrected by the pairs with a spell starting or ending in between (``_fresh_from``). Only the
-units whose counts a first spell replaces (or gives back) are recomputed whole.
+gives the difference of their rows, which is added (``SnapshotDelta``); a month-end that
+newly enters the data range is the month-end before it corrected by the pairs with a spell
+starting or ending in between (``_fresh_from``). Only the units whose counts a first spell
+replaces (or gives back) are recomputed whole.
 """
 
 from __future__ import annotations
