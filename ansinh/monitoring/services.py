@@ -27,6 +27,7 @@ from ansinh.monitoring.selectors import data_first_date, facts_last_date
 from ansinh.monitoring.sql import (
     changed_pairs_sql,
     counts_only_sql,
+    in_list,
     insert_snapshot_sql,
     pairs_rows_sql,
     signed_rows_sql,
@@ -387,7 +388,7 @@ class SnapshotDelta:
         whole = self.units_before | self._units(1)
         written = 0
         if redo:
-            units_out, uparams = _not_in("z.unit_id", whole)
+            units_out, uparams = in_list("z.unit_id", sorted(whole), negate=True)
             _rows_table(self.DIFF)
             pg = connection.vendor == "postgresql"
             if pg:
@@ -427,13 +428,6 @@ class SnapshotDelta:
         )
         self.applied = True
         self.seconds += time.perf_counter() - t0
-
-
-def _not_in(column: str, values: set[str]) -> tuple[str, list[Any]]:
-    """``column NOT IN (values)`` and its parameters (true for no values)."""
-    if not values:
-        return "1 = 1", []
-    return f"{column} NOT IN ({', '.join(['%s'] * len(values))})", sorted(values)
 
 
 def snapshot_rebuild() -> int:

@@ -63,11 +63,14 @@ def _dates_cte(dates: Sequence[dt.date]) -> tuple[str, list[Any]]:
     return f"dates(d) AS (VALUES {values})", [d.isoformat() for d in dates]
 
 
-def _in(column: str, values: Iterable[str]) -> tuple[str, list[Any]]:
+def in_list(column: str, values: Iterable[str], *, negate: bool = False) -> tuple[str, list[Any]]:
+    """``column IN (values)`` (``NOT IN`` with ``negate``) and its parameters; no values: false
+    (true with ``negate``)."""
     vals = list(values)
     if not vals:
-        return "1 = 0", []
-    return f"{column} IN ({', '.join(['%s'] * len(vals))})", vals
+        return ("1 = 1" if negate else "1 = 0"), []
+    op = "NOT IN" if negate else "IN"
+    return f"{column} {op} ({', '.join(['%s'] * len(vals))})", vals
 
 
 def _leaf_parts(
@@ -118,8 +121,8 @@ def _leaf_parts(
     person_cond = "1 = 1"
     person_params: list[Any] = []
     if units is not None:
-        unit_cond_s, unit_params = _in("x.unit_id", units)
-        cond, cp = _in("s2.unit_id", units)
+        unit_cond_s, unit_params = in_list("x.unit_id", units)
+        cond, cp = in_list("s2.unit_id", units)
         person_cond = f"s.person_id IN (SELECT s2.person_id FROM registry_spell s2 WHERE {cond})"
         person_params = cp
     elif path_prefix is not None:
