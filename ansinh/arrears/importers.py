@@ -12,6 +12,10 @@ from ansinh.core.importing import BAD, StagedImporter, Table
 from ansinh.geography.importers import UnitLookup
 
 
+def _no_employer() -> str:
+    return _("không có đơn vị sử dụng lao động mã này")
+
+
 class EmployersImporter(StagedImporter):
     kind = "employers"
     required = ("code", "name", "unit_code")
@@ -25,6 +29,7 @@ class EmployersImporter(StagedImporter):
         ("employees", "int"),
     ]
     key_label = "code"
+    owner_field = "unit"
 
     def table(self) -> Table:
         return Table(
@@ -105,9 +110,11 @@ class ContributionsImporter(StagedImporter):
             ctx.error(row_no, "employer_code", code, _("thiếu giá trị bắt buộc"))
             employer = BAD
         elif code not in self.employers:
-            ctx.error(row_no, "employer_code", code, _("không có đơn vị sử dụng lao động mã này"))
+            ctx.error(row_no, "employer_code", code, _no_employer())
             employer = BAD
-        elif not ctx.in_scope(row_no, "employer_code", self.employers[code]):
+        elif not ctx.in_scope(
+            row_no, "employer_code", code, self.employers[code], missing=_no_employer()
+        ):
             employer = BAD
         period = self._period(row_no, get(row, "period"))
         due = ctx.integer(row_no, "amount_due", get(row, "amount_due"))

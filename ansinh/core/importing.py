@@ -686,10 +686,13 @@ class Context:
             return BAD
         return value
 
-    def in_scope(self, row: int, column: str, unit_code: str) -> bool:
+    def in_scope(self, row: int, column: str, value: str, unit_code: str, *, missing: str) -> bool:
+        """Whether ``unit_code`` (the unit a row's ``value`` belongs to) is in the actor's
+        scope. Out of scope is refused with ``missing``, the words a code that does not exist
+        gets, so that a refusal tells nothing of what exists elsewhere (SPEC section 4)."""
         if self.allowed_units is None or unit_code in self.allowed_units:
             return True
-        self.error(row, column, unit_code, _("đơn vị ngoài phạm vi được phép của bạn"))
+        self.error(row, column, value, missing)
         return False
 
 
@@ -772,6 +775,9 @@ class StagedImporter(Importer):
     ``unit_col``/``since_col`` for the touched units and dates, and implement ``clean``."""
 
     staging_columns: ClassVar[Sequence[tuple[str, str]]]
+    # KINDs keyed by a code of their own (employers, activities): the model field holding the
+    # unit a stored record belongs to, so that a row may not take over another unit's record
+    owner_field: ClassVar[str | None] = None
     unit_col: ClassVar[str | None] = None
     since_col: ClassVar[str | None] = None
     key_label: ClassVar[str] = ""
@@ -807,6 +813,30 @@ class StagedImporter(Importer):
                 " | ".join("" if v is None else str(v) for v in key),
                 _("trùng khóa với dòng %(first)s trong cùng tệp") % {"first": first},
             )
+        self.check_owner()
+
+    def check_owner(self) -> None:
+        """A restricted actor (an office) may write a record keyed by its own code only where
+        the stored record belongs to one of its units (its new unit is checked per row): an
+        office cannot move another unit's employer or activity into its own."""
+        allowed = self.ctx.allowed_units
+        if allowed is None or self.owner_field is None:
+            return
+        t = self.table()
+        key = qn(t.col(t.key[0]))
+        owner = qn(t.col(self.owner_field))
+        label = self.key_label or t.key[0]
+        for row_no, code, unit in sql(
+            f"SELECT s.row_no, s.{key}, t.{owner} FROM {qn(self.stg_name)} s "
+            f"JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} ORDER BY s.row_no"
+        ):
+            if str(unit) not in allowed:
+                self.ctx.error(
+                    int(row_no),
+                    label,
+                    code,
+                    _("mã này đã được dùng ngoài phạm vi của bạn: không ghi được"),
+                )
 
     def plan(self) -> Plan:
         self.planned = merge_plan(

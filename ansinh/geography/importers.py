@@ -31,10 +31,11 @@ class UnitLookup:
         if not code:
             self.ctx.error(row, column, code, _("thiếu giá trị bắt buộc"))
             return BAD
+        missing = _("không có đơn vị mã này")
         if code not in self.paths:
-            self.ctx.error(row, column, code, _("không có đơn vị mã này"))
+            self.ctx.error(row, column, code, missing)
             return BAD
-        if not self.ctx.in_scope(row, column, code):
+        if not self.ctx.in_scope(row, column, code, code, missing=missing):
             return BAD
         return code
 
@@ -112,17 +113,48 @@ class UnitsImporter(Importer):
     def check(self) -> None:
         ctx = self.ctx
         merged = self.merged()
-        allowed = ctx.allowed_units
-        for code, (row_no, _n, _l, parent, _f, _t) in self.rows.items():
+        for _code, (row_no, _n, _l, parent, _f, _t) in self.rows.items():
             if parent and parent not in merged:
                 ctx.error(row_no, "parent_code", parent, _("không có đơn vị cha mã này"))
-            elif allowed is not None and code not in allowed and parent not in allowed:
-                ctx.error(row_no, "code", code, _("đơn vị ngoài phạm vi được phép của bạn"))
         if ctx.errors:
             return
         self.paths: dict[str, tuple[str, int]] = {}
         for code in merged:
             self._path(code, merged)
+        if not ctx.errors and ctx.allowed_units is not None:
+            self._check_scope()
+
+    def _check_scope(self) -> None:
+        """An actor with a scope (an office) writes only units strictly below its own unit,
+        and only where both the stored unit and its new place are inside that scope: it can
+        never move, re-level or re-parent its own unit, create a top-level unit, or take over
+        another office's unit. A parent outside the scope gets the words of a missing one."""
+        ctx = self.ctx
+        allowed = ctx.allowed_units or set()
+        own_unit = getattr(ctx.actor, "unit", None)
+        own = getattr(own_unit, "code", None)
+        # the scope's root: the actor's own unit (an office); a scope without one allows none
+        root = getattr(own_unit, "path", None) or "\x00"
+        for code, (row_no, _name, level, parent, _vf, _vt) in self.rows.items():
+            stored = self.stored.get(code)
+            if stored is not None and code not in allowed:
+                ctx.error(row_no, "code", code, _("bạn không được tạo hay sửa đơn vị mã này"))
+            elif code == own:
+                if stored is not None and (stored[1], stored[2]) != (level, parent):
+                    ctx.error(
+                        row_no,
+                        "parent_code" if stored[2] != parent else "level",
+                        parent if stored[2] != parent else level,
+                        _("không được đổi cấp hay đơn vị cha của đơn vị mình phụ trách"),
+                    )
+            elif level in {"province", "office"}:
+                ctx.error(
+                    row_no, "level", level, _("bạn chỉ được tạo hay sửa đơn vị cấp xã, huyện")
+                )
+            elif parent is None:
+                ctx.error(row_no, "parent_code", "", _("thiếu giá trị bắt buộc"))
+            elif not self.paths[code][0].startswith(root) or self.paths[code][0] == root:
+                ctx.error(row_no, "parent_code", parent, _("không có đơn vị cha mã này"))
 
     def _path(self, code: str, merged: dict[str, tuple[Any, ...]]) -> tuple[str, int] | None:
         chain: list[str] = []

@@ -31,6 +31,7 @@ class ActivitiesImporter(StagedImporter):
         ("cost", "int"),
     ]
     key_label = "code"
+    owner_field = "unit"
 
     def table(self) -> Table:
         return Table(
@@ -132,7 +133,13 @@ class AttendeesImporter(StagedImporter):
         elif code not in self.activities:
             ctx.error(row_no, "activity_code", code, _("không có hoạt động mã này"))
             activity = BAD
-        elif not ctx.in_scope(row_no, "activity_code", self.activities[code]):
+        elif not ctx.in_scope(
+            row_no,
+            "activity_code",
+            code,
+            self.activities[code],
+            missing=_("không có hoạt động mã này"),
+        ):
             activity = BAD
         pid = ctx.text(row_no, "person_id", get(row, "person_id"), required=True, max_length=64)
         name = ctx.text(row_no, "full_name", get(row, "full_name"), max_length=200)

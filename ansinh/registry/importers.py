@@ -13,6 +13,7 @@ import pathlib
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from django.apps import apps
 from django.utils.translation import gettext as _
 
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
@@ -302,6 +303,8 @@ class ParticipationsImporter(StagedImporter):
             "MAX(phone) AS phone, MAX(household_id) AS household_id "
             f"FROM {stg} GROUP BY person_id"
         )
+        if self.ctx.allowed_units is not None:
+            self._keep_foreign_identities()
         pt = self.person_table()
         execute(f"DROP TABLE IF EXISTS {qn('chg_person')}")
         execute(
@@ -313,6 +316,66 @@ class ParticipationsImporter(StagedImporter):
             execute(f"ANALYZE {qn('stg_person')}")
             execute(f"ANALYZE {qn('chg_person')}")
         self._people_done = True
+
+    def _keep_foreign_identities(self) -> None:
+        """An office does not rewrite the identity of a person who has spells or attendances
+        outside its units (another office's person): the file's name, birth date, sex, phone
+        and household are ignored for them, with one warning; the spells are still loaded."""
+        root = getattr(getattr(self.ctx.actor, "unit", None), "path", None) or "\x00"
+        attendee = apps.get_model("outreach", "Attendee")._meta.db_table
+        activity = apps.get_model("outreach", "Activity")._meta.db_table
+        outside = "SUBSTR(u.path, 1, %s) <> %s"
+        where = (
+            "EXISTS (SELECT 1 FROM registry_spell sp JOIN geography_unit u ON u.code = sp.unit_id "
+            f"WHERE sp.person_id = stg_person.person_id AND {outside}) "
+            f"OR EXISTS (SELECT 1 FROM {qn(attendee)} a "
+            f"JOIN {qn(activity)} ac ON ac.code = a.activity_id "
+            "JOIN geography_unit u ON u.code = ac.unit_id "
+            f"WHERE a.person_id = stg_person.person_id AND {outside})"
+        )
+        params = [len(root), root, len(root), root]
+        pt = self.person_table()
+        changed = sql(
+            f"SELECT COUNT(*) FROM stg_person JOIN {qn(pt.table)} t "
+            f"ON t.person_id = stg_person.person_id "
+            f"WHERE {pt.diff_sql('stg_person', 't')} AND ({where})",
+            params,
+        )[0][0]
+        execute(
+            "UPDATE stg_person SET full_name = NULL, birth_date = NULL, sex = NULL, "
+            f"phone = NULL, household_id = NULL WHERE {where}",
+            params,
+        )
+        if changed:
+            self.ctx.warnings.append(
+                _(
+                    "%(n)s người đã có dữ liệu ở đơn vị khác: giữ nguyên họ tên, ngày sinh, "
+                    "giới tính, điện thoại và mã hộ đã lưu (chỉ đơn vị quản lý họ mới sửa được)"
+                )
+                % {"n": changed}
+            )
+
+    def check(self) -> None:
+        super().check()
+        if self.ctx.allowed_units is not None and not self.ctx.errors:
+            self._check_employers()
+
+    def _check_employers(self) -> None:
+        """An office names only employers of its own units in ``employer_code``; another
+        unit's employer gets the words of a missing one."""
+        root = getattr(getattr(self.ctx.actor, "unit", None), "path", None) or "\x00"
+        employer = apps.get_model("arrears", "Employer")._meta.db_table
+        for row_no, code in sql(
+            f"SELECT s.row_no, s.employer_code FROM {qn(self.stg_name)} s "
+            "WHERE s.employer_code IS NOT NULL AND s.employer_code <> '' AND NOT EXISTS ("
+            f"SELECT 1 FROM {qn(employer)} e JOIN geography_unit u ON u.code = e.unit_id "
+            "WHERE e.code = s.employer_code AND SUBSTR(u.path, 1, %s) = %s) "
+            "ORDER BY s.row_no",
+            [len(root), root],
+        ):
+            self.ctx.error(
+                int(row_no), "employer_code", code, _("không có đơn vị sử dụng lao động mã này")
+            )
 
     def plan(self) -> Plan:
         self._people()

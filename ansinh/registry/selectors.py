@@ -4,8 +4,8 @@
 
 - ``admin`` and ``province`` see anyone; ``office`` a person with a spell (or an attendance)
   in its units, and only the spells of its units;
-- ``partner`` only its own attendees (activities its organisation leads or joins), always
-  masked;
+- ``partner`` only its own attendees (activities its organisation leads, within its unit),
+  always masked, without their spells;
 - ``viewer`` nobody.
 
 Everything else answers ``None`` (the caller answers 404, as for a missing record). Every view
@@ -32,16 +32,15 @@ from ansinh.registry.models import Person, Spell
 UNMASK_ROLES = frozenset({"admin", "province", "office"})
 
 
-def _partner_attendance_q(org: str) -> Q:
-    """Attendances of activities the organisation leads or joins."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql":
-        joins = Q(activity__coordinating_orgs__contains=[org])
-    else:
-        # JSON list on SQLite: contains lookups are unsupported; match the quoted code
-        joins = Q(activity__coordinating_orgs__icontains=f'"{org}"')
-    return Q(activity__lead_org=org) | joins
+def _partner_attendance_q(actor: Any) -> Q:
+    """A partner's own attendees: those of the activities its organisation leads, within
+    its unit when it has one (the activities whose attendee list its pages show). Attendees
+    of activities it only coordinates are not its own."""
+    q = Q(activity__lead_org=getattr(actor, "org", ""))
+    unit = getattr(actor, "unit", None)
+    if unit is not None:
+        q &= Q(activity__unit__path__startswith=unit.path)
+    return q
 
 
 def _attendances(actor: Any, person_id: str) -> Any:
@@ -66,14 +65,14 @@ def person_get(
             return None
         att = (
             _attendances(actor, person_id)
-            .filter(_partner_attendance_q(org))
+            .filter(_partner_attendance_q(actor))
             .order_by("-activity__date", "-id")
             .first()
         )
         if att is None:
             return None
         person = Person.objects.filter(person_id=person_id).first()
-        spells_qs = Spell.objects.filter(person_id=person_id)
+        spells_qs = Spell.objects.none()  # no person data beyond the attendee (SPEC 4)
         unmask = False
         base = person or Person(person_id=person_id, full_name=att.full_name, phone=att.phone)
     elif actor is None or can_see_people(actor):
