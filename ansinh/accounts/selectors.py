@@ -10,7 +10,6 @@ from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root
 
 PERSON_ROLES = frozenset({"admin", "province", "office"})
-SUPPRESS_ROLES = frozenset({"viewer", "partner"})
 
 
 def actor_root_unit(actor: Any) -> Unit | None:
@@ -66,17 +65,6 @@ def unit_filter(actor: Any, field: str = "unit") -> Q:
 
 def can_see_people(actor: Any) -> bool:
     return actor is None or getattr(actor, "role", None) in PERSON_ROLES
-
-
-def suppresses_small_counts(actor: Any) -> bool:
-    return getattr(actor, "role", None) in SUPPRESS_ROLES
-
-
-def suppress(value: int | None, actor: Any) -> int | str | None:
-    """Aggregate cells below 5 persons are shown as ``<5`` to viewers and partners."""
-    if value is None or not suppresses_small_counts(actor):
-        return value
-    return "<5" if 0 < int(value) < 5 else value
 
 
 def mask_name(name: str) -> str:

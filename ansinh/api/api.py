@@ -25,11 +25,10 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import APIKeyCookie, HttpBearer
 
+from ansinh.accounts.access import suppress_cells, suppress_rows
 from ansinh.accounts.selectors import (
     actor_root_unit,
     allowed_units,
-    suppress,
-    suppresses_small_counts,
     unit_in_scope,
 )
 from ansinh.accounts.services import token_authenticate
@@ -104,8 +103,8 @@ class ActivityOut(Schema):
     group: str
     coordinating_orgs: list[str]
     planned_reach: int | None
-    reach: int | None
-    registrations: int | None
+    reach: int | str | None  # "<5" for viewers and partners (SPEC section 4)
+    registrations: int | str | None
     cost: int | None
 
 
@@ -190,48 +189,20 @@ def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str | Non
     return value
 
 
-KPI_DERIVED = ("attainment_pct", "gap", "required_per_month", "coverage_pct")
-FUNNEL_COUNTS = ("attendees", "converted", "registrations_reported", "reach")
-FUNNEL_DERIVED = ("conversion_pct", "cost_per_conversion")
-
-
 def suppress_kpi(obj: dict[str, Any], actor: Any) -> dict[str, Any]:
-    """Participants below 5 as ``<5`` for viewers/partners, and the figures that would give
-    them away (attainment, gap, pace, coverage) as null."""
-    if not suppresses_small_counts(actor):
-        return obj
-    lists = [obj.get("indicators") or []] + [r.get("indicators") or [] for r in obj.get("rows", [])]
-    for indicators in lists:
-        for ind in indicators:
-            value = ind.get("participants")
-            shown = value if isinstance(value, str) else suppress(value, actor)
-            if isinstance(shown, str):
-                ind["participants"] = shown
-                for key in KPI_DERIVED:
-                    if key in ind:
-                        ind[key] = None
+    """The kpi JSON as a viewer/partner may see it (``accounts.access``, kind ``kpi``)."""
+    if "indicators" in obj:
+        obj["indicators"] = suppress_rows(obj["indicators"], actor=actor, kind="kpi")
+    for row in obj.get("rows", []):
+        row["indicators"] = suppress_rows(row.get("indicators") or [], actor=actor, kind="kpi")
     return obj
 
 
 def suppress_funnel(obj: dict[str, Any], actor: Any) -> dict[str, Any]:
-    if not suppresses_small_counts(actor):
-        return obj
-    rows = list(obj.get("rows") or [])
+    """The funnel JSON as a viewer/partner may see it (kind ``funnel``)."""
+    obj["rows"] = suppress_rows(obj.get("rows") or [], actor=actor, kind="funnel")
     if isinstance(obj.get("totals"), dict):
-        rows.append(obj["totals"])
-    for row in rows:
-        hidden = False
-        for key in FUNNEL_COUNTS:
-            if key in row:
-                value = row[key]
-                shown = value if isinstance(value, str) else suppress(value, actor)
-                if isinstance(shown, str):
-                    row[key] = shown
-                    hidden = True
-        if hidden:
-            for key in FUNNEL_DERIVED:
-                if key in row:
-                    row[key] = None
+        obj["totals"] = suppress_cells(obj["totals"], actor=actor, kind="funnel")
     return obj
 
 
@@ -371,19 +342,23 @@ def activities(request: HttpRequest, unit: str | None = None) -> Any:
         u = _unit(actor, unit, actor_units(actor))
         qs = qs.filter(unit__path__startswith=u.path)
     return [
-        {
-            "code": a.code,
-            "unit": a.unit_id,
-            "channel": a.channel,
-            "date": a.date,
-            "lead_org": a.lead_org,
-            "group": a.group,
-            "coordinating_orgs": list(a.coordinating_orgs or []),
-            "planned_reach": a.planned_reach,
-            "reach": a.reach,
-            "registrations": a.registrations,
-            "cost": a.cost,
-        }
+        suppress_cells(
+            {
+                "code": a.code,
+                "unit": a.unit_id,
+                "channel": a.channel,
+                "date": a.date,
+                "lead_org": a.lead_org,
+                "group": a.group,
+                "coordinating_orgs": list(a.coordinating_orgs or []),
+                "planned_reach": a.planned_reach,
+                "reach": a.reach,
+                "registrations": a.registrations,
+                "cost": a.cost,
+            },
+            actor=actor,
+            kind="activity",
+        )
         for a in qs.order_by("-date", "code")
     ]
 

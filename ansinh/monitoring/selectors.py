@@ -16,7 +16,8 @@ from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 
-from ansinh.accounts.selectors import suppress, suppresses_small_counts, unit_in_scope
+from ansinh.accounts.access import suppress_rows, suppresses_small_counts
+from ansinh.accounts.selectors import unit_in_scope
 from ansinh.core.cache import cached
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.formats import month_end
@@ -271,24 +272,9 @@ def _check(unit: Unit, actor: Any) -> None:
         raise Http404
 
 
-SUPPRESS_DERIVED = ("attainment_pct", "gap", "required_per_month", "coverage_pct")
-
-
 def _suppressed(items: list[dict[str, Any]], actor: Any) -> list[dict[str, Any]]:
-    """For viewers and partners: participants below 5 as ``"<5"``, and the figures that would
-    give them away (attainment, gap, pace, coverage) as null."""
-    if not suppresses_small_counts(actor):
-        return items
-    out = []
-    for item in items:
-        shown = suppress(item["participants"], actor)
-        if isinstance(shown, str):
-            item = {**item, "participants": shown}
-            for key in SUPPRESS_DERIVED:
-                if key in item:
-                    item[key] = None
-        out.append(item)
-    return out
+    """Indicators as a viewer/partner may see them (``accounts.access``, kind ``kpi``)."""
+    return suppress_rows(items, actor=actor, kind="kpi")
 
 
 def kpi_figures(
@@ -517,7 +503,7 @@ def ranking(
             i["unit"],
         )
     )
-    return out
+    return _suppressed(out, actor)
 
 
 def ranking_by_gap(

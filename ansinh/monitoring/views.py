@@ -13,9 +13,9 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import suppresses_small_counts
 from ansinh.accounts.selectors import (
     actor_root_unit,
-    suppresses_small_counts,
     unit_in_scope,
     unit_visible,
 )

@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.http import Http404
 
+from ansinh.accounts.access import suppress_cells
 from ansinh.accounts.selectors import (
     allowed_units,
     can_see_people,
@@ -95,6 +96,18 @@ def activity_list(
     return (
         qs.select_related("unit").annotate(n_attendees=Count("attendees")).order_by("-date", "code")
     )
+
+
+ACTIVITY_CELLS = ("planned_reach", "reach", "leads", "registrations", "vssid_installs", "cost")
+
+
+def activity_cells(*, actor: Any, activity: Activity) -> dict[str, Any]:
+    """An activity's reported figures as the actor may see them (small cells for viewers and
+    partners, ``accounts.access`` kind ``activity``), with its attendee count when listed."""
+    cells = {k: getattr(activity, k) for k in ACTIVITY_CELLS}
+    if hasattr(activity, "n_attendees"):
+        cells["n_attendees"] = activity.n_attendees
+    return suppress_cells(cells, actor=actor, kind="activity")
 
 
 def activity_get(*, actor: Any, code: str) -> Activity:

@@ -166,6 +166,8 @@ def activity_list_view(request: HttpRequest) -> HttpResponse:
         actor=actor, date_from=date_from, date_to=date_to, channel=channel, unit=unit
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    for a in page.object_list:
+        a.cells = sel.activity_cells(actor=actor, activity=a)  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -265,6 +267,7 @@ def activity_detail_view(request: HttpRequest, code: str) -> HttpResponse:
         "outreach/activity_detail.html",
         {
             "a": activity,
+            "cells": sel.activity_cells(actor=actor, activity=activity),
             "see_attendees": see,
             "attendees": attendees,
             "unmasked": unmask,
@@ -298,6 +301,7 @@ def attendee_add_view(request: HttpRequest, code: str) -> HttpResponse:
         "outreach/activity_detail.html",
         {
             "a": activity,
+            "cells": sel.activity_cells(actor=actor, activity=activity),
             "see_attendees": True,
             "attendees": attendees,
             "unmasked": False,

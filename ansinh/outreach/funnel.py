@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import QuerySet, Sum
 
-from ansinh.accounts.selectors import suppress, suppresses_small_counts
+from ansinh.accounts.access import suppress_cells, suppress_rows
 from ansinh.core import hooks
 from ansinh.core.formats import round_half_up
 from ansinh.geography.models import Unit
@@ -198,19 +198,6 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _suppressed(row: dict[str, Any], actor: Any) -> dict[str, Any]:
-    """Viewer/partner: person counts below 5 become ``<5``; figures derived from a
-    suppressed count are withheld (None)."""
-    out = dict(row)
-    for field in ("attendees", "converted"):
-        out[field] = suppress(row[field], actor)
-    if out["converted"] == "<5" or out["attendees"] == "<5":
-        out["conversion_pct"] = None
-    if out["converted"] == "<5":
-        out["cost_per_conversion"] = None
-    return out
-
-
 def funnel_activities(
     *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
 ) -> QuerySet[Activity]:
@@ -251,9 +238,7 @@ def _result(
     raw: Sequence[dict[str, Any]],
     actor: Any,
 ) -> dict[str, Any]:
-    rows = [_finish(r) for r in raw]
-    if suppresses_small_counts(actor):
-        rows = [_suppressed(r, actor) for r in rows]
+    rows = suppress_rows([_finish(r) for r in raw], actor=actor, kind="funnel")
     return {
         "from": date_from.isoformat(),
         "to": date_to.isoformat(),
@@ -398,8 +383,5 @@ def _plan_vs_done(
             if row["planned_sessions"]
             else None
         )
-        if suppresses_small_counts(actor):
-            row["converted"] = suppress(row["converted"], actor)
-            row["registrations_reported"] = suppress(row["registrations_reported"], actor)
-        rows.append(row)
+        rows.append(suppress_cells(row, actor=actor, kind="plan_vs_done"))
     return rows

@@ -20,7 +20,8 @@ from dateutil.relativedelta import relativedelta
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from ansinh.accounts.selectors import suppresses_small_counts, unit_visible
+from ansinh.accounts.access import HIDDEN, small, suppresses_small_counts
+from ansinh.accounts.selectors import unit_visible
 from ansinh.core import codes
 from ansinh.core.formats import fmt_date, fmt_int, fmt_pct, round_half_up
 from ansinh.geography.models import Unit
@@ -169,7 +170,7 @@ class ProgressReport:
         """A person count as the reader may see it: ``<5`` for viewers (SPEC section 4)."""
         if value is None or not self.suppress:
             return value
-        return "<5" if 0 < abs(int(value)) < 5 else value
+        return HIDDEN if small(int(value)) else value
 
 
 def scheme_label(code: str) -> str:

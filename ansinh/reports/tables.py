@@ -144,17 +144,7 @@ def build_tables(report: ProgressReport, lang: str) -> list[Table]:
                     _("Bình quân"),
                 ],
                 kinds=["int", "text", "text", "pct", "pct", "pct", "pct", "pct", "pct"],
-                rows=[
-                    [
-                        i,
-                        r.code,
-                        r.name,
-                        *[r.attainment[s] for s in SCHEMES],
-                        r.coverage_pct,
-                        r.score,
-                    ]
-                    for i, r in enumerate(report.ranking, start=1)
-                ],
+                rows=[_ranking_row(report, i, r) for i, r in enumerate(report.ranking, start=1)],
                 note=_("Tỷ lệ (%) so với kế hoạch năm; bình quân các chỉ tiêu có giao kế hoạch."),
             )
         )
@@ -283,3 +273,17 @@ def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return value
+
+
+def _ranking_row(report: ProgressReport, rank: int, r: Any) -> list[Any]:
+    """A ranking row; for a viewer, a percentage computed from a hidden count is withheld
+    (SPEC section 4: the figure would give the count away), and so is the average over it."""
+    hidden = {s for s in SCHEMES if isinstance(report.count(r.participants[s]), str)}
+    return [
+        rank,
+        r.code,
+        r.name,
+        *[None if s in hidden else r.attainment[s] for s in SCHEMES],
+        None if "hi" in hidden else r.coverage_pct,
+        None if hidden else r.score,
+    ]

@@ -11,6 +11,9 @@ register = template.Library()
 
 @register.filter
 def num(value: Any) -> str:
+    """A whole number in the reader's form; a hidden small cell (``<5``) as it is."""
+    if isinstance(value, str) and value.startswith("<"):
+        return value
     return formats.fmt_int(value)
 
 
