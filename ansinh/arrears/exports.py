@@ -74,6 +74,9 @@ def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     for r in _sheet_values(rows):
         ws.append(r)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"  # a name such as "=cmd|…" stays text, never a formula
     widths = [5, 16, 10, 16, 28, 14, 14, 16, 13, 16, 16, 24]
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w

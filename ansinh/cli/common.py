@@ -13,6 +13,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.core.formats import sheet_row
+
 
 def parse_date_arg(value: str, *, flag: str) -> dt.date:
     from ansinh.cli import CliError
@@ -54,7 +56,7 @@ def print_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     for r in rows:
-        w.writerow(["" if v is None else v for v in r])
+        w.writerow(sheet_row(["" if v is None else v for v in r]))
     sys.stdout.write(buf.getvalue())
 
 

@@ -5,9 +5,34 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.utils import translation
+
+# a text cell a spreadsheet would read as a formula (or a DDE command): "=…", "+…", "-…",
+# "@…", or one starting with a tab or carriage return; a plain signed number is no formula
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"[+-]?\d[\d.,\s]*")
+
+
+def sheet_text(value: Any) -> Any:
+    """A value for a CSV or XLSX cell: text that would run as a formula in a spreadsheet gets a
+    leading apostrophe (shown as text, the way Excel and LibreOffice read it); numbers, dates
+    and other text are unchanged."""
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _SIGNED_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
+def sheet_row(values: Sequence[Any]) -> list[Any]:
+    return [sheet_text(v) for v in values]
 
 
 def round_half_up(value: Decimal | float | int, places: int = 2) -> Decimal:

@@ -33,6 +33,8 @@ from typing import Any, ClassVar, Protocol
 from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
+from ansinh.core.formats import sheet_row
+
 # (this module imports no model at load time: the CLI reads KINDS before Django is set up)
 KINDS: tuple[str, ...] = (
     "units",
@@ -1065,7 +1067,7 @@ def errors_csv(errors: Sequence[RowError | dict[str, Any]]) -> str:
     w.writerow(["row", "column", "value", "message"])
     for e in errors:
         d = e.as_dict() if isinstance(e, RowError) else e
-        w.writerow([d["row"], d["column"], d["value"], d["message"]])
+        w.writerow(sheet_row([d["row"], d["column"], d["value"], d["message"]]))
     return buf.getvalue()
 
 

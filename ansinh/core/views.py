@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ansinh.core.formats import parse_date
+from ansinh.core.formats import parse_date, sheet_row
 from ansinh.core.http import client_ip
 from ansinh.core.models import AuditEvent
 from ansinh.core.selectors import audit_choices, audit_list, job_get
@@ -102,16 +102,18 @@ def _audit_csv(qs: QuerySet[AuditEvent]) -> StreamingHttpResponse:
         yield "\ufeff" + writer.writerow(AUDIT_CSV_HEADER)
         for e in qs.iterator(chunk_size=2000):
             yield writer.writerow(
-                [
-                    timezone.localtime(e.at).isoformat(timespec="seconds"),
-                    e.actor_name,
-                    e.action,
-                    e.object_type,
-                    e.object_id,
-                    e.ip or "",
-                    "" if e.before is None else json.dumps(e.before, ensure_ascii=False),
-                    "" if e.after is None else json.dumps(e.after, ensure_ascii=False),
-                ]
+                sheet_row(
+                    [
+                        timezone.localtime(e.at).isoformat(timespec="seconds"),
+                        e.actor_name,
+                        e.action,
+                        e.object_type,
+                        e.object_id,
+                        e.ip or "",
+                        "" if e.before is None else json.dumps(e.before, ensure_ascii=False),
+                        "" if e.after is None else json.dumps(e.after, ensure_ascii=False),
+                    ]
+                )
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

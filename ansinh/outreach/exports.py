@@ -112,7 +112,7 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
     title = wb.add_format({"bold": True, "font_size": 14})
     head = wb.add_format(
         {"bold": True, "bg_color": "#EEF2F6", "border": 1, "text_wrap": True, "valign": "top"}

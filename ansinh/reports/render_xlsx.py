@@ -40,7 +40,7 @@ def render_xlsx(report: ProgressReport, *, lang: str = "vi") -> bytes:
     buf = io.BytesIO()
     with translation.override(lang):
         tables = build_tables(report, lang)
-        wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
         wb.set_properties({"title": report_title(report, lang), "author": "ansinh"})
         f: dict[str, Any] = {
             "title": wb.add_format({"bold": True, "font_size": 13}),
