@@ -133,7 +133,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# locked per (username, address) pair: five wrong passwords lock that name from that address
+# only — neither every user behind one address nor a known name from anywhere (issue 21)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "ansinh.accounts.views.lockout"  # a Vietnamese page, HTTP 429

@@ -167,12 +167,14 @@ def attendee_add(
     return attendee
 
 
-def attendees_unmask(*, actor: Any, activity: Activity, ip: str | None = None) -> None:
-    """Record that the actor looked at the unmasked attendees of an activity (SPEC 4)."""
+def attendees_view(*, actor: Any, activity: Activity, unmask: bool, ip: str | None = None) -> None:
+    """Record that the actor looked at the attendee list of an activity, masked
+    (``attendee.view``) or in full (``attendee.unmask``): every view of person data is
+    audited (SPEC 4)."""
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="attendee.unmask",
+            action="attendee.unmask" if unmask else "attendee.view",
             object_type="activity",
             object_id=activity.code,
             ip=ip,

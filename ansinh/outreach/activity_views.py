@@ -24,7 +24,7 @@ from ansinh.core.http import client_ip
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root
 from ansinh.outreach import activity_selectors as sel
-from ansinh.outreach.activity_services import activity_create, attendee_add, attendees_unmask
+from ansinh.outreach.activity_services import activity_create, attendee_add, attendees_view
 from ansinh.outreach.funnel import funnel_breakdowns
 from ansinh.outreach.models import Campaign
 
@@ -258,9 +258,9 @@ def activity_detail_view(request: HttpRequest, code: str) -> HttpResponse:
     activity = sel.activity_get(actor=actor, code=code)
     see = sel.can_see_attendees(actor=actor, activity=activity)
     unmask = see and request.GET.get("unmask") == "1" and sel.can_unmask(actor)
-    if unmask:
-        attendees_unmask(actor=actor, activity=activity, ip=client_ip(request))
     attendees = sel.activity_attendees(actor=actor, activity=activity, unmask=unmask)
+    if attendees:
+        attendees_view(actor=actor, activity=activity, unmask=unmask, ip=client_ip(request))
     can_add = sel.can_add_attendee(actor=actor, activity=activity)
     return render(
         request,

@@ -120,13 +120,28 @@ def test_hsts_behind_https_proxy(world, settings):
 def test_behind_proxy_lockout_uses_forwarded_address(world, settings):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     attacker = Client(HTTP_X_FORWARDED_FOR="203.0.113.5", HTTP_X_FORWARDED_PROTO="https")
-    for i in range(5):
-        attacker.post("/login/", {"username": f"guess{i}", "password": "x"})
+    for _ in range(5):
+        attacker.post("/login/", {"username": "off2", "password": "x"})
     r = attacker.post("/login/", {"username": "off2", "password": PASSWORD})
-    assert r.status_code == 429  # the address is locked, whatever the login
+    assert r.status_code == 429  # that name from that address is locked
     colleague = Client(HTTP_X_FORWARDED_FOR="198.51.100.7", HTTP_X_FORWARDED_PROTO="https")
     r = colleague.post("/login/", {"username": "off2", "password": PASSWORD})
     assert r.status_code == 302  # same proxy, another client: not locked out
+
+
+def test_lockout_cannot_be_used_as_a_weapon(world, settings):
+    """Five failures lock one (username, address) pair: not every user behind the address
+    (an office's shared NAT), and not a known name from everywhere (issue 21)."""
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    office = Client(HTTP_X_FORWARDED_FOR="203.0.113.5", HTTP_X_FORWARDED_PROTO="https")
+    for i in range(5):
+        office.post("/login/", {"username": f"guess{i}", "password": "x"})
+    assert office.post("/login/", {"username": "off2", "password": PASSWORD}).status_code == 302
+    anywhere = Client(HTTP_X_FORWARDED_FOR="192.0.2.77", HTTP_X_FORWARDED_PROTO="https")
+    for _ in range(5):
+        anywhere.post("/login/", {"username": "off1", "password": "x"})
+    home = Client(HTTP_X_FORWARDED_FOR="198.51.100.7", HTTP_X_FORWARDED_PROTO="https")
+    assert home.post("/login/", {"username": "off1", "password": PASSWORD}).status_code == 302
 
 
 def test_unit_in_scope_agrees_with_allowed_units(world):
