@@ -158,6 +158,9 @@ if env.https():
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = True
+# HSTS preload binds the agency's whole domain to HTTPS in every browser for good: a decision
+# for its network administrators (docs/deploy.md), not a default of this application
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Tiếng Việt")), ("en", _("English"))]

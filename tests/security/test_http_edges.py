@@ -48,3 +48,27 @@ def test_attendee_list_views_are_audited(world):
     assert AuditEvent.objects.filter(action="attendee.view", object_id="A1").count() == 1
     assert c.get("/activities/A1/?unmask=1").status_code == 200
     assert AuditEvent.objects.filter(action="attendee.unmask", object_id="A1").count() == 1
+
+
+def test_check_deploy_is_clean_under_the_deploy_settings(tmp_path):
+    """docs/deploy.md's production settings pass Django's deployment checklist."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "ANSINH_HOME": str(tmp_path),
+        "ANSINH_SECRET_KEY": "k" * 20 + "-Xq9vT2mLp8RzW4nB6cY1hJ5sD3fG7aE0uI",
+        "ANSINH_ALLOWED_HOSTS": "bhxh.example.vn",
+        "ANSINH_HTTPS": "1",
+    }
+    env.pop("ANSINH_DATABASE_URL", None)
+    r = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
