@@ -110,6 +110,43 @@ def test_role_walks_every_page(demo_page, shot, username) -> None:
     wide = pg.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     shot(pg, f"walk-{username}-phone")
     assert wide <= 1, f"the page is {wide}px wider than a phone"
+    _every_page_fits_a_phone(pg, shot, username)
+
+
+# at 390 px: no page wider than the screen, no table scrolling sideways inside, every table a
+# stack of cards whose cells carry their column's label, the navigation behind the menu button
+PHONE_CHECK = """() => ({
+  wide: document.documentElement.scrollWidth - window.innerWidth,
+  tables: [...document.querySelectorAll('main table')].map(t => ({
+    id: t.id || t.className, cards: t.classList.contains('rt'),
+    inner: t.scrollWidth - t.clientWidth,
+    labelled: t.querySelectorAll('td[data-label]').length,
+    cells: t.querySelectorAll('tbody td:not([colspan])').length})),
+  out: [...document.querySelectorAll('main *')]
+    .filter(e => !e.closest('thead') && e.getBoundingClientRect().right > window.innerWidth + 1)
+    .slice(0, 3).map(e => e.tagName + '.' + e.className),
+  nav: getComputedStyle(document.querySelector('header nav')).display,
+})"""
+
+
+def _every_page_fits_a_phone(pg: Any, shot: Any, username: str) -> None:
+    for lang in ("vi", "en"):
+        pg.context.add_cookies([{"name": "django_language", "value": lang, "url": pg.base}])
+        for path in sorted(NAV[username]):
+            _check_page(pg, path)
+            got = pg.evaluate(PHONE_CHECK)
+            where = (username, lang, path)
+            assert got["wide"] <= 1 and not got["out"], (where, got["wide"], got["out"])
+            assert got["nav"] == "none", where  # folded behind the menu button
+            for t in got["tables"]:
+                assert t["cards"] and t["inner"] <= 1, (where, t)
+                if t["cells"]:
+                    assert t["labelled"] > 0, (where, t)
+            slug = path.strip("/").replace("/", "-") or "dashboard"
+            shot(pg, f"phone-{username}-{lang}-{slug}")
+    pg.click("header button.menu")
+    assert pg.is_visible("header nav a[href='/activities/']")
+    pg.context.add_cookies([{"name": "django_language", "value": "vi", "url": pg.base}])
 
 
 def _cli(*args: str, stdin: str = "") -> tuple[int, str, str]:
