@@ -40,3 +40,21 @@ def https() -> bool:
 def jobs_inline() -> bool:
     """Run background jobs inside the calling thread (tests)."""
     return os.environ.get("ANSINH_JOBS_INLINE", "") in {"1", "true", "yes"}
+
+
+def backup_keep_days() -> int:
+    """How many days of nightly backups to keep (``ANSINH_BACKUP_KEEP``, default 7)."""
+    raw = os.environ.get("ANSINH_BACKUP_KEEP", "7").strip()
+    return max(1, int(raw)) if raw.isdigit() else 7
+
+
+def worker_in_serve() -> bool:
+    """Does ``ansinh serve`` start the job worker beside the web server (default yes;
+    ``ANSINH_WORKER=0`` where the worker runs as a service of its own)?"""
+    return os.environ.get("ANSINH_WORKER", "1") not in {"0", "false", "no"}
+
+
+def max_upload_bytes() -> int:
+    """The largest file an import accepts (``ANSINH_MAX_UPLOAD_MB``, default 200 MB)."""
+    raw = os.environ.get("ANSINH_MAX_UPLOAD_MB", "200").strip()
+    return (int(raw) if raw.isdigit() and int(raw) > 0 else 200) * 1024 * 1024

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "axes",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "ansinh.core",
     "ansinh.geography",
     "ansinh.accounts",
@@ -187,6 +189,10 @@ UPLOAD_DIR = HOME / "uploads"
 
 # Figures of the dashboard and /api/kpi, per data version (ansinh.core.cache): in each web
 # worker's memory; an import or snapshot write makes the old entries unreachable.
+# Background jobs (ansinh.core.jobs): django-tasks with its database backend; ``ansinh worker``
+# (started by ``ansinh serve``) runs them. Tests run them inline (ANSINH_JOBS_INLINE).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

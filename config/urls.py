@@ -1,5 +1,7 @@
 from django.urls import include, path
 
+from ansinh.api.metrics import metrics
+
 urlpatterns = [
     path("", include("ansinh.core.urls")),
     path("", include("ansinh.accounts.urls")),
@@ -11,5 +13,6 @@ urlpatterns = [
     path("", include("ansinh.reports.urls")),
     path("", include("ansinh.registry.urls")),
     path("api/", include("ansinh.api.urls")),
+    path("metrics", metrics, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

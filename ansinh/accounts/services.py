@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ansinh.accounts.models import ApiToken, User
@@ -84,6 +86,9 @@ def token_create(*, actor: Any, user: User) -> str:
     return key
 
 
+TOKEN_USE_RESOLUTION = dt.timedelta(minutes=15)
+
+
 def token_authenticate(*, key: str) -> User | None:
     tok = (
         ApiToken.objects.select_related("user", "user__unit")
@@ -92,5 +97,29 @@ def token_authenticate(*, key: str) -> User | None:
     )
     if tok is None or not tok.user.is_active:
         return None
-    ApiToken.objects.filter(pk=tok.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if tok.last_used_at is None or now - tok.last_used_at > TOKEN_USE_RESOLUTION:
+        _token_touch(pk=tok.pk, now=now)
     return tok.user
+
+
+def _token_touch(*, pk: int, now: dt.datetime) -> None:
+    """Record a token's use: at most once a quarter hour, and never waiting — an import on
+    SQLite holds its only write lock for minutes, and a read must not wait for (or fail on)
+    bookkeeping, so there the write is tried once on a connection of its own and given up
+    when the database is busy."""
+    if connection.vendor != "sqlite":
+        ApiToken.objects.filter(pk=pk).update(last_used_at=now)
+        return
+    table = ApiToken._meta.db_table
+    raw = sqlite3.connect(str(connection.settings_dict["NAME"]), timeout=0.05)
+    try:
+        with raw:
+            raw.execute(
+                f'UPDATE "{table}" SET last_used_at = ? WHERE id = ?',
+                [now.isoformat(sep=" ").replace("+00:00", ""), pk],
+            )
+    except sqlite3.OperationalError:
+        pass
+    finally:
+        raw.close()

@@ -7,11 +7,17 @@ class ArrearsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import datetime as dt
+
         from ansinh.arrears.selectors import followup_funnel_rows
-        from ansinh.arrears.services import followup_after_import
+        from ansinh.arrears.services import followup_after_import, followup_sync_job_run
         from ansinh.core import hooks
+        from ansinh.core.jobs import job_daily_register, job_kind_register
 
         hooks.after_import_register(
             kinds={"participations", "contributions", "employers"}, fn=followup_after_import
         )
         hooks.funnel_rows_register(followup_funnel_rows)
+        job_kind_register(kind="followup_sync", fn=followup_sync_job_run)
+        # the worklists follow the data every night even when no import came that day
+        job_daily_register(kind="followup_sync", at=dt.time(2, 0))

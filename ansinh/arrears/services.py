@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from ansinh.accounts.selectors import unit_visible
 from ansinh.arrears import sql, worklists
 from ansinh.arrears.models import Employer, FollowUp, FollowUpOutcome, Reminder, WorklistBuild
+from ansinh.arrears.selectors import data_date
+from ansinh.core.jobs import job_enqueue
 from ansinh.core.models import Job
-from ansinh.core.services import audit_record, job_create, job_start
+from ansinh.core.services import audit_record
 
 CLOSING_OUTCOMES = {"registered", "refused", "do_not_contact"}
 PERSON_KINDS = ("hi_expiring", "lapsed", "household")
@@ -157,26 +159,30 @@ def followup_sync(
     return result
 
 
-def followup_sync_job_start(*, as_of: dt.date, actor: Any = None) -> Job:
-    """Run ``followup_sync`` as a background job (core jobs); the result dict holds the
-    counts per kind and a ``summary`` line."""
-    job = job_create(kind="followup_sync", params={"as_of": as_of.isoformat()}, actor=actor)
+def followup_sync_job_start(*, as_of: dt.date, actor: Any) -> Job:
+    """Run ``followup_sync`` as a background job (``core.jobs``, kind ``followup_sync``); the
+    result dict holds the counts per kind and a ``summary`` line."""
+    return job_enqueue(kind="followup_sync", params={"as_of": as_of.isoformat()}, actor=actor)
 
-    def work(j: Job) -> dict[str, Any]:
-        result = followup_sync(as_of=as_of, actor=actor, source="page")
-        summary = _(
-            "%(a)d sắp hết hạn, %(b)d ngừng tham gia, %(c)d hộ gia đình, %(e)d đơn vị chậm "
-            "đóng mới; %(x)d mục đã đóng."
-        ) % {
-            "a": result["hi_expiring"],
-            "b": result["lapsed"],
-            "c": result["household"],
-            "e": result["employer_overdue"],
-            "x": result["closed"],
-        }
-        return {**result, "summary": summary}
 
-    return job_start(job=job, fn=work)
+def followup_sync_job_run(job: Job) -> dict[str, Any]:
+    """The ``followup_sync`` job kind; the daily run (no ``as_of``) builds the lists at the
+    latest data date."""
+    raw = (job.params or {}).get("as_of")
+    as_of = dt.date.fromisoformat(raw) if raw else data_date()
+    source = "page" if raw else "daily"
+    result = followup_sync(as_of=as_of, actor=job.created_by, source=source)
+    summary = _(
+        "%(a)d sắp hết hạn, %(b)d ngừng tham gia, %(c)d hộ gia đình, %(e)d đơn vị chậm "
+        "đóng mới; %(x)d mục đã đóng."
+    ) % {
+        "a": result["hi_expiring"],
+        "b": result["lapsed"],
+        "c": result["household"],
+        "e": result["employer_overdue"],
+        "x": result["closed"],
+    }
+    return {**result, "summary": summary}
 
 
 def _close_converted(
@@ -327,8 +333,6 @@ def followup_after_import(*, kind: str, actor: Any = None) -> dict[str, Any]:
     an import of participations (the person lists) or of contributions or employers (the
     employer list), in the same job, bring those lists up to date on the data date
     (``selectors.data_date``): close what the import resolved, add the new entries."""
-    from ansinh.arrears.selectors import data_date
-
     kinds = KINDS_AFTER_IMPORT.get(kind)
     if not kinds:
         return {}

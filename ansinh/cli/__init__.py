@@ -16,6 +16,7 @@ COMMANDS = [
     "init",
     "demo",
     "serve",
+    "worker",
     "generate",
     "importcmd",
     "kpi",

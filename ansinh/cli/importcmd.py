@@ -38,6 +38,11 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def _say_waiting() -> None:
+    sys.stderr.write(_("Đang chờ một lần nhập khác chạy xong…") + "\n")
+    sys.stderr.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     from ansinh.cli import CliError
     from ansinh.core.importing import error_line, errors_csv, summary_line
@@ -58,7 +63,12 @@ def run(args: argparse.Namespace) -> int:
                 % {"file": args.errors, "e": exc.strerror},
                 code=2,
             ) from None
-    result = import_run(kind=args.kind, path=path, dry_run=args.dry_run)
+    result = import_run(
+        kind=args.kind,
+        path=path,
+        dry_run=args.dry_run,
+        on_wait=_say_waiting,
+    )
     for warning in result.warnings:
         sys.stderr.write(_("cảnh báo: %(w)s") % {"w": warning} + "\n")
     if args.errors:

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
+from gunicorn.app.base import BaseApplication
+
+from config import env
 
 
 def add_parser(sub: Any) -> None:
@@ -20,10 +28,8 @@ def add_parser(sub: Any) -> None:
 def serve(*, host: str, port: int, workers: int = 2) -> None:
     """Gunicorn with threaded workers; static files are served by WhiteNoise.
     Behind a reverse proxy (nginx) that terminates TLS, set ANSINH_HTTPS=1 and forward
-    X-Forwarded-Proto; see docs/deploy.md."""
-    from django.conf import settings
-    from gunicorn.app.base import BaseApplication
-
+    X-Forwarded-Proto; see docs/deploy.md. The job worker (``ansinh worker``) runs beside
+    it as a child process unless ANSINH_WORKER=0."""
     # WhiteNoise serves from the finders; an absent STATIC_ROOT only makes it warn at start
     Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
     from config.wsgi import application
@@ -43,7 +49,28 @@ def serve(*, host: str, port: int, workers: int = 2) -> None:
         def load(self) -> Any:
             return application
 
+    if env.worker_in_serve():
+        worker_start()
     App().run()
+
+
+def worker_start() -> subprocess.Popen[bytes]:
+    """Start ``ansinh worker`` as a child that stops with this process (and, should this
+    process be killed, after the job at hand)."""
+    me = os.getpid()
+    proc = subprocess.Popen([sys.executable, "-m", "ansinh.cli", "worker", "--parent-pid", str(me)])
+
+    def stop() -> None:
+        # gunicorn's forked web workers inherit this handler: only the parent stops the worker
+        if os.getpid() == me and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    atexit.register(stop)
+    return proc
 
 
 def run(args: argparse.Namespace) -> int:

@@ -61,6 +61,8 @@ class Job(models.Model):
     total = models.PositiveIntegerField(default=0)
     message = models.TextField(blank=True, default="")
     result = models.JSONField(null=True, blank=True)
+    # host:pid:start of the worker process that runs it (core.jobs.worker_id)
+    worker = models.CharField(max_length=120, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -79,6 +81,16 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.pk} {self.kind} {self.status}"
+
+
+class WorkerBeat(models.Model):
+    """A worker process's last sign of life (``/healthz?full=1`` reads it)."""
+
+    ident = models.CharField(max_length=120, unique=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.ident} {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
 class ImportBatch(models.Model):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import DatabaseError, connection
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from ansinh.core.jobs import worker_seen
 from ansinh.core.models import AuditEvent, Job
 
 
@@ -69,4 +71,25 @@ def audit_choices() -> dict[str, list[str]]:
             .values_list("object_type", flat=True)
             .distinct()
         ),
+    }
+
+
+def health_report() -> dict[str, Any]:
+    """The database and the job worker, for ``/healthz?full=1`` and ``/metrics``."""
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        jobs = dict(
+            Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING])
+            .values_list("status")
+            .annotate(n=Count("id"))
+        )
+    except DatabaseError:
+        return {"status": "error", "database": "error", "worker": "unknown", "jobs": {}}
+    worker = "ok" if worker_seen() else "down"
+    return {
+        "status": "ok" if worker == "ok" else "degraded",
+        "database": "ok",
+        "worker": worker,
+        "jobs": {"queued": jobs.get("queued", 0), "running": jobs.get("running", 0)},
     }

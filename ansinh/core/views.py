@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,11 +17,20 @@ from django.utils.translation import gettext as _
 from ansinh.core.formats import parse_date, sheet_row
 from ansinh.core.http import client_ip
 from ansinh.core.models import AuditEvent
-from ansinh.core.selectors import audit_choices, audit_list, job_get
+from ansinh.core.selectors import audit_choices, audit_list, health_report, job_get
 from ansinh.core.services import audit_record
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
+    """200 ``ok`` while the database answers (503 otherwise), without login (SPEC section 5).
+    ``?full=1``: JSON with the database, the job worker and the jobs waiting; 503 when the
+    database or the worker is down."""
+    report = health_report()
+    if request.GET.get("full"):
+        ok = report["database"] == "ok" and report["worker"] == "ok"
+        return JsonResponse(report, status=200 if ok else 503)
+    if report["database"] != "ok":
+        return HttpResponse("database: error", content_type="text/plain", status=503)
     return HttpResponse("ok", content_type="text/plain")
 
 

@@ -6,5 +6,6 @@ urlpatterns = [
     path("imports/", import_views.import_page, name="imports"),
     path("imports/<int:job_id>/", import_views.import_job_page, name="import_job"),
     path("imports/<int:job_id>/status/", import_views.import_job_status, name="import_job_status"),
+    path("imports/<int:job_id>/retry/", import_views.import_job_retry, name="import_job_retry"),
     path("imports/<int:job_id>/errors.csv", import_views.import_errors_csv, name="import_errors"),
 ]

@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from ansinh.core.importing import KINDS, errors_csv, importer_class
 from ansinh.monitoring.importing import (
@@ -20,8 +20,10 @@ from ansinh.monitoring.importing import (
     errors_path,
     import_batches,
     import_job_get,
+    import_job_retryable,
     import_job_start,
 )
+from ansinh.monitoring.importing import import_job_retry as import_job_retry_start
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 SHOWN_ERRORS = 100
@@ -94,6 +96,7 @@ def _job_context(request: HttpRequest, job_id: int) -> dict[str, Any]:
         "errors": errors[:SHOWN_ERRORS],
         "errors_total": result.get("errors_total", len(errors)),
         "params": job.params or {},
+        "retryable": import_job_retryable(job),
     }
 
 
@@ -105,6 +108,17 @@ def import_job_page(request: HttpRequest, job_id: int) -> HttpResponse:
 @login_required
 def import_job_status(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(request, "monitoring/import_status.html", _job_context(request, job_id))
+
+
+@login_required
+@require_POST
+def import_job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Run a failed import again on the file it kept (the worker died under it)."""
+    user = _allowed(request)
+    job = import_job_retry_start(actor=user, job_id=job_id)
+    if job is None:
+        raise Http404
+    return redirect("import_job", job_id=job.pk)
 
 
 @login_required

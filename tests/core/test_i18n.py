@@ -401,31 +401,22 @@ def test_report_progress_lang_en(cli: Any, province: dict[str, Any], tmp_path: P
 
 
 @pytest.mark.django_db(transaction=True)
-def test_job_thread_speaks_the_language_of_the_request(monkeypatch: Any) -> None:
-    """A job runs in a worker thread, where no language is active: it takes the caller's."""
-    import threading
-    import types
-
+def test_job_speaks_the_language_of_the_request(monkeypatch: Any) -> None:
+    """A job runs in the worker process, where no request's language is active: it takes
+    the language of the caller that enqueued it."""
     from django.utils import translation
     from django.utils.translation import gettext
 
-    from ansinh.core import services
+    from ansinh.core import jobs
     from ansinh.core.models import Job
 
-    started: list[threading.Thread] = []
-
-    def spy(*args: Any, **kwargs: Any) -> threading.Thread:
-        t = threading.Thread(*args, **kwargs)
-        started.append(t)
-        return t
-
     monkeypatch.setenv("ANSINH_JOBS_INLINE", "")
-    monkeypatch.setattr(services, "threading", types.SimpleNamespace(Thread=spy))
-    job = services.job_create(kind="test", params={})
+    jobs.job_kind_register(kind="test.lang", fn=lambda j: {"said": gettext("Tổng quan")})
     with translation.override("en"):
-        services.job_start(job=job, fn=lambda j: {"said": gettext("Tổng quan")})
-    assert len(started) == 1
-    started[0].join(timeout=30)
+        job = jobs.job_enqueue(kind="test.lang", params={}, actor=None)
+    assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED  # waiting for the worker
+    with translation.override("vi"):
+        jobs.worker_run(batch=True, interval=0)
     job = Job.objects.get(pk=job.pk)
     assert job.status == Job.Status.DONE, job.message
     assert job.result == {"said": "Dashboard"}
