@@ -34,6 +34,7 @@ from ansinh.accounts.selectors import (
 from ansinh.accounts.services import token_authenticate
 from ansinh.accounts.views import client_ip
 from ansinh.geography.selectors import unit_root
+from ansinh.monitoring.importing import import_job_retry
 
 IMPORT_ROLES = frozenset({"admin", "province", "office"})
 
@@ -401,6 +402,21 @@ def import_start(request: HttpRequest, kind: str, file: UploadedFile = File(...)
         for chunk in file.chunks():
             fh.write(chunk)
     job = import_job_start(kind=kind, uploaded_path=dest, display_name=name, actor=actor)
+    return {"job": job.pk}
+
+
+@api.post(
+    "/jobs/{job_id}/retry",
+    response={200: JobStarted, 401: Error, 404: Error, 422: Invalid},
+    summary="Run a failed import again on the file it kept; answers the new job id",
+    tags=["imports"],
+)
+def job_retry(request: HttpRequest, job_id: int) -> Any:
+    if not 0 < job_id < 2**62:
+        raise Http404
+    job = import_job_retry(actor=_actor(request), job_id=job_id)
+    if job is None:
+        raise Http404
     return {"job": job.pk}
 
 
