@@ -296,6 +296,8 @@ def attendee_add_view(request: HttpRequest, code: str) -> HttpResponse:
             messages.success(request, _("Đã thêm người dự."))
             return redirect("activity_detail", code=activity.code)
     attendees = sel.activity_attendees(actor=actor, activity=activity)
+    if attendees:
+        attendees_view(actor=actor, activity=activity, unmask=False, ip=client_ip(request))
     return render(
         request,
         "outreach/activity_detail.html",
