@@ -237,6 +237,28 @@ def import_job_retryable(job: Job) -> bool:
     )
 
 
+UPLOAD_KEEP_DAYS = 7
+
+
+def uploads_prune(job: Job | None = None, *, now: float | None = None) -> dict[str, Any]:
+    """The daily ``uploads_prune`` job: delete the uploads kept by failed imports (for their
+    retry) once they are UPLOAD_KEEP_DAYS old, never a file a queued or running job needs."""
+    folder = pathlib.Path(settings.UPLOAD_DIR)
+    busy = {
+        str((p or {}).get("path", ""))
+        for p in Job.objects.filter(
+            kind="import", status__in=[Job.Status.QUEUED, Job.Status.RUNNING]
+        ).values_list("params", flat=True)
+    }
+    limit = (now or time.time()) - UPLOAD_KEEP_DAYS * 86400
+    removed = []
+    for path in folder.glob("*") if folder.is_dir() else []:
+        if path.is_file() and str(path) not in busy and path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return {"removed": len(removed)}
+
+
 def import_batches(*, actor: Any, limit: int = 20) -> list[Any]:
     """Recent import batches the actor may see: all for admin/province, their own otherwise."""
     qs = ImportBatch.objects.select_related("user").order_by("-id")

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from ansinh.core import jobs
 from ansinh.core.backup import backup_nightly
 from ansinh.core.models import Job, WorkerBeat
 from ansinh.geography.models import Unit
+from ansinh.monitoring.importing import uploads_prune
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +135,16 @@ def test_nightly_backup_keeps_the_last_days(
             "notes.txt",
         ]
     )
+
+
+def test_uploads_of_failed_imports_are_pruned_after_a_week(settings: Any, tmp_path: Path) -> None:
+    settings.UPLOAD_DIR = tmp_path
+    old, new, busy = tmp_path / "old.csv", tmp_path / "new.csv", tmp_path / "busy.csv"
+    for f in (old, new, busy):
+        f.write_text("x")
+    week = time.time() - 8 * 86400
+    os.utime(old, (week, week))
+    os.utime(busy, (week, week))
+    Job.objects.create(kind="import", status="queued", params={"path": str(busy)})
+    assert uploads_prune(None) == {"removed": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy.csv", "new.csv"]
