@@ -171,19 +171,6 @@ def _claim(*, job_id: int, worker: str) -> bool:
             time.sleep(1)
 
 
-def job_progress(*, job: Job, progress: int, total: int | None = None) -> None:
-    """Record how far a job has come (pages poll it)."""
-    fields: dict[str, Any] = {"progress": progress}
-    if total is not None:
-        fields["total"] = total
-    limit = fields.get("total", job.total)
-    if limit and progress > limit:
-        fields["progress"] = limit
-    Job.objects.filter(pk=job.pk).update(**fields)
-    for k, v in fields.items():
-        setattr(job, k, v)
-
-
 DIED = gettext_lazy(
     "Máy chủ hoặc tiến trình xử lý đã dừng khi việc này đang chạy; không có gì được ghi."
 )
