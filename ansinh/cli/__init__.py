@@ -25,6 +25,7 @@ COMMANDS = [
     "arrears",
     "worklists",
     "user",
+    "register",
     "backup",
 ]
 
