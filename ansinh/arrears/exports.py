@@ -15,6 +15,15 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ansinh.core.documents import (
+    Issuer,
+    motto,
+    number_text,
+    place_date,
+    recipients_for,
+    short_name,
+    signer_title,
+)
 from ansinh.core.formats import fmt_date, fmt_int
 
 
@@ -146,17 +155,12 @@ def call_sheet_pdf(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
 # ---------------------------------------------------------------- reminder letter (DOCX)
 
 
-def _agency(unit_name: str) -> tuple[str, str]:
-    """(issuing agency line, place) from the province's name."""
-    name = unit_name.strip()
-    place = name
-    for prefix in ("Tỉnh ", "tỉnh ", "Thành phố ", "TP "):
-        if place.startswith(prefix):
-            place = place[len(prefix) :]
-    agency = (
-        name.upper() if name.lower().startswith(("tỉnh", "thành phố")) else f"TỈNH {name.upper()}"
-    )
-    return _("BẢO HIỂM XÃ HỘI %(agency)s") % {"agency": agency}, place
+def _issuer(province_name: str, issuer: Issuer | None) -> Issuer:
+    """The letter's issuer: the one given (the employer's office or the province), else the
+    province named."""
+    if issuer is not None:
+        return issuer
+    return Issuer(unit_code="", level="province", province=short_name(province_name), office="")
 
 
 def letter_texts(
@@ -166,7 +170,8 @@ def letter_texts(
     as_of: dt.date,
     figures: dict[str, Any],
     periods: Sequence[dict[str, Any]],
-    number: str = "",
+    number: int | None = None,
+    issuer: Issuer | None = None,
 ) -> dict[str, Any]:
     """The words of the reminder letter (one source for DOCX and PDF), always in Vietnamese (an
     administrative document): amounts in Vietnamese format (12.000.000 đồng), interest to
@@ -179,6 +184,7 @@ def letter_texts(
             figures=figures,
             periods=periods,
             number=number,
+            issuer=_issuer(province_name, issuer),
         )
 
 
@@ -189,17 +195,18 @@ def _letter_texts(
     as_of: dt.date,
     figures: dict[str, Any],
     periods: Sequence[dict[str, Any]],
-    number: str,
+    number: int | None,
+    issuer: Issuer,
 ) -> dict[str, Any]:
-    agency, place = _agency(province_name)
+    # the header from the one document module (core/documents.py)
+    motto1, motto2 = motto()
     return {
-        "governing": _("BẢO HIỂM XÃ HỘI VIỆT NAM"),
-        "agency": agency,
-        "number": _("Số: %(n)s/TB-BHXH") % {"n": number or "……"},
-        "motto1": _("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
-        "motto2": _("Độc lập - Tự do - Hạnh phúc"),
-        "place_date": _("%(place)s, ngày %(d)02d tháng %(m)02d năm %(y)d")
-        % {"place": place, "d": as_of.day, "m": as_of.month, "y": as_of.year},
+        "governing": issuer.governing,
+        "agency": issuer.agency,
+        "number": number_text("TB", number),
+        "motto1": motto1,
+        "motto2": motto2,
+        "place_date": place_date(issuer.place, as_of),
         "kind": _("THÔNG BÁO"),
         "subject": _("Về việc chậm đóng BHXH, BHYT, BHTN"),
         "to": _("Kính gửi: %(name)s") % {"name": employer.name},
@@ -245,8 +252,8 @@ def _letter_texts(
         ),
         "ignore": _("Trường hợp đơn vị đã nộp, đề nghị bỏ qua thông báo này."),
         "recipients": _("Nơi nhận:"),
-        "recipient_lines": [_("- Như trên;"), _("- Lưu: VT, QLT.")],
-        "signer": _("GIÁM ĐỐC"),
+        "recipient_lines": [f"- {r}" for r in recipients_for(issuer, "TB")],
+        "signer": signer_title(),
     }
 
 
