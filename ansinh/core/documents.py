@@ -340,9 +340,7 @@ def number_issue(
                     )
                     if given is not None:
                         return given
-                last = DocumentNumber.objects.filter(register=register, year=year).aggregate(
-                    m=Max("number")
-                )["m"]
+                last = _last_number(register, year)
                 doc = DocumentNumber.objects.create(
                     register=register,
                     year=year,
@@ -374,6 +372,12 @@ def number_issue(
             if attempt == attempts - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _last_number(register: DocumentRegister, year: int) -> int | None:
+    return DocumentNumber.objects.filter(register=register, year=year).aggregate(m=Max("number"))[
+        "m"
+    ]
 
 
 def number_of(*, ref_type: str, ref_id: str) -> DocumentNumber | None:
@@ -435,6 +439,7 @@ def docx_par(
     align: str | None = None,
     indent: bool = False,
     space_after: float | None = None,
+    space_before: float | None = None,
 ) -> Any:
     """One paragraph in a document or a table cell; ``indent`` a justified body paragraph with
     a first-line indent of 10 mm."""
@@ -453,6 +458,8 @@ def docx_par(
         p.alignment = _ALIGN[align]
     if space_after is not None:
         p.paragraph_format.space_after = Pt(space_after)
+    if space_before is not None:
+        p.paragraph_format.space_before = Pt(space_before)
     return p
 
 

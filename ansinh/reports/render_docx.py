@@ -31,7 +31,7 @@ from ansinh.reports.tables import Table, build_tables, fmt_cell, report_title
 
 # column widths (mm) of the tables, each adding up to the 165 mm of text width
 MM: dict[str, list[float]] = {
-    "headline": [35, 19, 20, 16, 19, 19, 18, 19],
+    "headline": [33, 19, 20, 19, 18, 18, 18, 20],
     "coverage": [27, 30, 27, 27, 27, 27],
     "behind": [14, 33, 27, 19, 20, 16, 18, 18],
 }
@@ -45,7 +45,11 @@ def _table(document: object, table: Table, lang: str) -> None:
         document,
         table.header,
         [
-            [fmt_cell(v, k, lang) for v, k in zip(row, table.kinds, strict=True)]
+            # "113,64 %" is never broken before its sign
+            [
+                fmt_cell(v, k, lang).replace(" %", "\u00a0%")
+                for v, k in zip(row, table.kinds, strict=True)
+            ]
             for row in table.rows
         ],
         mm=widths,
@@ -54,6 +58,8 @@ def _table(document: object, table: Table, lang: str) -> None:
     )
     if table.note:
         docx_par(document, table.note, italic=True, size=11, space_after=6)
+    else:
+        docx_par(document, "", size=6, space_after=0)
 
 
 def report_subject(report: ProgressReport, lang: str) -> str:
@@ -106,7 +112,9 @@ def render_docx(
             (_("Nhiệm vụ trọng tâm tháng tới"), ["tasks"]),
         ]
         for i, (title, keys) in enumerate(sections):
-            docx_par(document, f"{ROMAN[i]}. {title.upper()}", bold=True, space_after=4)
+            docx_par(
+                document, f"{ROMAN[i]}. {title.upper()}", bold=True, space_before=6, space_after=4
+            )
             for key in keys:
                 table = tables[key]
                 if key == "coverage":
