@@ -25,6 +25,7 @@ from ansinh.core.documents import (
     signer_title,
 )
 from ansinh.core.formats import fmt_date, fmt_int
+from ansinh.core.sheets import op_print_setup
 
 
 def sheet_columns() -> list[str]:
@@ -90,6 +91,7 @@ def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     ws.freeze_panes = "A4"
+    op_print_setup(ws, header_row=3)  # A4 landscape, one page wide, header on every page
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

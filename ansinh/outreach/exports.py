@@ -32,6 +32,7 @@ from ansinh.core.documents import (
     signer_title,
 )
 from ansinh.core.formats import fmt_int
+from ansinh.core.sheets import row_height, xw_print_setup
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors
 
@@ -136,7 +137,8 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
 
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
-    title = wb.add_format({"bold": True, "font_size": 14})
+    title = wb.add_format({"bold": True, "font_size": 14, "text_wrap": True, "valign": "top"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     head = wb.add_format(
         {"bold": True, "bg_color": "#EEF2F6", "border": 1, "text_wrap": True, "valign": "top"}
     )
@@ -145,20 +147,29 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
     total = wb.add_format({"bold": True, "border": 1, "num_format": "#,##0"})
 
     ws = wb.add_worksheet(_("Hoạt động")[:31])
-    ws.write(
-        0,
-        0,
-        _("Kế hoạch truyền thông năm %(y)s — %(u)s") % {"y": meta.year, "u": meta.unit_name},
-        title,
-    )
-    ws.write(1, 0, _("Số liệu đến ngày %(d)s") % {"d": _vdate(meta.as_of)})
     headers = item_headers()
+    widths = [5, 22, 10, 28, 22, 22, 20, 30, 8, 11, 11, 13]
+    heading = _("Kế hoạch truyền thông năm %(y)s — %(u)s") % {"y": meta.year, "u": meta.unit_name}
+    ws.merge_range(0, 0, 0, len(headers) - 1, heading, title)
+    ws.set_row(0, row_height([heading], [sum(widths)], font_pt=14))
+    ws.write(1, 0, _("Số liệu đến ngày %(d)s") % {"d": _vdate(meta.as_of)})
     ws.write_row(3, 0, headers, head)
-    widths = [5, 28, 12, 36, 28, 30, 26, 40, 9, 14, 14, 16]
+    ws.set_row(3, row_height(headers, widths))
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
     r = 4
     for n, it in enumerate(data["items"], start=1):
+        texts = [
+            "",
+            meta.name(it["unit"]),
+            it["month"],
+            codes.label(codes.CHANNELS, it["channel"]),
+            codes.label(codes.GROUPS, it["group"]),
+            _schemes(it["schemes"]),
+            codes.label(codes.ORGS, it["lead_org"]),
+            _orgs(it["coordinating_orgs"]),
+        ]
+        ws.set_row(r, row_height(texts, widths))
         ws.write_number(r, 0, n, cell)
         ws.write_string(r, 1, meta.name(it["unit"]), cell)
         ws.write_string(r, 2, it["month"], cell)
@@ -178,26 +189,22 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
     ws.write_number(r, 11, sum(int(i["cost"]) for i in data["items"]), total)
     ws.freeze_panes(4, 0)
     # printing: A4 landscape, one page wide, the header row on every page
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(3)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    xw_print_setup(ws, widths=widths, header_rows=(3, 3), landscape=True)
     ws.autofilter(3, 0, max(r - 1, 3), len(headers) - 1)
 
     gs = wb.add_worksheet(_("Chỉ tiêu")[:31])
-    gs.set_landscape()
-    gs.set_paper(9)
-    gs.fit_to_pages(1, 0)
-    gs.repeat_rows(0)
     gh = [_("Xã, phường")]
     for s in codes.SCHEME_CODES:
         sl = codes.label(codes.SCHEMES, s)
         gh += [_("%(s)s: còn thiếu") % {"s": sl}, _("%(s)s: dự kiến") % {"s": sl}]
+    gwidths = [28.0] + [13.0] * (len(gh) - 1)
     gs.write_row(0, 0, gh, head)
-    gs.set_column(0, 0, 30)
-    gs.set_column(1, len(gh), 16)
+    gs.set_row(0, row_height(gh, gwidths))
+    for i, gw in enumerate(gwidths):
+        gs.set_column(i, i, gw)
+    xw_print_setup(gs, widths=gwidths, header_rows=(0, 0))
     for n, row in enumerate(data["by_unit"], start=1):
+        gs.set_row(n, row_height([meta.name(row["unit"])], gwidths))
         gs.write_string(n, 0, meta.name(row["unit"]), cell)
         for k, s in enumerate(codes.SCHEME_CODES):
             g = row["gaps"].get(s)
@@ -210,10 +217,16 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
                 gs.write_number(n, 2 + 2 * k, e or 0, numf)
 
     if meta.warnings:
+        # two columns: LibreOffice does not scale a one-column sheet to the page width
         wsw = wb.add_worksheet(_("Cảnh báo")[:31])
-        wsw.set_column(0, 0, 90)
+        wwidths = [5.0, 85.0]
+        wsw.set_column(0, 0, wwidths[0])
+        wsw.set_column(1, 1, wwidths[1])
+        xw_print_setup(wsw, widths=wwidths, landscape=False)
         for n, text in enumerate(meta.warnings):
-            wsw.write_string(n, 0, text)
+            wsw.write_number(n, 0, n + 1, wrap)
+            wsw.write_string(n, 1, text, wrap)
+            wsw.set_row(n, row_height(["", text], wwidths))
     wb.close()
     return buf.getvalue()
 
