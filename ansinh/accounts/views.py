@@ -162,7 +162,8 @@ def _password_errors(form: forms.Form, exc: ValidationError, field: str = "passw
 @login_required
 def users_page(request: HttpRequest) -> HttpResponse:
     actor = _admin_only(request)
-    form = UserCreateForm(request.POST or None)
+    # least privilege first: a new login is a viewer unless the admin picks another role
+    form = UserCreateForm(request.POST or None, initial={"role": "viewer"})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

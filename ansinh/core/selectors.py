@@ -84,7 +84,9 @@ def document_numbers(
     *, unit_codes: list[str] | None = None, year: int | None = None, limit: int = 500
 ) -> list[DocumentNumber]:
     """Numbers given, newest first (at most ``limit``)."""
-    qs = DocumentNumber.objects.select_related("register").order_by("-issued_at", "-id")
+    qs = DocumentNumber.objects.select_related("register", "register__unit").order_by(
+        "-issued_at", "-id"
+    )
     if unit_codes is not None:
         qs = qs.filter(register__unit_id__in=unit_codes)
     if year is not None:

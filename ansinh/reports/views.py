@@ -151,6 +151,7 @@ def documents_page(request: HttpRequest) -> HttpResponse:
             "numbers": document_numbers(unit_codes=codes, year=year),
             "year": year,
             "kinds": [(k, str(v)) for k, v in KINDS.items()],
+            "kind_labels": {k: str(v) for k, v in KINDS.items()},
             "can_open": can_open_registers(actor),
             "units": issuing_units() if can_open_registers(actor) else [],
         },

@@ -49,6 +49,17 @@ def test_only_admins_see_users(world) -> None:
     assert 'data-user="off1"' in page and 'href="/users/' in page
 
 
+def test_users_page_query_count(world, django_assert_max_num_queries) -> None:
+    from ansinh.accounts.services import user_create
+
+    for i in range(20):
+        user_create(actor=None, username=f"u{i}", role="viewer", unit_code="O1")
+    c = admin_client(world)
+    with django_assert_max_num_queries(12):
+        page = c.get("/users/").content.decode()
+    assert page.count("data-user=") == User.objects.count()
+
+
 def test_create_refusals_then_create_and_first_login(world) -> None:
     c = admin_client(world)
     before = User.objects.count()

@@ -146,6 +146,25 @@ def test_web_button_issues_and_viewer_takes_drafts(client: Any, province: Any) -
     assert client.get("/documents/").status_code == 404
 
 
+def test_register_page_query_count(
+    client: Any, province: Any, django_assert_max_num_queries: Any
+) -> None:
+    from ansinh.accounts.models import User
+    from ansinh.core import documents
+
+    for code in ("KH", "O1", "O2"):
+        DocumentRegister.objects.create(unit_id=code, kind="BC")
+    for code in ("KH", "O1", "O2"):
+        issuer = documents.Issuer(unit_code=code, level="office", province="Khánh Hòa", office=code)
+        for i in range(5):
+            documents.number_issue(actor=None, issuer=issuer, kind="BC", subject=f"s{i}", year=2026)
+    client.force_login(User.objects.create_user(username="ad", password="x", role="admin"))
+    with django_assert_max_num_queries(10):
+        html = client.get("/documents/").content.decode()
+    numbers = html.split('id="numbers"')[1]
+    assert numbers.count("/BC-BHXH</td>") == 15 and "BC — Báo cáo" in html
+
+
 def test_register_page_opens_registers(client: Any, province: Any) -> None:
     from ansinh.accounts.models import User
 
