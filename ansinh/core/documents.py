@@ -464,7 +464,10 @@ def docx_par(
 
 
 def docx_widths(table: Any, mm: Sequence[float]) -> None:
-    """Fix column widths (Word reads the cells, LibreOffice the grid)."""
+    """Fix column widths (Word reads the cells, LibreOffice the grid) and the table's width,
+    with a fixed layout (otherwise LibreOffice shrinks the table to its text)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
     from docx.shared import Mm
 
     table.autofit = False
@@ -472,6 +475,28 @@ def docx_widths(table: Any, mm: Sequence[float]) -> None:
         table.columns[k].width = Mm(w)
         for cell in table.columns[k].cells:
             cell.width = Mm(w)
+    tbl_pr = table._tbl.tblPr
+    width = tbl_pr.find(qn("w:tblW"))
+    if width is None:
+        width = OxmlElement("w:tblW")
+        tbl_pr.append(width)
+    width.set(qn("w:w"), str(round(sum(mm) * 56.7)))
+    width.set(qn("w:type"), "dxa")
+
+
+def _no_side_margins(table: Any) -> None:
+    """A borderless layout table without the cells' side padding, so that a heading line
+    (the motto, the agency) gets the whole column."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), "0")
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    table._tbl.tblPr.append(mar)
 
 
 def _cell_first(
@@ -498,7 +523,8 @@ def docx_header(document: Any, header: DocHeader) -> None:
     """The two-column heading (a borderless table: agencies and number at the left, the motto
     and the place and date at the right), then the kind of document and its subject."""
     table = document.add_table(rows=1, cols=2)
-    docx_widths(table, [70, TEXT_WIDTH_MM - 70])
+    docx_widths(table, [76, TEXT_WIDTH_MM - 76])
+    _no_side_margins(table)
     left, right = table.rows[0].cells
     _cell_first(left, header.governing, size=12)
     docx_par(left, header.agency, bold=True, size=12, align="center", space_after=0)
