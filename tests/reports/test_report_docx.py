@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from docx import Document
 
 from ansinh.core.models import AuditEvent, DocumentNumber, DocumentRegister
@@ -226,3 +227,35 @@ def test_docx_opens_in_libreoffice(cli: Any, province: Any, tmp_path: Path) -> N
         "GIÁM ĐỐC",
     ):
         assert want in text, want
+
+
+def test_parallel_issues_never_share_a_number(transactional_db: Any) -> None:
+    """Eight connections issuing at once (PostgreSQL: the register row is locked): forty
+    numbers, 1 to 40, each once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks across connections: PostgreSQL only (SQLite serialises writes)")
+    from ansinh.core import documents
+    from ansinh.geography.models import Unit
+
+    Unit.objects.create(code="KH", name="Tỉnh Khánh Hòa", level="province", path="KH/")
+    DocumentRegister.objects.create(unit_id="KH", kind="BC")
+    issuer = documents.Issuer(unit_code="KH", level="province", province="Khánh Hòa", office="")
+
+    def issue(i: int) -> list[int]:
+        try:
+            return [
+                documents.number_issue(
+                    actor=None, issuer=issuer, kind="BC", subject=f"{i}/{k}", year=2026
+                ).number
+                for k in range(5)
+            ]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = sorted(n for part in pool.map(issue, range(8)) for n in part)
+    assert got == list(range(1, 41))
