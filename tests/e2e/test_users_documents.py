@@ -34,7 +34,7 @@ def test_admin_creates_a_login_and_issues_the_report(
 ) -> None:
     pg = page
     login(pg, "admin", PASSWORD)
-    pg.click("nav >> text=Người dùng")
+    pg.click("footer >> text=Tài khoản đăng nhập")
     pg.wait_for_url("**/users/")
     pg.fill("#user-new input[name=username]", "moi.nhatrang")
     pg.select_option("#user-new select[name=role]", "office")
