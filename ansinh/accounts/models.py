@@ -23,6 +23,9 @@ class User(AbstractUser):
         "geography.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     org = models.CharField(max_length=32, blank=True, default="")
+    # set when an admin gives the password (a new login, a reset): the user must choose their
+    # own at the next login before anything else opens
+    must_change_password = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from ansinh.accounts.models import User
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root
 
@@ -101,3 +104,27 @@ def mask_date(value: Any) -> str:
     if not value:
         return ""
     return f"**/**/{value.year}" if hasattr(value, "year") else "****"
+
+
+def users_list() -> QuerySet[Any]:
+    """Every login, by name, with its unit (admins' page)."""
+    return User.objects.select_related("unit").order_by("username")
+
+
+def failed_attempts(username: str) -> int:
+    """Failed logins of a name still counted by django-axes (all addresses)."""
+    return sum(
+        AccessAttempt.objects.filter(username=username).values_list(
+            "failures_since_start", flat=True
+        )
+    )
+
+
+def locked_usernames(usernames: list[str] | None = None) -> set[str]:
+    """Names locked out from at least one address (AXES_FAILURE_LIMIT failures or more)."""
+    qs = AccessAttempt.objects.filter(
+        failures_since_start__gte=getattr(settings, "AXES_FAILURE_LIMIT", 5)
+    )
+    if usernames is not None:
+        qs = qs.filter(username__in=usernames)
+    return set(qs.values_list("username", flat=True))

@@ -6,9 +6,12 @@ import datetime as dt
 import sqlite3
 from typing import Any
 
+from axes.utils import reset
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ansinh.accounts.models import ApiToken, User
 from ansinh.core.codes import ORG_CODES, ROLES
@@ -29,9 +32,16 @@ def user_create(
     org: str | None = None,
     password: str | None = None,
     validate: bool = True,
+    must_change_password: bool = False,
 ) -> User:
     if role not in ROLES:
         raise UserError(f"role: {role}")
+    if (
+        not username
+        or len(username) > 150
+        or not all(c.isalnum() or c in "@.+-_" for c in username)
+    ):
+        raise UserError("username")
     if User.objects.filter(username=username).exists():
         raise UserError(f"exists: {username}")
     unit = None
@@ -45,7 +55,13 @@ def user_create(
         raise UserError("org required")
     if org and org not in ORG_CODES:
         raise UserError(f"org: {org}")
-    user = User(username=username, role=role, unit=unit, org=org or "")
+    user = User(
+        username=username,
+        role=role,
+        unit=unit,
+        org=org or "",
+        must_change_password=must_change_password and bool(password),
+    )
     if role == "admin":
         user.is_staff = True
         user.is_superuser = True
@@ -65,6 +81,109 @@ def user_create(
             after={"role": role, "unit": unit_code, "org": org},
         )
     return user
+
+
+def _check_role(role: str, unit: Unit | None, org: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"role: {role}")
+    if role in {"office", "viewer"} and unit is None:
+        raise UserError("unit required")
+    if role == "partner" and not org:
+        raise UserError("org required")
+    if org and org not in ORG_CODES:
+        raise UserError(f"org: {org}")
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    return {
+        "role": user.role,
+        "unit": user.unit_id,
+        "org": user.org,
+        "is_active": user.is_active,
+    }
+
+
+def user_update(
+    *,
+    actor: Any,
+    user: User,
+    role: str,
+    unit_code: str | None,
+    org: str | None,
+    is_active: bool,
+) -> User:
+    """Change a login's role, unit or organisation, or (de)activate it. An admin cannot take
+    away their own admin role or deactivate themselves (nobody would be left to undo it)."""
+    unit = None
+    if unit_code:
+        unit = Unit.objects.filter(code=unit_code).first()
+        if unit is None:
+            raise UserError(f"unit: {unit_code}")
+    org = org or ""
+    _check_role(role, unit, org)
+    if getattr(actor, "pk", None) == user.pk and (role != "admin" or not is_active):
+        raise UserError("self")
+    before = _snapshot(user)
+    with transaction.atomic():
+        user.role, user.unit, user.org, user.is_active = role, unit, org, is_active
+        user.is_staff = user.is_superuser = role == "admin"
+        user.save(update_fields=["role", "unit", "org", "is_active", "is_staff", "is_superuser"])
+        after = _snapshot(user)
+        if after != before:
+            audit_record(
+                actor=actor,
+                action="user.update",
+                object_type="user",
+                object_id=user.username,
+                before=before,
+                after=after,
+            )
+    return user
+
+
+def user_reset_password(*, actor: Any, user: User, password: str) -> None:
+    """An admin gives a login a new password (checked by Django's validators); the user must
+    choose their own at the next login. The lockout of that name is lifted too."""
+    validate_password(password, user)
+    with transaction.atomic():
+        user.set_password(password)
+        user.must_change_password = True
+        user.save(update_fields=["password", "must_change_password"])
+        audit_record(
+            actor=actor, action="user.reset_password", object_type="user", object_id=user.username
+        )
+
+
+def user_change_own_password(*, user: User, old: str, new: str) -> None:
+    """A user changes their own password: the old one must be right and the new one pass
+    Django's validators (``ValidationError`` with their messages otherwise)."""
+    if not user.check_password(old):
+        raise ValidationError(_("Mật khẩu hiện tại không đúng."))
+    if old == new:
+        raise ValidationError(_("Mật khẩu mới phải khác mật khẩu hiện tại."))
+    validate_password(new, user)
+    with transaction.atomic():
+        user.set_password(new)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        audit_record(
+            actor=user, action="user.change_password", object_type="user", object_id=user.username
+        )
+
+
+def user_unlock(*, actor: Any, username: str) -> int:
+    """Lift the lockout (django-axes) of a login name: forget its failed attempts from every
+    address. Returns how many records were removed."""
+    with transaction.atomic():
+        removed = int(reset(username=username) or 0)
+        audit_record(
+            actor=actor,
+            action="user.unlock",
+            object_type="user",
+            object_id=username,
+            after={"attempts_removed": removed},
+        )
+    return removed
 
 
 def user_set_password(*, actor: Any, user: User, password: str) -> None:

@@ -14,4 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/", views.password_change, name="password_change"),
+    path("users/", views.users_page, name="users"),
+    path("users/<int:user_id>/", views.user_detail, name="user_detail"),
 ]

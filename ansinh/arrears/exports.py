@@ -15,7 +15,24 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ansinh.core.documents import (
+    DocHeader,
+    Issuer,
+    docx_bytes,
+    docx_closing,
+    docx_header,
+    docx_new,
+    docx_par,
+    docx_table,
+    motto,
+    number_text,
+    place_date,
+    recipients_for,
+    short_name,
+    signer_title,
+)
 from ansinh.core.formats import fmt_date, fmt_int
+from ansinh.core.sheets import op_print_setup
 
 
 def sheet_columns() -> list[str]:
@@ -81,6 +98,7 @@ def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     ws.freeze_panes = "A4"
+    op_print_setup(ws, header_row=3)  # A4 landscape, one page wide, header on every page
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -146,17 +164,12 @@ def call_sheet_pdf(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
 # ---------------------------------------------------------------- reminder letter (DOCX)
 
 
-def _agency(unit_name: str) -> tuple[str, str]:
-    """(issuing agency line, place) from the province's name."""
-    name = unit_name.strip()
-    place = name
-    for prefix in ("Tỉnh ", "tỉnh ", "Thành phố ", "TP "):
-        if place.startswith(prefix):
-            place = place[len(prefix) :]
-    agency = (
-        name.upper() if name.lower().startswith(("tỉnh", "thành phố")) else f"TỈNH {name.upper()}"
-    )
-    return _("BẢO HIỂM XÃ HỘI %(agency)s") % {"agency": agency}, place
+def _issuer(province_name: str, issuer: Issuer | None) -> Issuer:
+    """The letter's issuer: the one given (the employer's office or the province), else the
+    province named."""
+    if issuer is not None:
+        return issuer
+    return Issuer(unit_code="", level="province", province=short_name(province_name), office="")
 
 
 def letter_texts(
@@ -166,7 +179,8 @@ def letter_texts(
     as_of: dt.date,
     figures: dict[str, Any],
     periods: Sequence[dict[str, Any]],
-    number: str = "",
+    number: int | None = None,
+    issuer: Issuer | None = None,
 ) -> dict[str, Any]:
     """The words of the reminder letter (one source for DOCX and PDF), always in Vietnamese (an
     administrative document): amounts in Vietnamese format (12.000.000 đồng), interest to
@@ -179,6 +193,7 @@ def letter_texts(
             figures=figures,
             periods=periods,
             number=number,
+            issuer=_issuer(province_name, issuer),
         )
 
 
@@ -189,17 +204,18 @@ def _letter_texts(
     as_of: dt.date,
     figures: dict[str, Any],
     periods: Sequence[dict[str, Any]],
-    number: str,
+    number: int | None,
+    issuer: Issuer,
 ) -> dict[str, Any]:
-    agency, place = _agency(province_name)
+    # the header from the one document module (core/documents.py)
+    motto1, motto2 = motto()
     return {
-        "governing": _("BẢO HIỂM XÃ HỘI VIỆT NAM"),
-        "agency": agency,
-        "number": _("Số: %(n)s/TB-BHXH") % {"n": number or "……"},
-        "motto1": _("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
-        "motto2": _("Độc lập - Tự do - Hạnh phúc"),
-        "place_date": _("%(place)s, ngày %(d)02d tháng %(m)02d năm %(y)d")
-        % {"place": place, "d": as_of.day, "m": as_of.month, "y": as_of.year},
+        "governing": issuer.governing,
+        "agency": issuer.agency,
+        "number": number_text("TB", number),
+        "motto1": motto1,
+        "motto2": motto2,
+        "place_date": place_date(issuer.place, as_of),
         "kind": _("THÔNG BÁO"),
         "subject": _("Về việc chậm đóng BHXH, BHYT, BHTN"),
         "to": _("Kính gửi: %(name)s") % {"name": employer.name},
@@ -245,118 +261,45 @@ def _letter_texts(
         ),
         "ignore": _("Trường hợp đơn vị đã nộp, đề nghị bỏ qua thông báo này."),
         "recipients": _("Nơi nhận:"),
-        "recipient_lines": [_("- Như trên;"), _("- Lưu: VT, QLT.")],
-        "signer": _("GIÁM ĐỐC"),
+        "recipient_lines": [f"- {r}" for r in recipients_for(issuer, "TB")],
+        "signer": signer_title(),
     }
 
 
 def reminder_docx(**kwargs: Any) -> bytes:
     """THÔNG BÁO về việc chậm đóng BHXH, BHYT, BHTN in the administrative layout of
-    Decree 30/2020/NĐ-CP (A4, Times New Roman 13 pt, margins 20/20/30/15 mm). Arguments: those
-    of ``letter_texts``."""
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm, Pt
-
+    Decree 30/2020/NĐ-CP, laid out by the one document module (``core/documents.py``: page,
+    header, number, recipients, signature). Arguments: those of ``letter_texts``."""
     t = letter_texts(**kwargs)
-    doc = Document()
-    sec = doc.sections[0]
-    sec.orientation = WD_ORIENT.PORTRAIT
-    sec.page_width, sec.page_height = Mm(210), Mm(297)
-    sec.top_margin, sec.bottom_margin = Mm(20), Mm(20)
-    sec.left_margin, sec.right_margin = Mm(30), Mm(15)
-    style = doc.styles["Normal"]
-    style.font.name = "Times New Roman"  # type: ignore[attr-defined]
-    style.font.size = Pt(13)  # type: ignore[attr-defined]
-
-    def para(
-        cell_or_doc: Any,
-        text: str,
-        *,
-        bold: bool = False,
-        italic: bool = False,
-        center: bool = False,
-        size: int | None = None,
-    ) -> Any:
-        p = cell_or_doc.add_paragraph()
-        run = p.add_run(text)
-        run.bold = bold
-        run.italic = italic
-        if size:
-            run.font.size = Pt(size)
-        if center:
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        p.paragraph_format.space_after = Pt(0)
-        return p
-
-    head = doc.add_table(rows=1, cols=2)
-    head.alignment = WD_TABLE_ALIGNMENT.CENTER
-    head.autofit = False
-    left, right = head.rows[0].cells
-    # agency 6.5 cm, national motto 10 cm (the motto fits one line at 12 pt); LibreOffice
-    # reads the grid columns, Word the cells
-    head.columns[0].width, head.columns[1].width = Mm(65), Mm(100)
-    left.width, right.width = Mm(65), Mm(100)
-    left.paragraphs[0].add_run(t["governing"]).font.size = Pt(12)
-    left.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    para(left, t["agency"], bold=True, center=True, size=12)
-    para(left, t["number"], center=True)
-    r0 = right.paragraphs[0].add_run(t["motto1"])
-    r0.bold = True
-    r0.font.size = Pt(12)
-    right.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    para(right, t["motto2"], bold=True, center=True)
-    para(right, t["place_date"], italic=True, center=True)
-
-    doc.add_paragraph()
-    para(doc, t["kind"], bold=True, center=True, size=14)
-    para(doc, t["subject"], bold=True, center=True)
-    doc.add_paragraph()
-    para(doc, t["to"], center=True)
-    doc.add_paragraph()
-
-    def body(text: str) -> None:
-        p = doc.add_paragraph(text)
-        p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-        p.paragraph_format.first_line_indent = Mm(10)
-
-    body(t["basis"])
-    body(t["intro"])
-    table = doc.add_table(rows=1, cols=5)
-    table.style = "Table Grid"
-    for i, h in enumerate(t["header"]):
-        table.rows[0].cells[i].text = h
-        table.rows[0].cells[i].paragraphs[0].runs[0].bold = True
-    for values in t["rows"]:
-        cells = table.add_row().cells
-        for i, v in enumerate(values):
-            cells[i].text = v
-            if i >= 2:
-                cells[i].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    doc.add_paragraph()
-    body(t["total"])
-    body(t["interest"])
-    body(t["request"])
-    body(t["ignore"])
-    doc.add_paragraph()
-    foot = doc.add_table(rows=1, cols=2)
-    foot.autofit = False
-    fl, fr = foot.rows[0].cells
-    foot.columns[0].width, foot.columns[1].width = Mm(80), Mm(85)
-    fl.width, fr.width = Mm(80), Mm(85)
-    r1 = fl.paragraphs[0].add_run(t["recipients"])
-    r1.bold = True
-    r1.italic = True
-    r1.font.size = Pt(12)
-    for line in t["recipient_lines"]:
-        para(fl, line, size=11)
-    fr.paragraphs[0].add_run(t["signer"]).bold = True
-    fr.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+    issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
+    with translation.override("vi"):
+        doc = docx_new()
+        docx_header(
+            doc,
+            DocHeader(
+                issuer=issuer,
+                date=kwargs["as_of"],
+                kind="TB",
+                subject=t["subject"],
+                number=kwargs.get("number"),
+            ),
+        )
+        docx_par(doc, t["to"], align="center", space_after=8)
+        for key in ("basis", "intro"):
+            docx_par(doc, t[key], indent=True)
+        docx_table(
+            doc,
+            t["header"],
+            t["rows"],
+            mm=[27, 30, 38, 38, 32],
+            aligns=["center", "center", "right", "right", "right"],
+            size=12,
+        )
+        docx_par(doc, "", space_after=0)
+        for key in ("total", "interest", "request", "ignore"):
+            docx_par(doc, t[key], indent=True)
+        docx_closing(doc, recipients=recipients_for(issuer, "TB"), signer=signer_title())
+        return docx_bytes(doc)
 
 
 def reminder_pdf(**kwargs: Any) -> bytes:

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -26,7 +27,9 @@ from ansinh.accounts.selectors import (
 from ansinh.arrears import exports, selectors, services
 from ansinh.arrears.models import FollowUp, FollowUpOutcome
 from ansinh.core import codes
+from ansinh.core.documents import DocumentError, issuer_of, number_issue
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_ancestors
 
 
 def _kind_labels() -> dict[str, str]:
@@ -237,23 +240,42 @@ def reminder_letter(request: HttpRequest, code: str, fmt: str = "docx") -> HttpR
     ]
     periods.sort(key=lambda r: r["period"])
     figures = selectors.employer_figures(employer=employer, as_of=as_of)
-    reminder = services.reminder_create(
-        actor=actor,
-        employer=employer,
-        review_month=as_of.replace(day=1),
-        overdue=figures["overdue"],
-        interest=figures["interest"],
-    )
     root = actor_root_unit(None)
+    issuer = issuer_of(unit_ancestors(unit=employer.unit))
     render_letter = exports.reminder_pdf if fmt == "pdf" else exports.reminder_docx
-    content = render_letter(
-        province_name=root.name if root else "",
-        employer=employer,
-        as_of=as_of,
-        figures=figures,
-        periods=periods,
-        number=str(reminder.pk),
-    )
+    try:
+        # the reminder, its number from the issuer's register of notices (TB) and the letter:
+        # all or nothing; the number is given once per reminder
+        with transaction.atomic():
+            reminder = services.reminder_create(
+                actor=actor,
+                employer=employer,
+                review_month=as_of.replace(day=1),
+                overdue=figures["overdue"],
+                interest=figures["interest"],
+            )
+            given = number_issue(
+                actor=actor,
+                issuer=issuer,
+                kind="TB",
+                subject=f"Thông báo chậm đóng BHXH, BHYT, BHTN: {employer.name} ({employer.code}), "
+                f"tháng {as_of:%m/%Y}",
+                year=as_of.year,
+                ref_type="reminder",
+                ref_id=str(reminder.pk),
+            )
+            content = render_letter(
+                province_name=root.name if root else "",
+                employer=employer,
+                as_of=as_of,
+                figures=figures,
+                periods=periods,
+                number=given.number,
+                issuer=issuer,
+            )
+    except DocumentError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"/arrears/review/?as_of={as_of.isoformat()}")
     ctype = (
         "application/pdf"
         if fmt == "pdf"

@@ -26,6 +26,7 @@ COMMANDS = [
     "arrears",
     "worklists",
     "user",
+    "register",
     "backup",
 ]
 

@@ -40,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     from ansinh.cli.init import migrate
-    from ansinh.demo.load import DemoError, demo_load, demo_logins_ensure, demo_plan_ensure
+    from ansinh.demo.load import (
+        DemoError,
+        demo_load,
+        demo_logins_ensure,
+        demo_plan_ensure,
+        demo_registers_ensure,
+    )
     from ansinh.geography.models import Unit
 
     migrate()
@@ -56,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(*exc.lines) from None
         print(_("Đã nạp trong %(s).1f giây.") % {"s": time.monotonic() - began})
     logins = demo_logins_ensure()
+    demo_registers_ensure()
     plan = demo_plan_ensure() if fresh else None
     if plan is not None:
         print(

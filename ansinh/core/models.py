@@ -114,3 +114,60 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.file_name} ({self.at:%Y-%m-%d})"
+
+
+class DocumentRegister(models.Model):
+    """The register of outgoing documents of one issuing unit (the province's agency or an
+    office) for one kind of document (KH, BC, TB): numbers run from 01 each calendar year
+    (Decree 30/2020/NĐ-CP). A unit issues a kind of document only once its register is open
+    (``ansinh.core.documents.register_open``)."""
+
+    unit = models.ForeignKey("geography.Unit", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8)
+    symbol = models.CharField(max_length=16, default="BHXH")
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opened_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["unit_id", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "kind"], name="document_register_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.kind}-{self.symbol}"
+
+
+class DocumentNumber(models.Model):
+    """One number given from a register: once, when the document is issued."""
+
+    register = models.ForeignKey(DocumentRegister, on_delete=models.PROTECT, related_name="numbers")
+    year = models.PositiveSmallIntegerField()
+    number = models.PositiveIntegerField()
+    subject = models.CharField(max_length=400)
+    ref_type = models.CharField(max_length=32, blank=True, default="")
+    ref_id = models.CharField(max_length=64, blank=True, default="")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_by_name = models.CharField(max_length=150, blank=True, default="")
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "year", "number"], name="document_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["ref_type", "ref_id"],
+                condition=~models.Q(ref_type=""),
+                name="document_number_ref_unique",
+            ),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="document_number_ge1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number:02d}/{self.register.kind}-{self.register.symbol} ({self.year})"

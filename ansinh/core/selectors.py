@@ -10,7 +10,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from ansinh.core.jobs import worker_seen
-from ansinh.core.models import AuditEvent, Job
+from ansinh.core.models import AuditEvent, DocumentNumber, DocumentRegister, Job
 
 
 def job_get(*, actor: Any, job_id: int) -> Job | None:
@@ -93,3 +93,25 @@ def health_report() -> dict[str, Any]:
         "worker": worker,
         "jobs": {"queued": jobs.get("queued", 0), "running": jobs.get("running", 0)},
     }
+
+
+def document_registers(*, unit_codes: list[str] | None = None) -> QuerySet[DocumentRegister]:
+    """Registers of outgoing documents; ``unit_codes`` None means all."""
+    qs = DocumentRegister.objects.all().order_by("unit_id", "kind")
+    if unit_codes is not None:
+        qs = qs.filter(unit_id__in=unit_codes)
+    return qs
+
+
+def document_numbers(
+    *, unit_codes: list[str] | None = None, year: int | None = None, limit: int = 500
+) -> list[DocumentNumber]:
+    """Numbers given, newest first (at most ``limit``)."""
+    qs = DocumentNumber.objects.select_related("register", "register__unit").order_by(
+        "-issued_at", "-id"
+    )
+    if unit_codes is not None:
+        qs = qs.filter(register__unit_id__in=unit_codes)
+    if year is not None:
+        qs = qs.filter(year=year)
+    return list(qs[:limit])

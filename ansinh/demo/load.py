@@ -93,6 +93,23 @@ def demo_logins_ensure() -> list[tuple[DemoLogin, bool]]:
     return out
 
 
+def demo_registers_ensure() -> int:
+    """Open the registers of outgoing documents (plans KH, reports BC, notices TB) of the
+    province and of every office, where missing; returns how many were opened."""
+    from ansinh.core.documents import KINDS, register_open
+    from ansinh.core.models import DocumentRegister
+    from ansinh.geography.models import Unit
+
+    have = set(DocumentRegister.objects.values_list("unit_id", "kind"))
+    opened = 0
+    for unit in Unit.objects.filter(level__in=["province", "office"], valid_to__isnull=True):
+        for kind in KINDS:
+            if (unit.code, kind) not in have:
+                register_open(actor=None, unit=unit, kind=kind)
+                opened += 1
+    return opened
+
+
 def demo_plan_ensure() -> Any:
     """A draft communication plan of the province for the data year, drafted from the gaps by
     the province login, so the plan pages open on a real plan (the list is otherwise empty).

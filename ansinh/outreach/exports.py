@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,8 +17,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ansinh.core import codes
+from ansinh.core.documents import (
+    DocHeader,
+    DocxCell,
+    Issuer,
+    docx_append_rows,
+    docx_closing,
+    docx_header,
+    docx_new,
+    docx_widths,
+    issuer_of,
+    recipients_for,
+    short_name,
+    signer_title,
+)
 from ansinh.core.formats import fmt_int
+from ansinh.core.sheets import row_height, xw_print_setup
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_ancestors
 
 
 @dataclass
@@ -37,6 +52,9 @@ class PlanMeta:
     names: dict[str, str] = field(default_factory=dict)  # commune code → name
     office_name: str = ""  # the office the unit belongs to, short (``Nha Trang``)
     warnings: list[str] = field(default_factory=list)
+    issuer: Issuer | None = None  # who issues the plan (province agency or office)
+    number: int | None = None  # from the issuer's register once approved; None: blank
+    symbol: str = "BHXH"
 
     @classmethod
     def from_draft(
@@ -48,7 +66,9 @@ class PlanMeta:
         status: str = "draft",
         day: dt.date | None = None,
         warnings: list[str] | None = None,
+        number: Any = None,
     ) -> PlanMeta:
+        """``number``: the ``DocumentNumber`` given to the plan (None for a draft)."""
         codes_needed = {r["unit"] for r in data["by_unit"]} | {i["unit"] for i in data["items"]}
         names = dict(Unit.objects.filter(code__in=codes_needed).values_list("code", "name"))
         path_codes = [c for c in unit.path.split("/") if c]
@@ -57,6 +77,7 @@ class PlanMeta:
         offices = [name for code, name, level in rows if level == Unit.Level.OFFICE]
         parent = chain.get(path_codes[-2], "") if len(path_codes) >= 2 else ""
         place = short_name(chain.get(path_codes[0], unit.name) if path_codes else unit.name)
+        issuer = issuer_of(unit_ancestors(unit=unit))
         return cls(
             unit_code=unit.code,
             unit_name=unit.name,
@@ -71,6 +92,9 @@ class PlanMeta:
             day=day or dt.date.today(),
             names=names,
             warnings=list(warnings if warnings is not None else data.get("warnings", [])),
+            issuer=issuer,
+            number=number.number if number is not None else None,
+            symbol=number.register.symbol if number is not None else "BHXH",
         )
 
     def name(self, code: str) -> str:
@@ -113,7 +137,8 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
 
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
-    title = wb.add_format({"bold": True, "font_size": 14})
+    title = wb.add_format({"bold": True, "font_size": 14, "text_wrap": True, "valign": "top"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     head = wb.add_format(
         {"bold": True, "bg_color": "#EEF2F6", "border": 1, "text_wrap": True, "valign": "top"}
     )
@@ -122,20 +147,29 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
     total = wb.add_format({"bold": True, "border": 1, "num_format": "#,##0"})
 
     ws = wb.add_worksheet(_("Hoạt động")[:31])
-    ws.write(
-        0,
-        0,
-        _("Kế hoạch truyền thông năm %(y)s — %(u)s") % {"y": meta.year, "u": meta.unit_name},
-        title,
-    )
-    ws.write(1, 0, _("Số liệu đến ngày %(d)s") % {"d": _vdate(meta.as_of)})
     headers = item_headers()
+    widths = [5, 22, 10, 28, 22, 22, 20, 30, 8, 11, 11, 13]
+    heading = _("Kế hoạch truyền thông năm %(y)s — %(u)s") % {"y": meta.year, "u": meta.unit_name}
+    ws.merge_range(0, 0, 0, len(headers) - 1, heading, title)
+    ws.set_row(0, row_height([heading], [sum(widths)], font_pt=14))
+    ws.write(1, 0, _("Số liệu đến ngày %(d)s") % {"d": _vdate(meta.as_of)})
     ws.write_row(3, 0, headers, head)
-    widths = [5, 28, 12, 36, 28, 30, 26, 40, 9, 14, 14, 16]
+    ws.set_row(3, row_height(headers, widths))
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
     r = 4
     for n, it in enumerate(data["items"], start=1):
+        texts = [
+            "",
+            meta.name(it["unit"]),
+            it["month"],
+            codes.label(codes.CHANNELS, it["channel"]),
+            codes.label(codes.GROUPS, it["group"]),
+            _schemes(it["schemes"]),
+            codes.label(codes.ORGS, it["lead_org"]),
+            _orgs(it["coordinating_orgs"]),
+        ]
+        ws.set_row(r, row_height(texts, widths))
         ws.write_number(r, 0, n, cell)
         ws.write_string(r, 1, meta.name(it["unit"]), cell)
         ws.write_string(r, 2, it["month"], cell)
@@ -155,26 +189,22 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
     ws.write_number(r, 11, sum(int(i["cost"]) for i in data["items"]), total)
     ws.freeze_panes(4, 0)
     # printing: A4 landscape, one page wide, the header row on every page
-    ws.set_landscape()
-    ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(3)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    xw_print_setup(ws, widths=widths, header_rows=(3, 3), landscape=True)
     ws.autofilter(3, 0, max(r - 1, 3), len(headers) - 1)
 
     gs = wb.add_worksheet(_("Chỉ tiêu")[:31])
-    gs.set_landscape()
-    gs.set_paper(9)
-    gs.fit_to_pages(1, 0)
-    gs.repeat_rows(0)
     gh = [_("Xã, phường")]
     for s in codes.SCHEME_CODES:
         sl = codes.label(codes.SCHEMES, s)
         gh += [_("%(s)s: còn thiếu") % {"s": sl}, _("%(s)s: dự kiến") % {"s": sl}]
+    gwidths = [28.0] + [13.0] * (len(gh) - 1)
     gs.write_row(0, 0, gh, head)
-    gs.set_column(0, 0, 30)
-    gs.set_column(1, len(gh), 16)
+    gs.set_row(0, row_height(gh, gwidths))
+    for i, gw in enumerate(gwidths):
+        gs.set_column(i, i, gw)
+    xw_print_setup(gs, widths=gwidths, header_rows=(0, 0))
     for n, row in enumerate(data["by_unit"], start=1):
+        gs.set_row(n, row_height([meta.name(row["unit"])], gwidths))
         gs.write_string(n, 0, meta.name(row["unit"]), cell)
         for k, s in enumerate(codes.SCHEME_CODES):
             g = row["gaps"].get(s)
@@ -187,10 +217,16 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
                 gs.write_number(n, 2 + 2 * k, e or 0, numf)
 
     if meta.warnings:
+        # two columns: LibreOffice does not scale a one-column sheet to the page width
         wsw = wb.add_worksheet(_("Cảnh báo")[:31])
-        wsw.set_column(0, 0, 90)
+        wwidths = [5.0, 85.0]
+        wsw.set_column(0, 0, wwidths[0])
+        wsw.set_column(1, 1, wwidths[1])
+        xw_print_setup(wsw, widths=wwidths, landscape=False)
         for n, text in enumerate(meta.warnings):
-            wsw.write_string(n, 0, text)
+            wsw.write_number(n, 0, n + 1, wrap)
+            wsw.write_string(n, 1, text, wrap)
+            wsw.set_row(n, row_height(["", text], wwidths))
     wb.close()
     return buf.getvalue()
 
@@ -232,44 +268,17 @@ ORG_DUTIES: dict[str, Any] = {
 }
 
 
-PREFIXES = (
-    "Tỉnh ",
-    "tỉnh ",
-    "Thành phố ",
-    "TP. ",
-    "BHXH cơ sở ",
-    "Bảo hiểm xã hội cơ sở ",
-    "BHXH ",
-)
-
-
-def short_name(name: str) -> str:
-    """A unit's name without its kind (``Tỉnh Khánh Hòa`` → ``Khánh Hòa``, ``BHXH cơ sở Nha
-    Trang`` → ``Nha Trang``), for the agencies' names in documents."""
-    name = name.strip()
-    for prefix in PREFIXES:
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name
-
-
-def _agency_names(meta: PlanMeta) -> tuple[str, str]:
-    """(governing agency, issuing agency) for the header block: a province plan is issued by
-    the provincial SI under Vietnam SI; an office's (or a commune's) by its office under the
-    provincial SI (as ``reports.docs.header_for_unit``)."""
-    province = (_("Bảo hiểm xã hội tỉnh %(n)s") % {"n": meta.place}).upper()
-    office = meta.office_name or (short_name(meta.unit_name) if meta.unit_level == "office" else "")
-    if meta.unit_level == "province" or not office:
-        return _("BẢO HIỂM XÃ HỘI VIỆT NAM"), province
-    return province, (_("Bảo hiểm xã hội cơ sở %(n)s") % {"n": office}).upper()
+def _issuer(meta: PlanMeta) -> Issuer:
+    if meta.issuer is not None:
+        return meta.issuer
+    if meta.unit_level == "province" or not meta.office_name:
+        return Issuer(unit_code=meta.unit_code, level="province", province=meta.place, office="")
+    return Issuer(unit_code="", level="office", province=meta.place, office=meta.office_name)
 
 
 def _issuer_plain(meta: PlanMeta) -> str:
     """The issuing agency in running text (``BHXH cơ sở Nha Trang``)."""
-    office = meta.office_name or (short_name(meta.unit_name) if meta.unit_level == "office" else "")
-    if meta.unit_level == "province" or not office:
-        return _("BHXH tỉnh %(n)s") % {"n": meta.place}
-    return _("BHXH cơ sở %(n)s") % {"n": office}
+    return _issuer(meta).plain
 
 
 def _area(meta: PlanMeta) -> str:
@@ -289,19 +298,8 @@ def _vdate(iso: str) -> str:
         return iso
 
 
-def _widths(table: Any, mm: list[float]) -> None:
-    """Fix column widths (Word and LibreOffice read the cell widths and the grid)."""
-    from docx.shared import Mm
-
-    table.autofit = False
-    for k, w in enumerate(mm):
-        table.columns[k].width = Mm(w)
-        for cell in table.columns[k].cells:
-            cell.width = Mm(w)
-
-
 # text, alignment ("left", "center", "right"), bold, and the columns it spans
-Cell = tuple[str, str, bool] | tuple[str, str, bool, int]
+Cell = DocxCell
 SESSION_WORDS: dict[str, Any] = {
     "door_to_door": gettext_lazy("lượt"),
     "loudspeaker": gettext_lazy("lần phát"),
@@ -316,67 +314,11 @@ def session_word(channel: str) -> str:
     return str(SESSION_WORDS.get(channel, gettext_lazy("buổi")))
 
 
-def _append_rows(table: Any, rows: Sequence[Sequence[Cell]], *, mm: list[float], size: int) -> None:
-    """Append ``rows`` to a python-docx table in one XML parse: adding cells one by one
-    through python-docx costs ~5 ms a cell, too slow for a plan of a thousand items."""
-    from xml.sax.saxutils import escape
-
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
-
-    half_points = size * 2
-    widths = [round(w * 56.7) for w in mm]  # mm → twentieths of a point
-    out = [f"<w:tbl {nsdecls('w')}>"]
-    for row in rows:
-        out.append("<w:tr>")
-        col = 0
-        for cell in row:
-            text, align, bold = cell[0], cell[1], cell[2]
-            span = cell[3] if len(cell) > 3 else 1  # type: ignore[misc]
-            width = sum(widths[col : col + span])
-            col += span
-            b = "<w:b/>" if bold else ""
-            grid = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
-            out.append(
-                f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/>{grid}</w:tcPr>'
-                f'<w:p><w:pPr><w:spacing w:after="0"/><w:jc w:val="{align}"/></w:pPr>'
-                f'<w:r><w:rPr>{b}<w:sz w:val="{half_points}"/>'
-                f'<w:szCs w:val="{half_points}"/></w:rPr>'
-                f'<w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p></w:tc>'
-            )
-        out.append("</w:tr>")
-    out.append("</w:tbl>")
-    tbl = table._tbl
-    for tr in list(parse_xml("".join(out))):
-        tbl.append(tr)
-
-
 def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 - a document
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml.ns import qn
     from docx.shared import Mm, Pt
 
-    doc = Document()
-    sec = doc.sections[0]
-    sec.orientation = WD_ORIENT.PORTRAIT
-    sec.page_width, sec.page_height = Mm(210), Mm(297)
-    sec.top_margin, sec.bottom_margin = Mm(20), Mm(20)
-    sec.left_margin, sec.right_margin = Mm(30), Mm(15)
-
-    normal = doc.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(13)
-    rpr = normal.element.get_or_add_rPr()
-    rfonts = rpr.find(qn("w:rFonts"))
-    if rfonts is None:
-        rfonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.append(rfonts)
-    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
-        rfonts.set(qn(attr), "Times New Roman")
-    normal.paragraph_format.space_after = Pt(4)
+    doc = docx_new()
 
     def para(
         text: str = "",
@@ -413,56 +355,21 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
             p.alignment = align
         p.paragraph_format.space_after = Pt(0)
 
-    # header block: agencies left, national motto right
-    governing, issuing = _agency_names(meta)
-    hdr = doc.add_table(rows=1, cols=2)
-    hdr.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _widths(hdr, [72, 93])
-    left, right = hdr.rows[0].cells
-    cell_text(left, governing, size=11, align=WD_ALIGN_PARAGRAPH.CENTER)
-    p = left.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    r = p.add_run(issuing)
-    r.bold = True
-    r.font.size = Pt(11)
-    p = left.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    p.add_run(_("Số:      /KH-BHXH")).font.size = Pt(13)
-    cell_text(
-        right,
-        _("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
-        bold=True,
-        size=12,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
-    )
-    p = right.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    r = p.add_run(_("Độc lập - Tự do - Hạnh phúc"))
-    r.bold = True
-    r.underline = True
-    r.font.size = Pt(13)
-    p = right.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    r = p.add_run(
-        _("%(place)s, ngày %(d)s tháng %(m)s năm %(y)s")
-        % {
-            "place": meta.place,
-            "d": f"{meta.day.day:02d}",
-            "m": f"{meta.day.month:02d}" if meta.day.month <= 2 else meta.day.month,
-            "y": meta.day.year,
-        }
-    )
-    r.italic = True
-    r.font.size = Pt(13)
-
-    para()
-    para(_("KẾ HOẠCH"), bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER)
-    para(
-        _("Truyền thông phát triển người tham gia BHXH, BHYT năm %(y)s trên địa bàn %(u)s")
-        % {"y": meta.year, "u": _area(meta)},
-        bold=True,
-        size=14,
-        align=WD_ALIGN_PARAGRAPH.CENTER,
+    # header block: agencies and number left, national motto, place and date right
+    issuer = _issuer(meta)
+    docx_header(
+        doc,
+        DocHeader(
+            issuer=issuer,
+            date=meta.day,
+            kind="KH",
+            subject=_(
+                "Truyền thông phát triển người tham gia BHXH, BHYT năm %(y)s trên địa bàn %(u)s"
+            )
+            % {"y": meta.year, "u": _area(meta)},
+            number=meta.number,
+            symbol=meta.symbol,
+        ),
     )
     if meta.status != "approved":
         para(
@@ -510,7 +417,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
     t = doc.add_table(rows=1, cols=2 + len(schemes))
     t.style = "Table Grid"
     if schemes:
-        _widths(t, [12, 49] + [104 / len(schemes)] * len(schemes))
+        docx_widths(t, [12, 49] + [104 / len(schemes)] * len(schemes))
     hdr_cells = t.rows[0].cells
     cell_text(hdr_cells[0], _("STT"), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     cell_text(hdr_cells[1], _("Xã, phường"), bold=True)
@@ -535,7 +442,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
     total_row: list[Cell] = [("", "left", False), (_("Tổng cộng"), "left", True)]
     gap_rows.append(total_row + [(fmt_int(totals[s]), "right", True) for s in schemes])
     if schemes:
-        _append_rows(t, gap_rows, mm=[12, 49] + [104 / len(schemes)] * len(schemes), size=11)
+        docx_append_rows(t, gap_rows, mm=[12, 49] + [104 / len(schemes)] * len(schemes), size=11)
     groups = sorted({i["group"] for i in data["items"]}, key=codes.GROUP_CODES.index)
     para(
         _("2. Đối tượng tuyên truyền, vận động: %(g)s.")
@@ -565,7 +472,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
     ]
     t = doc.add_table(rows=1, cols=len(heads))
     t.style = "Table Grid"
-    _widths(t, ACT_MM)
+    docx_widths(t, ACT_MM)
     for k, h in enumerate(heads):
         cell_text(t.rows[0].cells[k], h, bold=True, size=10, align=WD_ALIGN_PARAGRAPH.CENTER)
     items = sorted(data["items"], key=lambda i: (i["month"], i["unit"], i["channel"], i["group"]))
@@ -602,7 +509,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
                 (fmt_int(sum(int(i["cost"]) for i in items)), "right", True),
             ]
         )
-    _append_rows(t, act_rows, mm=ACT_MM, size=10)
+    docx_append_rows(t, act_rows, mm=ACT_MM, size=10)
 
     # IV
     total_cost = sum(int(i["cost"]) for i in data["items"])
@@ -662,27 +569,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
             para("- " + w, italic=True, size=12)
 
     # recipients and signature
-    para()
-    sig = doc.add_table(rows=1, cols=2)
-    _widths(sig, [80, 85])
-    left, right = sig.rows[0].cells
-    cell_text(left, _("Nơi nhận:"), bold=True, size=12)
-    for line in (
-        _("- BHXH tỉnh (để báo cáo);"),
-        _("- UBND các xã, phường (để phối hợp);"),
-        _("- Các đơn vị phối hợp;"),
-        _("- Lưu: VT."),
-    ):
-        p = left.add_paragraph()
-        r = p.add_run(line)
-        r.font.size = Pt(11)
-        p.paragraph_format.space_after = Pt(0)
-    cell_text(right, _("GIÁM ĐỐC"), bold=True, size=13, align=WD_ALIGN_PARAGRAPH.CENTER)
-    p = right.add_paragraph()
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    r = p.add_run(_("(Ký, ghi rõ họ tên, đóng dấu)"))
-    r.italic = True
-    r.font.size = Pt(12)
+    docx_closing(doc, recipients=recipients_for(issuer, "KH"), signer=signer_title())
 
     buf = io.BytesIO()
     doc.save(buf)

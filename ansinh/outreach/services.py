@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 
 from ansinh.accounts.selectors import unit_visible
 from ansinh.core import codes
+from ansinh.core.documents import DocumentError, issuer_of, number_issue
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_ancestors
 from ansinh.outreach.models import Campaign, Plan, PlanItem
 from ansinh.outreach.planning import PlanError, channel_rates, item_figures, plan_compute
 
@@ -357,10 +359,31 @@ def _require_approver(actor: Any, plan: Plan) -> None:
 
 
 def plan_approve(*, actor: Any, plan: Plan, comment: str = "") -> Plan:
+    """Approve a submitted plan: approving issues it, so it takes the next number of the year
+    from the issuing unit's register of plans (KH); refused, with nothing changed, where that
+    register is not open."""
     _require_approver(actor, plan)
-    return _transition(
-        actor=actor, plan=plan, to=Plan.Status.APPROVED, action="plan.approve", comment=comment
-    )
+    with transaction.atomic():
+        unit = Unit.objects.get(code=plan.unit_id)
+        try:
+            number_issue(
+                actor=actor,
+                issuer=issuer_of(unit_ancestors(unit=unit)),
+                kind="KH",
+                subject=_(
+                    "Kế hoạch truyền thông phát triển người tham gia BHXH, BHYT năm %(y)s "
+                    "(%(u)s, phiên bản %(v)s)"
+                )
+                % {"y": plan.year, "u": unit.name, "v": plan.version},
+                year=timezone.localdate().year,
+                ref_type="plan",
+                ref_id=str(plan.pk),
+            )
+        except DocumentError as exc:
+            raise PlanError(str(exc)) from None
+        return _transition(
+            actor=actor, plan=plan, to=Plan.Status.APPROVED, action="plan.approve", comment=comment
+        )
 
 
 def plan_return(*, actor: Any, plan: Plan, comment: str) -> Plan:

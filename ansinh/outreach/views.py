@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ansinh.core import codes
+from ansinh.core.documents import number_of
 from ansinh.outreach import exports, selectors, services
 from ansinh.outreach.models import Plan
 from ansinh.outreach.planning import PlanError, default_as_of, latest_data_year
@@ -381,6 +382,9 @@ def plan_export(request: HttpRequest, plan_id: int, fmt: str) -> HttpResponse:
         status=plan.status,
         day=(plan.decided_at or plan.created_at).date(),
         warnings=s["warnings"],
+        number=number_of(ref_type="plan", ref_id=str(plan.pk))
+        if plan.status == Plan.Status.APPROVED
+        else None,
     )
     name = f"ke-hoach-{plan.unit_id}-{plan.year}-v{plan.version}.{fmt}"
     if fmt == "xlsx":

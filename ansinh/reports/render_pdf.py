@@ -8,9 +8,19 @@ from typing import Any
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ansinh.core.documents import PDF_FONT as FONT
+from ansinh.core.documents import (
+    DocHeader,
+    issuer_of,
+    pdf_closing,
+    pdf_header,
+    pdf_new,
+    recipients_for,
+    signer_title,
+)
 from ansinh.core.formats import fmt_date
+from ansinh.geography.selectors import unit_ancestors
 from ansinh.reports import charts
-from ansinh.reports.docs import FONT, header_for_unit, pdf_closing, pdf_header, pdf_new
 from ansinh.reports.progress import ProgressReport
 from ansinh.reports.tables import Table, build_tables, fmt_cell, report_title
 
@@ -107,7 +117,8 @@ def render_pdf(report: ProgressReport, *, lang: str = "vi") -> bytes:
     with translation.override(lang):
         tables = build_tables(report, lang)
         title = report_title(report, lang)
-        header = header_for_unit(report.unit, date=report.as_of, kind=_("Báo cáo"), subject=title)
+        issuer = issuer_of(unit_ancestors(unit=report.unit))
+        header = DocHeader(issuer=issuer, date=report.as_of, kind="BC", subject=title)
         pdf = pdf_new(title=title)
         pdf_header(pdf, header)
         pdf.set_font(FONT, size=10)
@@ -150,11 +161,7 @@ def render_pdf(report: ProgressReport, *, lang: str = "vi") -> bytes:
             pdf.ln(3)
         pdf_closing(
             pdf,
-            recipients=[
-                _("Lãnh đạo cơ quan (để b/c)"),
-                _("Các phòng, BHXH cơ sở"),
-                _("Lưu: VT"),
-            ],
-            signer_title=_("Giám đốc"),
+            recipients=recipients_for(issuer, "BC"),
+            signer=signer_title(),
         )
         return bytes(pdf.output())

@@ -1,5 +1,7 @@
 """The progress report as an XLSX workbook (xlsxwriter): a sheet per section with real numbers
-(number formats, not strings), frozen headers, column widths and native Excel charts."""
+(number formats, not strings), frozen headers, column widths, and native Excel charts each on a
+chart sheet of its own. Print-ready (``ansinh.core.sheets``): A4, landscape where wide, one page
+wide, the header row repeated, margins, page numbers, wrapped text with row heights that fit."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ansinh.core.formats import fmt_date
+from ansinh.core.sheets import row_height, xw_print_setup
 from ansinh.reports.progress import SCHEMES, ProgressReport, scheme_label
 from ansinh.reports.tables import Table, build_tables, plain, report_title
 
@@ -43,8 +46,12 @@ def render_xlsx(report: ProgressReport, *, lang: str = "vi") -> bytes:
         wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
         wb.set_properties({"title": report_title(report, lang), "author": "ansinh"})
         f: dict[str, Any] = {
-            "title": wb.add_format({"bold": True, "font_size": 13}),
-            "sub": wb.add_format({"italic": True, "font_color": "#555555"}),
+            "title": wb.add_format(
+                {"bold": True, "font_size": 13, "text_wrap": True, "valign": "top"}
+            ),
+            "sub": wb.add_format(
+                {"italic": True, "font_color": "#555555", "text_wrap": True, "valign": "top"}
+            ),
             "head": wb.add_format(
                 {
                     "bold": True,
@@ -55,7 +62,7 @@ def render_xlsx(report: ProgressReport, *, lang: str = "vi") -> bytes:
                     "align": "center",
                 }
             ),
-            "text": wb.add_format({"border": 1}),
+            "text": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
             "int": wb.add_format({"num_format": "#,##0", "border": 1}),
             "num": wb.add_format({"num_format": "#,##0", "border": 1}),
             "signed": wb.add_format({"num_format": "+#,##0;-#,##0;0", "border": 1}),
@@ -64,7 +71,9 @@ def render_xlsx(report: ProgressReport, *, lang: str = "vi") -> bytes:
             ),
             "month": wb.add_format({"num_format": "mm/yyyy", "border": 1, "align": "left"}),
             "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
-            "note": wb.add_format({"italic": True, "font_color": "#555555"}),
+            "note": wb.add_format(
+                {"italic": True, "font_color": "#555555", "text_wrap": True, "valign": "top"}
+            ),
             "bold": wb.add_format({"bold": True}),
         }
         names = sheet_names()
@@ -81,44 +90,67 @@ def render_xlsx(report: ProgressReport, *, lang: str = "vi") -> bytes:
                 continue
             ws = wb.add_worksheet(_safe(names.get(table.key, table.key)))
             sheets[table.key] = ws
-            ws.write(0, 0, table.title, f["title"])
-            ws.write(1, 0, subtitle, f["sub"])
             if table.key == "trend":
-                _trend_sheet(ws, report, f)
+                widths = _trend_sheet(ws, report, f)
             else:
-                _table_sheet(ws, table, f)
+                widths = _table_sheet(ws, table, f)
+            _titles(ws, widths, table.title, subtitle, f)
+            xw_print_setup(ws, widths=widths, header_rows=(HEADER_ROW, HEADER_ROW))
+        # two columns (the number, the text): LibreOffice does not scale a sheet of one
+        # column to the page width
         ws = wb.add_worksheet(_safe(names["analysis"]))
-        ws.set_column(0, 0, 110)
-        ws.write(0, 0, report_title(report, lang), f["title"])
-        ws.write(1, 0, subtitle, f["sub"])
+        widths = [4.0, 88.0]
+        ws.set_column(0, 0, widths[0])
+        ws.set_column(1, 1, widths[1])
+        _titles(ws, widths, report_title(report, lang), subtitle, f)
         row = 3
         for title, paragraphs in text_paragraphs:
-            ws.write(row, 0, title, f["bold"])
+            ws.merge_range(row, 0, row, 1, title, f["bold"])
             row += 1
             for n, para in enumerate(paragraphs, start=1):
-                ws.write(row, 0, f"{n}. {para}", f["wrap"])
+                ws.write(row, 0, f"{n}.", f["wrap"])
+                ws.write(row, 1, para, f["wrap"])
+                ws.set_row(row, row_height(["", para], widths))
                 row += 1
             row += 1
+        xw_print_setup(ws, widths=widths, landscape=False)
         _headline_chart(wb, sheets["headline"], report)
         _trend_charts(wb, sheets["trend"], report)
         wb.close()
     return buf.getvalue()
 
 
-def _table_sheet(ws: Any, table: Table, f: dict[str, Any]) -> None:
-    ws.set_row(HEADER_ROW, 32)
+def _titles(ws: Any, widths: list[float], title: str, subtitle: str, f: dict[str, Any]) -> None:
+    """Title and subtitle merged across the table's columns and wrapped, so that printing (the
+    used columns only) never cuts them."""
+    last = max(len(widths) - 1, 0)
+    total = sum(widths)
+    for row, text, fmt, size in ((0, title, f["title"], 13), (1, subtitle, f["sub"], 11)):
+        if last:
+            ws.merge_range(row, 0, row, last, text, fmt)
+        else:
+            ws.write(row, 0, text, fmt)
+        ws.set_row(row, row_height([text], [total], font_pt=size))
+
+
+def _table_sheet(ws: Any, table: Table, f: dict[str, Any]) -> list[float]:
+    widths: list[float] = []
     for c, h in enumerate(table.header):
         ws.write(HEADER_ROW, c, h, f["head"])
         kind = table.kinds[c]
-        width = max(len(h) * 0.9, 12 if kind != "text" else 14)
+        width = max(min(len(h), 24) * 0.9, 12 if kind != "text" else 14)
         if kind == "text":
             width = (
                 max(width, *(len(str(r[c] or "")) + 2 for r in table.rows), 10)
                 if table.rows
                 else width
             )
-        ws.set_column(c, c, min(width, 48))
+        width = min(width, 40)
+        widths.append(width)
+        ws.set_column(c, c, width)
+    ws.set_row(HEADER_ROW, row_height(table.header, widths))
     for r, row in enumerate(table.rows, start=HEADER_ROW + 1):
+        ws.set_row(r, row_height([v if isinstance(v, str) else "" for v in row], widths))
         for c, (value, kind) in enumerate(zip(row, table.kinds, strict=True)):
             if value is None:
                 ws.write_blank(r, c, None, f["text"])
@@ -128,19 +160,26 @@ def _table_sheet(ws: Any, table: Table, f: dict[str, Any]) -> None:
                 ws.write_number(r, c, plain(value), f.get(kind, f["int"]))
     ws.freeze_panes(HEADER_ROW + 1, 0)
     if table.note:
-        ws.write(HEADER_ROW + len(table.rows) + 2, 0, table.note, f["note"])
+        at = HEADER_ROW + len(table.rows) + 2
+        if len(widths) > 1:
+            ws.merge_range(at, 0, at, len(widths) - 1, table.note, f["note"])
+        else:
+            ws.write(at, 0, table.note, f["note"])
+        ws.set_row(at, row_height([table.note], [sum(widths)]))
+    return widths
 
 
-def _trend_sheet(ws: Any, report: ProgressReport, f: dict[str, Any]) -> None:
+def _trend_sheet(ws: Any, report: ProgressReport, f: dict[str, Any]) -> list[float]:
     """Month-ends down, participants per scheme, then the year's target per scheme (the
     constant line of the charts)."""
     header = [_("Cuối tháng")]
     header += [scheme_label(s) for s in SCHEMES]
     header += [_("Kế hoạch %(s)s") % {"s": scheme_label(s)} for s in SCHEMES]
-    ws.set_row(HEADER_ROW, 32)
+    widths = [12.0 if c == 0 else 14.0 for c in range(len(header))]
     for c, h in enumerate(header):
         ws.write(HEADER_ROW, c, h, f["head"])
-        ws.set_column(c, c, 14 if c == 0 else 16)
+        ws.set_column(c, c, widths[c])
+    ws.set_row(HEADER_ROW, row_height(header, widths))
     dates = [d for d, _n in report.trend.get(SCHEMES[0], [])]
     by_code = report.scheme_by_code
     for r, d in enumerate(dates, start=HEADER_ROW + 1):
@@ -157,6 +196,15 @@ def _trend_sheet(ws: Any, report: ProgressReport, f: dict[str, Any]) -> None:
             else:
                 ws.write_number(r, c + len(SCHEMES), target, f["int"])
     ws.freeze_panes(HEADER_ROW + 1, 1)
+    return widths
+
+
+def _chart_sheet(wb: Any, name: str, chart: Any) -> None:
+    """A chart on a chart sheet of its own: printed as one landscape A4 page, never cut."""
+    cs = wb.add_chartsheet(_safe(name))
+    cs.set_chart(chart)
+    cs.set_paper(9)
+    cs.set_landscape()
 
 
 def _headline_chart(wb: Any, ws: Any, report: ProgressReport) -> None:
@@ -183,8 +231,7 @@ def _headline_chart(wb: Any, ws: Any, report: ProgressReport) -> None:
     chart.set_title({"name": _("Số người tham gia so với kế hoạch năm")})
     chart.set_y_axis({"num_format": "#,##0", "major_gridlines": {"visible": True}})
     chart.set_legend({"position": "bottom"})
-    chart.set_size({"width": 760, "height": 340})
-    ws.insert_chart(last + 4, 0, chart)
+    _chart_sheet(wb, _("Biểu đồ kế hoạch"), chart)
 
 
 def _trend_charts(wb: Any, ws: Any, report: ProgressReport) -> None:
@@ -219,5 +266,4 @@ def _trend_charts(wb: Any, ws: Any, report: ProgressReport) -> None:
         chart.set_x_axis({"num_format": "mm/yyyy", "date_axis": True})
         chart.set_y_axis({"num_format": "#,##0"})
         chart.set_legend({"position": "bottom"})
-        chart.set_size({"width": 520, "height": 300})
-        ws.insert_chart(last + 3 + (i // 2) * 16, (i % 2) * 5, chart)
+        _chart_sheet(wb, _("Biểu đồ %(s)s") % {"s": scheme_label(s)}, chart)

@@ -9,8 +9,11 @@ from django.http import Http404
 
 from ansinh.accounts.selectors import actor_root_unit, allowed_units, unit_visible
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_ancestors
 
 REPORT_ROLES = frozenset({"admin", "province", "office", "viewer"})
+ISSUE_ROLES = frozenset({"admin", "province", "office"})  # may give a document its number
+REGISTER_ROLES = frozenset({"admin", "province"})  # may open a register
 
 
 def can_report(actor: Any) -> bool:
@@ -39,3 +42,34 @@ def report_unit_get(*, actor: Any, code: str | None) -> Unit:
     if unit is None:
         raise Http404
     return unit
+
+
+def can_issue(actor: Any) -> bool:
+    """Issuing a document (taking a number from a register) is a write: admin, province and
+    office users; viewers take drafts only."""
+    return actor is None or getattr(actor, "role", None) in ISSUE_ROLES
+
+
+def can_open_registers(actor: Any) -> bool:
+    return getattr(actor, "role", None) in REGISTER_ROLES
+
+
+def register_unit_codes(actor: Any) -> list[str] | None:
+    """The issuing units whose registers the actor sees: all (None) for admin and province;
+    an office user its own office; nobody else any ([])."""
+    role = getattr(actor, "role", None)
+    if role in REGISTER_ROLES:
+        return None
+    if role == "office":
+        root = actor_root_unit(actor)
+        if root is None:
+            return []
+        return [u.code for u in unit_ancestors(unit=root) if u.level in ("province", "office")][-1:]
+    return []
+
+
+def issuing_units() -> QuerySet[Unit]:
+    """Units that may hold a register: the province and the offices in force."""
+    return Unit.objects.filter(level__in=["province", "office"], valid_to__isnull=True).order_by(
+        "path"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ansinh.core.models import DocumentRegister
 from ansinh.geography.models import Unit
 
 
@@ -31,6 +32,8 @@ def make_units() -> dict[str, Unit]:
     c3 = Unit.objects.create(
         code="C3", name="Phường Cam Ranh", level="commune", parent=o2, path="KH/O2/C3/", depth=2
     )
+    for unit in (kh, o1, o2):  # reminder letters take their numbers from these registers
+        DocumentRegister.objects.create(unit=unit, kind="TB")
     return {u.code: u for u in (kh, o1, o2, c1, c2, c3)}
 
 

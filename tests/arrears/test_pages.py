@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from ansinh.arrears.models import Contribution, Employer, Reminder
-from ansinh.core.models import AuditEvent
+from ansinh.core.models import AuditEvent, DocumentNumber, DocumentRegister
 
 from .factories import d, make_units, make_user
 
@@ -108,6 +108,9 @@ def test_monthly_review_and_letter(world, client) -> None:
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "ngày 05 tháng 10 năm 2025" in cells
     assert "08/2025" in cells and "30/09/2025" in cells
     assert "kể cả các kỳ đã nộp muộn" in text
+    # the header of the one document module: E2's office issues it, numbered from its register
+    assert "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA" in cells and "BẢO HIỂM XÃ HỘI CƠ SỞ NHA TRANG" in cells
+    assert "Số: 01/TB-BHXH" in cells
     # the same letter as PDF (fpdf2, DejaVu): text checked with pdftotext where installed
     pdf = client.get("/arrears/review/E2/letter.pdf?as_of=2025-10-05")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
@@ -128,10 +131,12 @@ def test_monthly_review_and_letter(world, client) -> None:
             "4.500 đồng",
             "08/2025",
             "30/09/2025",
+            "Số: 01/TB-BHXH",  # the same reminder keeps its number
         ):
             assert want in flat, want
     # one reminder per employer and review month, whichever format was downloaded
     assert Reminder.objects.filter(employer_id="E2").count() == 1
+    assert DocumentNumber.objects.filter(ref_type="reminder").count() == 1
     rem = Reminder.objects.get(employer_id="E2")
     assert (rem.review_month, rem.overdue, rem.interest, rem.sent_at) == (
         d("2025-10-01"),
@@ -147,3 +152,14 @@ def test_monthly_review_and_letter(world, client) -> None:
     assert client.get("/arrears/review/E3/letter.docx?as_of=2025-10-05").status_code == 404
     late = client.get("/arrears/review/?as_of=2025-10-20").content.decode()
     assert "10 ngày đầu tháng" in late
+
+
+def test_letter_refused_without_register(world, client) -> None:
+    """A letter of an office whose register of notices is not open: refused with a message
+    saying how to open it, and nothing written (no reminder, no number)."""
+    client.force_login(make_user("nt", "office", world["O1"]))
+    DocumentRegister.objects.filter(unit_id="O1", kind="TB").delete()
+    r = client.get("/arrears/review/E2/letter.docx?as_of=2025-10-05", follow=True)
+    html = r.content.decode()
+    assert r.status_code == 200 and "chưa mở sổ đăng ký văn bản loại TB" in html
+    assert not Reminder.objects.exists() and not DocumentNumber.objects.exists()

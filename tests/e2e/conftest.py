@@ -110,10 +110,11 @@ def demo_site(browser: Any, django_db_setup: Any, django_db_blocker: Any) -> Ite
         if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
             own_setup = setup_databases(verbosity=0, interactive=False, aliases={"default"})
         assert connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
-        from ansinh.demo.load import demo_load, demo_logins_ensure
+        from ansinh.demo.load import demo_load, demo_logins_ensure, demo_registers_ensure
 
         demo_load()
         demo_logins_ensure()
+        demo_registers_ensure()
         server = LiveServer("localhost:0")
         server._live_server_modified_settings.enable()
         try:

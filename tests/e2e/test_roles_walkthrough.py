@@ -47,8 +47,8 @@ KEY = {
 # another unit's page (or a page the role may not open): the same 404 as a missing one
 FORBIDDEN = {
     "admin": ["/units/KHONG-CO/", "/people/KHONG-CO/"],
-    "tinh": ["/audit/", "/units/KHONG-CO/"],
-    "coso.khanhson": ["/units/BHXH-NT/", "/units/22366/", "/units/56/", "/audit/"],
+    "tinh": ["/audit/", "/users/", "/units/KHONG-CO/"],
+    "coso.khanhson": ["/units/BHXH-NT/", "/units/22366/", "/units/56/", "/audit/", "/users/"],
     "phunu": ["/people/5638000000/", "/arrears/", "/imports/", "/worklists/", "/reports/"],
     "xem.nhatrang": ["/units/56/", "/units/BHXH-NT/", "/units/22714/", "/people/5638000000/",
                      "/worklists/", "/imports/"],

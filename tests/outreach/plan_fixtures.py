@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from ansinh.core.models import DocumentRegister
 from ansinh.geography.models import Unit
 from ansinh.registry.models import Count
 from ansinh.targets.models import Target
@@ -51,6 +52,9 @@ def make_units() -> dict[str, Unit]:
     add("C12", "Phường Bắc Nha Trang", "commune", o1)
     add("C13", "Xã Nam Nha Trang", "commune", o1)
     add("C21", "Phường Cam Ranh", "commune", o2)
+    # approving a plan issues it with a number from the issuer's register of plans (KH)
+    for unit in (kh, o1, o2):
+        DocumentRegister.objects.create(unit=unit, kind="KH")
     return out
 
 

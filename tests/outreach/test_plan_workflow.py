@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from ansinh.accounts.models import User
-from ansinh.core.models import AuditEvent
+from ansinh.core.models import AuditEvent, DocumentNumber, DocumentRegister
 from ansinh.outreach.models import Campaign, Plan, PlanItem
 from tests.outreach.plan_fixtures import gaps, make_data
 
@@ -169,10 +169,32 @@ def test_submit_approve_lock_and_version(world: dict[str, Client]) -> None:
     assert plan.status == "returned" and plan.comment == "Bổ sung hoạt động tại trường học"
     assert "Bổ sung hoạt động tại trường học" in office.get(f"/plans/{plan.pk}/").content.decode()
     office.post(f"/plans/{plan.pk}/submit/")
+    # approving issues the plan: without the office's register of plans it is refused, and
+    # nothing changes
+    register = DocumentRegister.objects.get(unit_id="O1", kind="KH")
+    register.delete()
+    r = prov.post(f"/plans/{plan.pk}/approve/", {"comment": "Đồng ý"})
+    assert r.status_code == 400 and "chưa mở sổ đăng ký văn bản loại KH" in r.content.decode()
+    plan.refresh_from_db()
+    assert plan.status == "submitted" and not DocumentNumber.objects.exists()
+    DocumentRegister.objects.create(unit_id="O1", kind="KH")
     r = prov.post(f"/plans/{plan.pk}/approve/", {"comment": "Đồng ý"})
     assert r.status_code == 302
     plan.refresh_from_db()
     assert plan.status == "approved" and plan.decided_by is not None
+    given = DocumentNumber.objects.get(ref_type="plan", ref_id=str(plan.pk))
+    assert (given.register.unit_id, given.number) == ("O1", 1)
+    # the approved plan's DOCX carries its number; a second download the same one
+    import docx
+
+    for _i in range(2):
+        d = docx.Document(io.BytesIO(office.get(f"/plans/{plan.pk}/export.docx").content))
+        head = "\n".join(c.text for c in d.tables[0].rows[0].cells)
+        assert "Số: 01/KH-BHXH" in head and "BẢO HIỂM XÃ HỘI CƠ SỞ NHA TRANG" in head
+    assert DocumentNumber.objects.count() == 1
+    # an office reports to the province: its plan is sent to the provincial SI, not to itself
+    closing = "\n".join(c.text for c in d.tables[-1].rows[0].cells)
+    assert "BHXH tỉnh Khánh Hòa (để báo cáo)" in closing
     # locked: edits refused with a message
     item = plan.items.first()
     assert item is not None
