@@ -26,6 +26,7 @@ def sheet_columns() -> list[str]:
         _("Mã số"),
         _("Họ tên / Đơn vị SDLĐ"),
         _("Điện thoại"),
+        _("Địa chỉ, thôn"),
         _("Hộ gia đình"),
         _("Loại bảo hiểm"),
         _("Ngày tham chiếu"),
@@ -46,6 +47,7 @@ def _sheet_values(rows: Sequence[dict[str, Any]]) -> list[list[str]]:
                 str(r["code"]),
                 str(r["name"]),
                 str(r["phone"]),
+                ", ".join(str(v) for v in (r.get("address"), r.get("village")) if v),
                 str(r["household"]),
                 str(r["scheme_label"]),
                 fmt_date(r["reference_date"]),
@@ -77,7 +79,7 @@ def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"  # a name such as "=cmd|…" stays text, never a formula
-    widths = [5, 16, 10, 16, 28, 14, 14, 16, 13, 16, 16, 24]
+    widths = [5, 16, 10, 16, 28, 14, 30, 14, 16, 13, 16, 16, 24]
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     ws.freeze_panes = "A4"
@@ -114,7 +116,7 @@ def call_sheet_pdf(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 8)
     cols = sheet_columns()
-    widths = (9, 34, 14, 24, 40, 22, 20, 22, 20, 22, 22, 28)
+    widths = (8, 22, 13, 20, 34, 20, 40, 16, 18, 18, 20, 20, 28)
     line_h = 6
 
     def fit(text: str, width: float) -> str:

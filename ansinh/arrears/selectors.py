@@ -499,7 +499,60 @@ def followup_count(*, qs: QuerySet[FollowUp]) -> int:
     return _contactable(qs).count()
 
 
-def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]:
+def followup_filter(
+    *,
+    qs: QuerySet[FollowUp],
+    actor: Any,
+    village: str = "",
+    group: str = "",
+    due_days: int | None = None,
+    as_of: dt.date | None = None,
+    assigned: str = "",
+) -> QuerySet[FollowUp]:
+    """Narrow a worklist: persons of a village (thôn, tổ dân phố), persons with a spell of a
+    target group, entries whose reference date (the card's last day) falls within ``due_days``
+    days of ``as_of`` (the data date), and by assignment: ``me``, ``none``, ``u<id>`` (an
+    officer) or a partner organisation's code."""
+    from django.db.models import Exists, OuterRef
+
+    from ansinh.core.codes import ORGS
+    from ansinh.registry.models import Person, Spell
+
+    if village:
+        qs = qs.filter(
+            Exists(Person.objects.filter(person_id=OuterRef("person_id"), village=village))
+        )
+    if group:
+        qs = qs.filter(Exists(Spell.objects.filter(person_id=OuterRef("person_id"), group=group)))
+    if due_days is not None and as_of is not None:
+        qs = qs.filter(
+            reference_date__gte=as_of, reference_date__lte=as_of + dt.timedelta(days=due_days)
+        )
+    if assigned == "me":
+        qs = qs.filter(assigned_to=actor)
+    elif assigned == "none":
+        qs = qs.filter(assigned_to__isnull=True, assigned_org="")
+    elif assigned.startswith("u") and assigned[1:].isdigit():
+        qs = qs.filter(assigned_to_id=int(assigned[1:]))
+    elif assigned in ORGS:
+        qs = qs.filter(assigned_org=assigned)
+    return qs
+
+
+def followup_villages(*, qs: QuerySet[FollowUp], limit: int = 500) -> list[str]:
+    """The villages of the persons on a worklist (for the filter's choices)."""
+    from ansinh.registry.models import Person
+
+    return list(
+        Person.objects.filter(person_id__in=qs.exclude(person_id="").values("person_id"))
+        .exclude(village="")
+        .values_list("village", flat=True)
+        .distinct()
+        .order_by("village")[:limit]
+    )
+
+
+def followup_rows(*, qs: QuerySet[FollowUp], limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """Rows of a worklist with the person's or employer's details (a fixed number of
     queries), persons marked do-not-contact left out; the lists in the order an office works
     them (expiring, lapsed, households, employers), soonest reference date first."""
@@ -515,7 +568,7 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]
     items = list(
         _contactable(qs)
         .select_related("employer", "assigned_to")
-        .order_by(order, "reference_date", "pk")[:limit]
+        .order_by(order, "reference_date", "pk")[offset : offset + limit]
     )
     people = {
         p.person_id: p
@@ -528,15 +581,17 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]
     rows = []
     for f in items:
         person = people.get(f.person_id)
+        address = village = ""
         if f.employer_id:
             code, name, phone = f.employer_id, f.employer.name if f.employer else "", ""
         elif person is not None:
             code, name, phone = person.person_id, person.full_name, person.phone
+            address, village = person.address, person.village
         else:
             code, name, phone = f.person_id, "", ""
         assigned = ""
         if f.assigned_to is not None:
-            assigned = f.assigned_to.username
+            assigned = staff_label(f.assigned_to)
         elif f.assigned_org:
             from ansinh.core import codes as code_lists
 
@@ -551,6 +606,8 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]
                 "code": code,
                 "name": name,
                 "phone": phone,
+                "address": address,
+                "village": village,
                 "household": f.household_id,
                 "employer": f.employer_id or "",
                 "scheme": f.scheme,
@@ -623,12 +680,28 @@ def followup_detail(*, followup: FollowUp) -> dict[str, Any]:
     return {"person": person, "members": members}
 
 
-def assignable_staff(*, actor: Any) -> list[Any]:
+def staff_label(user: Any) -> str:
+    """An officer as listed: full name and login (the login alone when no name is set)."""
+    # Vietnamese order: family name first
+    parts = (getattr(user, "last_name", ""), getattr(user, "first_name", ""))
+    full = " ".join(p.strip() for p in parts if p and p.strip())
+    return f"{full} ({user.username})" if full else str(user.username)
+
+
+def assignable_staff(*, actor: Any, unit: Unit | None = None) -> list[Any]:
+    """The active officers (admin, province, office logins) an entry can be given to: those
+    of the actor's scope and, for an entry of ``unit``, every officer of the office that
+    serves it (the office's login and those of its communes) and of the units above it."""
     from django.contrib.auth import get_user_model
 
-    return list(
-        get_user_model()
-        .objects.filter(role__in=["admin", "province", "office"], is_active=True)
-        .filter(unit_filter(actor) | Q(unit__isnull=True))
-        .order_by("username")
-    )
+    qs = get_user_model().objects.filter(role__in=["admin", "province", "office"], is_active=True)
+    scope = unit_filter(actor) | Q(unit__isnull=True)
+    if unit is not None:
+        parts = [p for p in unit.path.split("/") if p]
+        office_path = unit.path
+        office = Unit.objects.filter(code__in=parts, level="office").first()
+        if office is not None:
+            office_path = office.path
+        ancestors = Q(unit__code__in=parts) | Q(unit__path__startswith=office_path)
+        scope = scope & (ancestors | Q(unit__isnull=True))
+    return list(qs.filter(scope).select_related("unit").order_by("username"))

@@ -379,6 +379,17 @@ def followup_assign(*, actor: Any, followup: FollowUp, user: Any = None, org: st
     return followup
 
 
+def followup_assign_many(
+    *, actor: Any, followups: list[FollowUp], user: Any = None, org: str = ""
+) -> int:
+    """Assign several entries at once (the ticked rows of a worklist page): all or none, one
+    audit row per entry as ``followup_assign``."""
+    with transaction.atomic():
+        for fu in followups:
+            followup_assign(actor=actor, followup=fu, user=user, org=org)
+    return len(followups)
+
+
 def followup_record_outcome(
     *, actor: Any, followup: FollowUp, outcome: str, on: dt.date, note: str = ""
 ) -> FollowUpOutcome:

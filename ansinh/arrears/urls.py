@@ -16,6 +16,7 @@ urlpatterns = [
     path("arrears/review/<str:code>/sent", views.reminder_sent, name="arrears_sent"),
     path("worklists/", views.worklists_page, name="worklists"),
     path("worklists/sync", views.worklists_sync, name="worklists_sync"),
+    path("worklists/assign", views.worklists_assign, name="worklists_assign"),
     path("worklists/export.<str:fmt>", views.worklist_export, name="worklists_export"),
     path("worklists/<int:pk>/", views.followup_page, name="followup"),
 ]

@@ -301,12 +301,29 @@ def _worklist_actor(request: HttpRequest) -> Any:
     return request.user
 
 
+PAGE_SIZE = 100
+
+
+def _int_param(raw: str, *, low: int, high: int) -> int | None:
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if low <= value <= high else None
+
+
 def _worklist_rows(
-    request: HttpRequest, actor: Any, *, limit: int = 1000
+    request: HttpRequest, actor: Any, *, limit: int = PAGE_SIZE, paged: bool = True
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The rows of the worklist the request's filters select (one page of ``PAGE_SIZE`` for
+    the page, everything up to ``limit`` for the exports), masked unless ``unmask=1``."""
     kind = request.GET.get("kind", "")
     status = request.GET.get("status", "open")
     assigned = request.GET.get("assigned", "")
+    village = request.GET.get("village", "").strip()
+    group = request.GET.get("group", "")
+    group = group if group in codes.GROUPS else ""
+    due = _int_param(request.GET.get("due", ""), low=0, high=366)
     unmask = request.GET.get("unmask") == "1"
     qs = selectors.followups_visible(actor=actor)
     unit_code = request.GET.get("unit", "")
@@ -317,14 +334,26 @@ def _worklist_rows(
         qs = qs.filter(unit__path__startswith=unit.path)
     if kind in _kind_labels():
         qs = qs.filter(kind=kind)
+    villages = selectors.followup_villages(qs=qs.filter(status="open"))
     if status in ("open", "closed"):
         qs = qs.filter(status=status)
-    if assigned == "me":
-        qs = qs.filter(assigned_to=actor)
-    elif assigned in codes.ORGS:
-        qs = qs.filter(assigned_org=assigned)
+    data_as_of = selectors.data_date()
+    due_from = _as_of(request) if request.GET.get("as_of") else data_as_of
+    qs = selectors.followup_filter(
+        qs=qs,
+        actor=actor,
+        village=village,
+        group=group,
+        due_days=due,
+        as_of=due_from,
+        assigned=assigned,
+    )
     total = selectors.followup_count(qs=qs)
-    rows = selectors.followup_rows(qs=qs, limit=limit)
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = _int_param(request.GET.get("page", "1"), low=1, high=10**6) or 1
+    page = min(page, pages)
+    offset = (page - 1) * PAGE_SIZE if paged else 0
+    rows = selectors.followup_rows(qs=qs, limit=limit, offset=offset)
     names = dict(
         Unit.objects.filter(code__in={r["unit"] for r in rows}).values_list("code", "name")
     )
@@ -336,17 +365,31 @@ def _worklist_rows(
         r["scheme_label"] = codes.label(codes.SCHEMES, r["scheme"]) if r["scheme"] else ""
         r["last_outcome"] = outcome_labels.get(r["last_outcome"], r["last_outcome"])
         r["unit_name"] = names.get(r["unit"], "")
+        r["tel"] = ""
         if r["is_person"] and not unmask:
             r["code"] = mask_id(r["code"])
             r["name"] = mask_name(r["name"])
             r["phone"] = mask_phone(r["phone"])
+            r["address"] = "***" if r["address"] else ""
+        elif r["phone"]:
+            # a number to dial: digits and a leading + only
+            r["tel"] = "".join(c for c in r["phone"] if c.isdigit() or c == "+")
     filters = {
         "kind": kind,
         "status": status,
         "assigned": assigned,
         "unmask": unmask,
         "unit": unit_code,
+        "village": village,
+        "group": group,
+        "due": "" if due is None else due,
         "total": total,
+        "page": page,
+        "pages": pages,
+        "first": offset + 1 if rows else 0,
+        "last": offset + len(rows),
+        "villages": villages,
+        "as_of": data_as_of,
     }
     return rows, filters
 
@@ -354,7 +397,7 @@ def _worklist_rows(
 @login_required
 def worklists_page(request: HttpRequest) -> HttpResponse:
     actor = _worklist_actor(request)
-    rows, filters = _worklist_rows(request, actor, limit=500)
+    rows, filters = _worklist_rows(request, actor)
     person_ids = [r["person_id"] for r in rows if r["person_id"]]
     if person_ids:
         services.person_data_view_record(
@@ -362,8 +405,14 @@ def worklists_page(request: HttpRequest) -> HttpResponse:
         )
     query = request.GET.copy()
     query.pop("unmask", None)
+    query.pop("page", None)
+    # the exports and the pages keep every filter, the unmask included (audited alike)
+    full = query.copy()
+    if filters["unmask"]:
+        full["unmask"] = "1"
     summary = selectors.followup_summary(actor=actor)
-    data_as_of = selectors.data_date()
+    data_as_of = filters["as_of"]
+    staff = selectors.assignable_staff(actor=actor)
     return render(
         request,
         "arrears/worklists.html",
@@ -374,17 +423,69 @@ def worklists_page(request: HttpRequest) -> HttpResponse:
             "summary": summary,
             "built": selectors.worklists_built(summary=summary, data=data_as_of),
             "orgs": codes.ORGS,
+            "groups": codes.GROUPS,
             "as_of": _as_of(request) if request.GET.get("as_of") else data_as_of,
             "query": query.urlencode(),
+            "full_query": full.urlencode(),
+            "here": request.get_full_path(),
             "units": list(allowed_units(actor).order_by("path")),
+            "staff": staff,
+            "staff_options": [(f"u{u.pk}", selectors.staff_label(u)) for u in staff],
+            "quick_outcomes": _quick_outcomes(),
+            "today": dt.date.today(),
+            "can_write": getattr(actor, "role", None) in {"admin", "province", "office"},
         },
     )
+
+
+def _quick_outcomes() -> list[tuple[str, str]]:
+    """The outcomes one tap records from the list (the rest on the entry's page)."""
+    labels = _outcome_labels()
+    return [(k, labels[k]) for k in ("called", "unreachable", "promised", "registered")]
+
+
+def _back(request: HttpRequest, default: str) -> str:
+    """Where to go after a form: the worklist page it came from (a local path only)."""
+    nxt = request.POST.get("next", "")
+    if nxt.startswith("/worklists/") and "//" not in nxt and "\\" not in nxt:
+        return nxt
+    return default
+
+
+@login_required
+@require_POST
+def worklists_assign(request: HttpRequest) -> HttpResponse:
+    """Assign the ticked entries of a worklist page to one officer or organisation."""
+    actor = _worklist_actor(request)
+    user = None
+    uid = request.POST.get("user", "")
+    org = request.POST.get("org", "")
+    back = _back(request, "/worklists/")
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    if uid:
+        user = get_user_model().objects.filter(pk=uid if uid.isdigit() else 0).first()
+        if user is None:
+            messages.error(request, _("Không có cán bộ này."))
+            return redirect(back)
+    if not ids:
+        messages.error(request, _("Chưa chọn mục nào."))
+        return redirect(back)
+    entries = list(selectors.followups_visible(actor=actor).filter(pk__in=ids))
+    try:
+        n = services.followup_assign_many(actor=actor, followups=entries, user=user, org=org)
+    except ValueError:
+        messages.error(request, _("Không phân công được cho cán bộ hoặc tổ chức này."))
+        return redirect(back)
+    messages.success(request, _("Đã phân công %(n)s mục.") % {"n": n})
+    return redirect(back)
 
 
 @login_required
 def worklist_export(request: HttpRequest, fmt: str) -> HttpResponse:
     actor = _worklist_actor(request)
-    rows, filters = _worklist_rows(request, actor, limit=20000)
+    if fmt not in ("xlsx", "pdf"):
+        raise Http404
+    rows, filters = _worklist_rows(request, actor, limit=20000, paged=False)
     services.person_data_view_record(
         actor=actor,
         what=f"worklist.{fmt}",
@@ -397,11 +498,9 @@ def worklist_export(request: HttpRequest, fmt: str) -> HttpResponse:
     if fmt == "xlsx":
         content = exports.call_sheet_xlsx(title=title, rows=rows)
         ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    elif fmt == "pdf":
+    else:
         content = exports.call_sheet_pdf(title=title, rows=rows)
         ctype = "application/pdf"
-    else:
-        raise Http404
     resp = HttpResponse(content, content_type=ctype)
     resp["Content-Disposition"] = f'attachment; filename="danh-sach-theo-doi.{fmt}"'
     return resp
@@ -458,7 +557,7 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Đã phân công."))
         except ValueError:
             messages.error(request, _("Dữ liệu không hợp lệ."))
-        return redirect(f"/worklists/{fu.pk}/")
+        return redirect(_back(request, f"/worklists/{fu.pk}/"))
     detail = selectors.followup_detail(followup=fu)
     if detail["person"] is not None or detail["members"]:
         ids = [m["person"].person_id for m in detail["members"]]
@@ -479,6 +578,9 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
                 "person_id": p.person_id if unmask else mask_id(p.person_id),
                 "name": p.full_name if unmask else mask_name(p.full_name),
                 "phone": p.phone if unmask else mask_phone(p.phone),
+                "tel": "".join(c for c in p.phone if c.isdigit() or c == "+") if unmask else "",
+                "address": p.address if unmask else ("***" if p.address else ""),
+                "village": p.village,
                 "birth_year": p.birth_date.year if p.birth_date else None,
                 "covered": m["covered"],
                 "do_not_contact": p.do_not_contact,
@@ -496,9 +598,10 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
             "outcomes": list(fu.outcomes.select_related("by")),
             "outcome_choices": _outcome_labels(),
             "outcome_labels": _outcome_labels(),
-            "staff": selectors.assignable_staff(actor=actor),
+            "staff": selectors.assignable_staff(actor=actor, unit=fu.unit),
             "orgs": codes.ORGS,
             "today": dt.date.today(),
+            "quick_outcomes": _quick_outcomes(),
             "employer_name": fu.employer.name if fu.employer_id and fu.employer else "",
             "status_open": fu.status == FollowUp.Status.OPEN,
             "outcome_values": FollowUpOutcome.Outcome.values,
