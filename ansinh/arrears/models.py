@@ -152,9 +152,15 @@ class Reminder(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # the written reminder of the law (Law 41/2024 art. 38–39): the date it went out and its
+    # number in the office's register of documents ("12/TB-BHXH"), filled by the user; 60 days
+    # after ``sent_on`` the debts it named, still unpaid, are evasion (``selectors.legal_states``)
+    sent_on = models.DateField(null=True, blank=True)
+    number = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["employer", "review_month"], name="reminder_unique"),
         ]
+        indexes = [models.Index(fields=["employer", "sent_on"], name="reminder_sent_on_idx")]

@@ -288,6 +288,12 @@ def employer_get(*, actor: Any, code: str) -> Employer:
     return employer
 
 
+def employers_visible(*, actor: Any) -> QuerySet[Employer]:
+    if not can_see_arrears(actor):
+        return Employer.objects.none()
+    return Employer.objects.select_related("unit").filter(unit_filter(actor))
+
+
 def can_see_arrears(actor: Any) -> bool:
     return actor is None or getattr(actor, "role", None) in {
         "admin",
@@ -705,3 +711,191 @@ def assignable_staff(*, actor: Any, unit: Unit | None = None) -> list[Any]:
         ancestors = Q(unit__code__in=parts) | Q(unit__path__startswith=office_path)
         scope = scope & (ancestors | Q(unit__isnull=True))
     return list(qs.filter(scope).select_related("unit").order_by("username"))
+
+
+# ---------------------------------------------------------------- legal steps (DOMAIN.md §4)
+
+EVADING_AFTER_DAYS = 60
+LEGAL_STATES: tuple[str, ...] = ("late", "reminded", "evading")
+
+
+def _row_outstanding(c: Contribution, on: dt.date) -> int:
+    """What of a contribution row is unpaid at ``on`` (SPEC section 8's ``outstanding``)."""
+    paid = c.amount_paid if c.paid_on is not None and c.paid_on <= on else 0
+    return max(c.amount_due - paid, 0)
+
+
+def legal_states(
+    *, unit: Unit, as_of: dt.date, actor: Any = None, data: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The legal step of each employer overdue at ``as_of`` (Law 41/2024 arts. 38–39):
+
+    - ``late`` (chậm đóng): overdue, and no written reminder names a debt still unpaid;
+    - ``reminded``: a written reminder was sent (``Reminder.sent_on`` on or before ``as_of``,
+      with its register number) and some period overdue on that day is still unpaid;
+    - ``evading`` (trốn đóng): the same, more than 60 days after the reminder (from day 61).
+
+    The rows of ``arrears`` (same figures, SPEC section 8) with ``state``, ``reminder_on``,
+    ``reminder_number`` and ``evading_from`` (the day it becomes or became evasion)."""
+    data = data if data is not None else arrears(unit=unit, as_of=as_of, actor=actor)
+    employers = [dict(e) for e in data["employers"]]
+    codes = [e["code"] for e in employers]
+    reminders: dict[str, list[Reminder]] = {}
+    for r in (
+        Reminder.objects.filter(employer_id__in=codes, sent_on__isnull=False, sent_on__lte=as_of)
+        .order_by("employer_id", "-sent_on", "-pk")
+        .only("employer_id", "sent_on", "number")
+    ):
+        reminders.setdefault(r.employer_id, []).append(r)
+    rows: dict[str, list[Contribution]] = {}
+    if reminders:
+        for c in Contribution.objects.filter(employer_id__in=list(reminders)).only(
+            "employer_id", "period", "amount_due", "amount_paid", "paid_on"
+        ):
+            rows.setdefault(c.employer_id, []).append(c)
+    for e in employers:
+        e.update(state="late", reminder_on=None, reminder_number="", evading_from=None)
+        for r in reminders.get(e["code"], []):
+            assert r.sent_on is not None
+            # a debt the reminder named (overdue on its day) and still unpaid now
+            named_unpaid = any(
+                due_date(c.period) < r.sent_on
+                and _row_outstanding(c, r.sent_on) > 0
+                and _row_outstanding(c, as_of) > 0
+                for c in rows.get(e["code"], [])
+            )
+            if not named_unpaid:
+                continue
+            evading_from = r.sent_on + dt.timedelta(days=EVADING_AFTER_DAYS + 1)
+            e.update(
+                state="evading" if as_of >= evading_from else "reminded",
+                reminder_on=r.sent_on,
+                reminder_number=r.number,
+                evading_from=evading_from,
+            )
+            break
+    return employers
+
+
+def quarter_of(value: str) -> tuple[dt.date, dt.date, dt.date] | None:
+    """``2026-Q1`` → (the quarter's first day, the day the list describes: the last day of the
+    quarter before, the deadline: the 14th of the quarter's first month — Decree 274/2025 has
+    the list sent *before* the 15th). None when malformed."""
+    import re
+
+    m = re.fullmatch(r"(\d{4})-?Q([1-4])", value.strip().upper())
+    if not m:
+        return None
+    year, q = int(m.group(1)), int(m.group(2))
+    first = dt.date(year, 3 * q - 2, 1)
+    return first, first - dt.timedelta(days=1), first.replace(day=14)
+
+
+def current_quarter(day: dt.date) -> str:
+    """The quarter whose list is the next to send on ``day``: this quarter's until its
+    deadline (the 14th of its first month), else the next one's."""
+    q = (day.month - 1) // 3 + 1
+    first = dt.date(day.year, 3 * q - 2, 1)
+    if day <= first.replace(day=14):
+        return f"{day.year}-Q{q}"
+    return f"{day.year + 1}-Q1" if q == 4 else f"{day.year}-Q{q + 1}"
+
+
+def offenders(*, unit: Unit, quarter: str, actor: Any = None) -> dict[str, Any]:
+    """The quarterly list of employers late or evading, for publication (DOMAIN.md §4: the
+    province sends it before the 15th of each quarter's first month): the employers overdue on
+    the last day of the quarter before, with their legal step on that day."""
+    parsed = quarter_of(quarter)
+    if parsed is None:
+        raise ValueError(quarter)
+    first, as_of, deadline = parsed
+    rows = legal_states(unit=unit, as_of=as_of, actor=actor)
+    names = employer_details([r["code"] for r in rows])
+    for r in rows:
+        r.update(names.get(r["code"], {}))
+    return {
+        "quarter": quarter,
+        "first_day": first,
+        "as_of": as_of,
+        "deadline": deadline,
+        "unit": unit,
+        "rows": rows,
+        "overdue": sum(r["overdue"] for r in rows),
+        "evading": sum(1 for r in rows if r["state"] == "evading"),
+    }
+
+
+def employer_details(codes: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Name, tax code and unit name of employers (for lists and letters)."""
+    out: dict[str, dict[str, str]] = {}
+    for code, name, tax, unit_name in Employer.objects.filter(code__in=list(codes)).values_list(
+        "code", "name", "tax_code", "unit__name"
+    ):
+        out[code] = {"name": name, "tax_code": tax, "unit_name": unit_name}
+    return out
+
+
+def interest_split(*, unit: Unit, as_of: dt.date, actor: Any = None) -> list[dict[str, Any]]:
+    """Where each employer's interest (SPEC section 8: every row, overdue or since paid) comes
+    from: ``on_overdue`` the rows overdue at ``as_of`` (still owed), ``since_paid`` the rows
+    paid in full but late, with how many such periods and their span. Per row rounded as the
+    SPEC rounds, so ``on_overdue + since_paid`` is the employer's ``interest`` exactly. Only
+    employers with interest."""
+    _check_unit(unit, actor)
+    p = sql.param()
+    due = sql.due_date("c.period")
+    days_d = sql.days_between(p, "due")
+    days_paid = sql.days_between("paid_on", "due")
+    query = f"""
+        WITH r AS (
+            SELECT c.employer_id AS emp, e.unit_id AS unit, c.period AS period,
+                   c.amount_due AS amount_due, c.paid_on AS paid_on, {due} AS due,
+                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
+                        THEN c.amount_paid ELSE 0 END AS paid
+            FROM arrears_contribution c
+            JOIN arrears_employer e ON e.code = c.employer_id
+            JOIN geography_unit u ON u.code = e.unit_id
+            WHERE u.path LIKE %s ESCAPE '\\'
+        ), s AS (
+            SELECT emp, unit, period, paid_on, due, paid,
+                   CASE WHEN amount_due > paid THEN amount_due - paid ELSE 0 END AS outstanding,
+                   {days_d} AS days_d
+            FROM r
+        ), t AS (
+            SELECT emp, unit, period,
+                   CASE WHEN outstanding > 0 AND days_d > 0 THEN 1 ELSE 0 END AS is_overdue,
+                   (3 * ((CASE WHEN days_d > 0 THEN outstanding * days_d ELSE 0 END)
+                         + (CASE WHEN paid > 0 AND paid_on > due
+                                 THEN paid * {days_paid} ELSE 0 END))
+                    + 5000) / 10000 AS interest
+            FROM s
+        )
+        SELECT emp, unit,
+               SUM(CASE WHEN is_overdue = 1 THEN interest ELSE 0 END),
+               SUM(CASE WHEN is_overdue = 0 THEN interest ELSE 0 END),
+               SUM(CASE WHEN is_overdue = 0 AND interest > 0 THEN 1 ELSE 0 END),
+               MIN(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END),
+               MAX(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END)
+        FROM t
+        GROUP BY emp, unit
+        HAVING SUM(interest) > 0
+    """
+    d = as_of.isoformat()
+    with connection.cursor() as cur:
+        cur.execute(query, [d, _like_prefix(unit.path), d])
+        found = cur.fetchall()
+    out = [
+        {
+            "code": str(code),
+            "unit": str(u),
+            "on_overdue": int(a or 0),
+            "since_paid": int(b or 0),
+            "interest": int(a or 0) + int(b or 0),
+            "periods_paid_late": int(n or 0),
+            "first_paid_late": _as_date(lo),
+            "last_paid_late": _as_date(hi),
+        }
+        for code, u, a, b, n, lo, hi in found
+    ]
+    out.sort(key=lambda r: (-r["since_paid"], r["code"]))
+    return out

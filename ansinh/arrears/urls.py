@@ -6,6 +6,13 @@ urlpatterns = [
     path("arrears/", views.arrears_page, name="arrears"),
     path("arrears/employers/<str:code>/", views.employer_page, name="arrears_employer"),
     path("arrears/review/", views.review_page, name="arrears_review"),
+    path("arrears/legal/", views.legal_page, name="arrears_legal"),
+    path("arrears/legal/<str:code>/reminded", views.legal_record, name="arrears_legal_record"),
+    path("arrears/letters.<str:fmt>", views.letters_bulk, name="arrears_letters"),
+    path("arrears/employers.xlsx", views.employers_export, name="arrears_employers_xlsx"),
+    path("arrears/offenders/", views.offenders_page, name="arrears_offenders"),
+    path("arrears/offenders.<str:fmt>", views.offenders_export, name="arrears_offenders_export"),
+    path("arrears/interest/", views.interest_page, name="arrears_interest"),
     path("arrears/review/<str:code>/letter.docx", views.reminder_letter, name="arrears_letter"),
     path(
         "arrears/review/<str:code>/letter.pdf",

@@ -26,6 +26,7 @@ from ansinh.accounts.selectors import (
 from ansinh.arrears import exports, selectors, services
 from ansinh.arrears.models import FollowUp, FollowUpOutcome
 from ansinh.core import codes
+from ansinh.core.formats import fmt_chart_date
 from ansinh.geography.models import Unit
 
 
@@ -85,7 +86,13 @@ def _unit(request: HttpRequest) -> Unit:
 
 
 def _units_menu(actor: Any) -> list[Unit]:
-    return list(allowed_units(actor).exclude(level="commune").order_by("path"))
+    """The units to choose from: offices and the province for a province-wide login (the
+    communes are reached from the breakdown); every unit of its scope otherwise (an office and
+    its communes, or a viewer's own commune)."""
+    units = allowed_units(actor)
+    if getattr(actor, "role", None) in {"admin", "province"}:
+        units = units.exclude(level="commune")
+    return list(units.order_by("path"))
 
 
 def _money_short(value: int) -> str:
@@ -124,6 +131,7 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
     for e in shown:
         e["name"] = names.get(e["code"], "")
         e["unit_name"] = unit_names.get(e["unit"], e["unit"])
+        e["oldest_label"] = exports.period_label(e["oldest_period"])
     counts = dict.fromkeys(selectors.BUCKETS, 0)
     for e in data["employers"]:
         counts[e["bucket"]] += 1
@@ -139,12 +147,26 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
         )
     ]
     trend = selectors.arrears_trend(unit=unit, as_of=as_of)
+    for p in trend:
+        p["day"] = dt.date.fromisoformat(p["date"])
+        p["label"] = fmt_chart_date(p["day"])
     chart = {
-        "labels": [p["date"] for p in trend],
+        "labels": [p["label"] for p in trend],
         "values": [p["pct"] for p in trend],
+        # the amount overdue at each month-end (bars): defined every month, also in January
+        # and February when the year's ratio has little or nothing to divide by
+        "amounts": [round(p["overdue"] / 10**6, 1) for p in trend],
+        "amount_label": _("Số tiền chậm đóng (triệu đồng)"),
         "goal": selectors.ARREARS_GOAL_PCT,
         "label": _("Tỷ lệ nợ (%)"),
         "goal_label": _("Mục tiêu ≤ 2 %"),
+    }
+    split = selectors.interest_split(unit=unit, as_of=as_of, actor=actor)
+    since_paid = sum(r["since_paid"] for r in split)
+    interest_note = {
+        "on_overdue": t["interest"] - since_paid,
+        "since_paid": since_paid,
+        "employers_paid_late": sum(1 for r in split if r["since_paid"]),
     }
     return render(
         request,
@@ -162,6 +184,9 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
             "breakdown": selectors.arrears_breakdown(unit=unit, data=data),
             "trend": trend,
             "chart": chart,
+            "interest_note": interest_note,
+            "can_review": getattr(actor, "role", None) in {"admin", "province", "office"},
+            "quarter": selectors.current_quarter(as_of),
             "goal": selectors.ARREARS_GOAL_PCT,
             "units": _units_menu(actor),
         },
@@ -211,6 +236,7 @@ def review_page(request: HttpRequest) -> HttpResponse:
     for r in rows:
         r["name"] = names.get(r["code"], "")
         r["reminder"] = reminders.get(r["code"])
+        r["oldest_label"] = exports.period_label(r["oldest_period"])
     sent = sum(1 for r in rows if r["reminder"] is not None and r["reminder"].sent_at)
     return render(
         request,
@@ -227,16 +253,19 @@ def review_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def reminder_letter(request: HttpRequest, code: str, fmt: str = "docx") -> HttpResponse:
-    actor = _review_actor(request)
-    employer = selectors.employer_get(actor=actor, code=code)
-    as_of = _as_of(request)
-    periods = [
-        r for r in selectors.employer_contributions(employer=employer, as_of=as_of) if r["overdue"]
-    ]
-    periods.sort(key=lambda r: r["period"])
-    figures = selectors.employer_figures(employer=employer, as_of=as_of)
+def _letter_kwargs(*, actor: Any, employer: Any, as_of: dt.date) -> dict[str, Any]:
+    """The arguments of ``exports.letter_texts`` for one employer at ``as_of`` (and its
+    ``Reminder`` of the month, made if missing: its register number when recorded, else its
+    own number)."""
+    rows = selectors.employer_contributions(employer=employer, as_of=as_of)
+    periods = sorted((r for r in rows if r["overdue"]), key=lambda r: r["period"])
+    late = sorted(
+        (r for r in rows if not r["overdue"] and r["interest"]), key=lambda r: r["period"]
+    )
+    figures = {
+        "overdue": sum(r["overdue"] for r in rows),
+        "interest": sum(r["interest"] for r in rows),
+    }
     reminder = services.reminder_create(
         actor=actor,
         employer=employer,
@@ -245,15 +274,25 @@ def reminder_letter(request: HttpRequest, code: str, fmt: str = "docx") -> HttpR
         interest=figures["interest"],
     )
     root = actor_root_unit(None)
+    return {
+        "province_name": root.name if root else "",
+        "employer": employer,
+        "as_of": as_of,
+        "figures": figures,
+        "periods": periods,
+        "late_periods": late,
+        "number": reminder.number or str(reminder.pk),
+    }
+
+
+@login_required
+def reminder_letter(request: HttpRequest, code: str, fmt: str = "docx") -> HttpResponse:
+    actor = _review_actor(request)
+    employer = selectors.employer_get(actor=actor, code=code)
+    as_of = _as_of(request)
+    kwargs = _letter_kwargs(actor=actor, employer=employer, as_of=as_of)
     render_letter = exports.reminder_pdf if fmt == "pdf" else exports.reminder_docx
-    content = render_letter(
-        province_name=root.name if root else "",
-        employer=employer,
-        as_of=as_of,
-        figures=figures,
-        periods=periods,
-        number=str(reminder.pk),
-    )
+    content = render_letter(**kwargs)
     ctype = (
         "application/pdf"
         if fmt == "pdf"
@@ -287,7 +326,13 @@ def reminder_sent(request: HttpRequest, code: str) -> HttpResponse:
         overdue=figures["overdue"],
         interest=figures["interest"],
     )
-    services.reminder_mark_sent(actor=actor, reminder=reminder)
+    try:
+        services.reminder_mark_sent(
+            actor=actor, reminder=reminder, number=request.POST.get("number", "")
+        )
+    except ValueError:
+        messages.error(request, _("Số văn bản dài quá 40 ký tự."))
+        return redirect(f"/arrears/review/?as_of={as_of.isoformat()}")
     messages.success(request, _("Đã ghi nhận gửi thông báo cho %(code)s.") % {"code": code})
     return redirect(f"/arrears/review/?as_of={as_of.isoformat()}")
 
@@ -605,5 +650,242 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
             "employer_name": fu.employer.name if fu.employer_id and fu.employer else "",
             "status_open": fu.status == FollowUp.Status.OPEN,
             "outcome_values": FollowUpOutcome.Outcome.values,
+        },
+    )
+
+
+# ---------------------------------------------------------------- legal steps, lists, interest
+
+
+def _legal_rows(
+    request: HttpRequest, actor: Any, unit: Unit, as_of: dt.date
+) -> tuple[list[dict[str, Any]], str]:
+    state = request.GET.get("state", "")
+    rows = selectors.legal_states(unit=unit, as_of=as_of, actor=actor)
+    if state in selectors.LEGAL_STATES:
+        rows = [r for r in rows if r["state"] == state]
+    else:
+        state = ""
+    details = selectors.employer_details([r["code"] for r in rows])
+    labels = exports.state_labels()
+    for r in rows:
+        r.update(details.get(r["code"], {}))
+        r["state_label"] = labels[r["state"]]
+        r["oldest_label"] = exports.period_label(r["oldest_period"])
+    return rows, state
+
+
+@login_required
+def legal_page(request: HttpRequest) -> HttpResponse:
+    """Each overdue employer's legal step (late → written reminder → evading), the form that
+    records a written reminder (date, number) and the letters in bulk."""
+    actor = _review_actor(request)
+    unit = _unit(request)
+    as_of = _as_of(request)
+    rows, state = _legal_rows(request, actor, unit, as_of)
+    counts = dict.fromkeys(selectors.LEGAL_STATES, 0)
+    for r in selectors.legal_states(unit=unit, as_of=as_of, actor=actor) if state else rows:
+        counts[r["state"]] += 1
+    return render(
+        request,
+        "arrears/legal.html",
+        {
+            "unit": unit,
+            "as_of": as_of,
+            "rows": rows,
+            "state": state,
+            "states": exports.state_labels(),
+            "counts": counts,
+            "units": _units_menu(actor),
+            "today": dt.date.today(),
+            "quarter": selectors.current_quarter(as_of),
+        },
+    )
+
+
+@login_required
+@require_POST
+def legal_record(request: HttpRequest, code: str) -> HttpResponse:
+    actor = _review_actor(request)
+    employer = selectors.employer_get(actor=actor, code=code)
+    back = request.POST.get("next", "")
+    if not back.startswith("/arrears/legal/") or "//" in back:
+        back = "/arrears/legal/"
+    try:
+        sent_on = dt.date.fromisoformat(request.POST.get("sent_on", ""))
+    except ValueError:
+        messages.error(request, _("Ngày gửi văn bản không hợp lệ."))
+        return redirect(back)
+    figures = selectors.employer_figures(employer=employer, as_of=sent_on)
+    try:
+        services.legal_reminder_record(
+            actor=actor,
+            employer=employer,
+            sent_on=sent_on,
+            number=request.POST.get("number", ""),
+            overdue=figures["overdue"],
+            interest=figures["interest"],
+        )
+    except ValueError as exc:
+        if str(exc) == "sent_on":
+            messages.error(request, _("Ngày gửi văn bản không được sau hôm nay."))
+        else:
+            messages.error(request, _("Cần ghi số văn bản (tối đa 40 ký tự), ví dụ 12/TB-BHXH."))
+        return redirect(back)
+    messages.success(
+        request, _("Đã ghi nhận văn bản đôn đốc gửi %(code)s.") % {"code": employer.code}
+    )
+    return redirect(back)
+
+
+@login_required
+def letters_bulk(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The reminder letters of many employers in one file: the ticked ones (``codes``), else
+    every employer of the list (unit, date, legal step)."""
+    actor = _review_actor(request)
+    if fmt not in ("docx", "pdf"):
+        raise Http404
+    unit = _unit(request)
+    as_of = _as_of(request)
+    rows, _state = _legal_rows(request, actor, unit, as_of)
+    wanted = set(request.GET.getlist("codes"))
+    if wanted:
+        rows = [r for r in rows if r["code"] in wanted]
+    if not rows:
+        messages.error(request, _("Không có đơn vị nào để lập thông báo."))
+        return redirect(f"/arrears/legal/?unit={unit.code}&as_of={as_of.isoformat()}")
+    employers = {
+        e.code: e
+        for e in selectors.employers_visible(actor=actor).filter(code__in=[r["code"] for r in rows])
+    }
+    letters = [
+        _letter_kwargs(actor=actor, employer=employers[r["code"]], as_of=as_of)
+        for r in rows
+        if r["code"] in employers
+    ]
+    if fmt == "pdf":
+        content = exports.reminders_pdf(letters)
+        ctype = "application/pdf"
+    else:
+        content = exports.reminders_docx(letters)
+        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    resp = HttpResponse(content, content_type=ctype)
+    resp["Content-Disposition"] = (
+        f'attachment; filename="thong-bao-cham-dong-{unit.code}-{as_of:%Y-%m-%d}.{fmt}"'
+    )
+    return resp
+
+
+@login_required
+def employers_export(request: HttpRequest) -> HttpResponse:
+    """The late employers of a unit at a date as XLSX (figures of SPEC section 8, legal step)."""
+    actor = request.user
+    if not selectors.can_see_arrears(actor):
+        raise Http404
+    unit = _unit(request)
+    as_of = _as_of(request)
+    rows, _state = _legal_rows(request, actor, unit, as_of)
+    content = exports.late_employers_xlsx(
+        title=_("Đơn vị chậm đóng BHXH, BHYT, BHTN · %(u)s") % {"u": unit.name},
+        as_of=as_of,
+        rows=rows,
+    )
+    resp = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    resp["Content-Disposition"] = (
+        f'attachment; filename="don-vi-cham-dong-{unit.code}-{as_of:%Y-%m-%d}.xlsx"'
+    )
+    return resp
+
+
+def _offenders(request: HttpRequest) -> tuple[Any, Unit, dict[str, Any]]:
+    actor = request.user
+    if not selectors.can_see_arrears(actor):
+        raise Http404
+    unit = _unit(request)
+    quarter = request.GET.get("quarter", "") or selectors.current_quarter(
+        selectors.contributions_as_of_default()
+    )
+    try:
+        data = selectors.offenders(unit=unit, quarter=quarter, actor=actor)
+    except ValueError:
+        raise Http404 from None
+    return actor, unit, data
+
+
+@login_required
+def offenders_page(request: HttpRequest) -> HttpResponse:
+    """The quarterly list of late and evading employers to publish (before the 15th of the
+    quarter's first month)."""
+    actor, unit, data = _offenders(request)
+    labels = exports.state_labels()
+    for r in data["rows"]:
+        r["state_label"] = labels[r["state"]]
+    first = data["first_day"]
+    quarters = []
+    for back in range(0, 8):
+        m = first.month - 3 * back
+        y = first.year + (m - 1) // 12
+        m = (m - 1) % 12 + 1
+        quarters.append(f"{y}-Q{(m - 1) // 3 + 1}")
+    return render(
+        request,
+        "arrears/offenders.html",
+        {
+            "unit": unit,
+            "data": data,
+            "units": _units_menu(actor),
+            "quarters": quarters,
+            "send_by": data["deadline"],
+            "late": data["deadline"] < dt.date.today(),
+        },
+    )
+
+
+@login_required
+def offenders_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    _actor, unit, data = _offenders(request)
+    if fmt == "xlsx":
+        content = exports.offenders_xlsx(data)
+        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "docx":
+        root = actor_root_unit(None)
+        content = exports.offenders_docx(data, province_name=root.name if root else "")
+        ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    else:
+        raise Http404
+    resp = HttpResponse(content, content_type=ctype)
+    resp["Content-Disposition"] = (
+        f'attachment; filename="danh-sach-cham-dong-{unit.code}-{data["quarter"]}.{fmt}"'
+    )
+    return resp
+
+
+@login_required
+def interest_page(request: HttpRequest) -> HttpResponse:
+    """Where the interest comes from: on the amounts still owed, and on periods paid in full
+    but late (SPEC section 8 counts both, so a unit can show interest with nothing overdue)."""
+    actor = request.user
+    if not selectors.can_see_arrears(actor):
+        raise Http404
+    unit = _unit(request)
+    as_of = _as_of(request)
+    rows = selectors.interest_split(unit=unit, as_of=as_of, actor=actor)
+    details = selectors.employer_details([r["code"] for r in rows[:500]])
+    for r in rows[:500]:
+        r.update(details.get(r["code"], {}))
+    return render(
+        request,
+        "arrears/interest.html",
+        {
+            "unit": unit,
+            "as_of": as_of,
+            "rows": rows[:500],
+            "more": max(len(rows) - 500, 0),
+            "total": sum(r["interest"] for r in rows),
+            "on_overdue": sum(r["on_overdue"] for r in rows),
+            "since_paid": sum(r["since_paid"] for r in rows),
+            "units": _units_menu(actor),
         },
     )

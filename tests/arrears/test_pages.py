@@ -107,7 +107,7 @@ def test_monthly_review_and_letter(world, client) -> None:
     assert "274/2025/NĐ-CP" in text and "0,03 %/ngày" in text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "ngày 05 tháng 10 năm 2025" in cells
     assert "08/2025" in cells and "30/09/2025" in cells
-    assert "kể cả các kỳ đã nộp muộn" in text
+    assert "Tiền lãi chậm đóng tính đến ngày" in text
     # the same letter as PDF (fpdf2, DejaVu): text checked with pdftotext where installed
     pdf = client.get("/arrears/review/E2/letter.pdf?as_of=2025-10-05")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
