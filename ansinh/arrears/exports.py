@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import pathlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -524,8 +524,8 @@ def reminders_pdf(letters: Sequence[dict[str, Any]]) -> bytes:
         def grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> None:
             """A bordered table; header cells wrap onto as many lines as the longest."""
             pdf.set_font(family, "B", 9)
-            wrapped = [
-                pdf.multi_cell(w, 4.5, h, dry_run=True, output="LINES")
+            wrapped: list[list[str]] = [
+                cast(list[str], pdf.multi_cell(w, 4.5, h, dry_run=True, output="LINES"))
                 for h, w in zip(header, widths, strict=True)
             ]
             lines = max(len(x) for x in wrapped)

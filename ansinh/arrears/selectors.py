@@ -884,7 +884,7 @@ def interest_split(*, unit: Unit, as_of: dt.date, actor: Any = None) -> list[dic
     with connection.cursor() as cur:
         cur.execute(query, [d, _like_prefix(unit.path), d])
         found = cur.fetchall()
-    out = [
+    out: list[dict[str, Any]] = [
         {
             "code": str(code),
             "unit": str(u),

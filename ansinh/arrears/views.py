@@ -23,8 +23,8 @@ from ansinh.accounts.selectors import (
     mask_phone,
     unit_visible,
 )
-from ansinh.arrears import exports, selectors, services
-from ansinh.arrears.models import FollowUp, FollowUpOutcome
+from ansinh.arrears import exports, reminders, selectors, services
+from ansinh.arrears.models import FollowUp, FollowUpOutcome, OutboxMessage
 from ansinh.core import codes
 from ansinh.core.formats import fmt_chart_date
 from ansinh.geography.models import Unit
@@ -589,6 +589,9 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
                     note=request.POST.get("note", ""),
                 )
                 messages.success(request, _("Đã ghi nhận kết quả."))
+            elif action == "opt_out" and fu.person_id:
+                reminders.person_opt_out(actor=actor, person_id=fu.person_id)
+                messages.success(request, _("Đã ghi nhận: người này không nhận tin nhắn nữa."))
             elif action == "assign":
                 user = None
                 uid = request.POST.get("user", "")
@@ -629,6 +632,8 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
                 "birth_year": p.birth_date.year if p.birth_date else None,
                 "covered": m["covered"],
                 "do_not_contact": p.do_not_contact,
+                "consent": p.consent,
+                "opted_out_at": p.opted_out_at,
             }
         )
     return render(
@@ -647,6 +652,8 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
             "orgs": codes.ORGS,
             "today": dt.date.today(),
             "quick_outcomes": _quick_outcomes(),
+            "messages_sent": list(fu.messages.order_by("-pk")[:20]),
+            "state_labels": _state_labels(),
             "employer_name": fu.employer.name if fu.employer_id and fu.employer else "",
             "status_open": fu.status == FollowUp.Status.OPEN,
             "outcome_values": FollowUpOutcome.Outcome.values,
@@ -888,4 +895,212 @@ def interest_page(request: HttpRequest) -> HttpResponse:
             "since_paid": sum(r["since_paid"] for r in rows),
             "units": _units_menu(actor),
         },
+    )
+
+
+# ---------------------------------------------------------------- outbox (reminders)
+
+
+def _outbox_actor(request: HttpRequest) -> Any:
+    if getattr(request.user, "role", None) not in {"admin", "province", "office"}:
+        raise Http404
+    return request.user
+
+
+def _state_labels() -> dict[str, str]:
+    return {
+        "queued": _("Chờ gửi"),
+        "sending": _("Đang gửi"),
+        "sent": _("Đã gửi"),
+        "failed": _("Lỗi"),
+        "skipped": _("Không gửi"),
+    }
+
+
+@login_required
+def outbox_page(request: HttpRequest) -> HttpResponse:
+    """The outbox: every message with its state and reason, the forms that queue reminders and
+    the button that sends them (a background job)."""
+    actor = _outbox_actor(request)
+    unmask = request.GET.get("unmask") == "1"
+    qs = reminders.outbox_visible(actor=actor)
+    counts = reminders.outbox_counts(qs=qs)
+    state = request.GET.get("state", "")
+    if state in OutboxMessage.State.values:
+        qs = qs.filter(state=state)
+    total = qs.count()
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(_int_param(request.GET.get("page", "1"), low=1, high=10**6) or 1, pages)
+    rows = list(
+        qs.select_related("employer", "unit").order_by("-pk")[
+            (page - 1) * PAGE_SIZE : page * PAGE_SIZE
+        ]
+    )
+    person_ids = [m.person_id for m in rows if m.person_id]
+    if person_ids:
+        services.person_data_view_record(
+            actor=actor, what="outbox", person_ids=person_ids, unmasked=unmask
+        )
+    states, kinds, channels = _state_labels(), reminders.KINDS, reminders.CHANNELS
+    shown = []
+    for m in rows:
+        masked = bool(m.person_id) and not unmask
+        recipient = m.recipient
+        if masked and recipient:
+            recipient = mask_phone(recipient) if "@" not in recipient else "***@***"
+        shown.append(
+            {
+                "id": m.pk,
+                "created_at": m.created_at,
+                "kind": kinds.get(m.kind, m.kind),
+                "channel": channels.get(m.channel, m.channel),
+                "who": mask_id(m.person_id) if masked else (m.person_id or m.employer_id),
+                "recipient": recipient,
+                "body": "" if masked else m.body,
+                "state": m.state,
+                "state_label": states.get(m.state, m.state),
+                "retrying": m.state == "queued" and bool(m.reason),
+                "reason": m.reason,
+                "attempts": m.attempts,
+                "sent_at": m.sent_at,
+            }
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "arrears/outbox.html",
+        {
+            "rows": shown,
+            "counts": counts,
+            "state": state,
+            "states": states,
+            "kinds": kinds,
+            "channels": channels,
+            "total": total,
+            "page": page,
+            "pages": pages,
+            "query": query.urlencode(),
+            "unmask": unmask,
+            "units": list(allowed_units(actor).exclude(level="commune").order_by("path")),
+            "can_edit_templates": getattr(actor, "role", None) in {"admin", "province"},
+        },
+    )
+
+
+@login_required
+@require_POST
+def outbox_queue(request: HttpRequest) -> HttpResponse:
+    actor = _outbox_actor(request)
+    kind = request.POST.get("kind", "")
+    channel = request.POST.get("channel", "")
+    unit = None
+    code = request.POST.get("unit", "")
+    if code:
+        unit = unit_visible(actor=actor, code=code)
+        if unit is None:
+            raise Http404
+    raw = request.POST.get("amount", "").replace(".", "").replace(",", "").replace(" ", "")
+    if raw and not raw.isdigit():
+        messages.error(request, _("Số tiền phải là số nguyên (đồng), ví dụ 1.263.600."))
+        return redirect("/outbox/")
+    if kind not in reminders.KINDS or channel not in reminders.CHANNELS:
+        messages.error(request, _("Chọn loại tin và kênh gửi."))
+        return redirect("/outbox/")
+    try:
+        as_of = (
+            dt.date.fromisoformat(request.POST.get("as_of", ""))
+            if request.POST.get("as_of")
+            else None
+        )
+    except ValueError:
+        as_of = None
+    result = reminders.outbox_queue(
+        actor=actor,
+        kind=kind,
+        channel=channel,
+        unit=unit,
+        amount=int(raw) if raw else None,
+        as_of=as_of,
+    )
+    messages.success(
+        request,
+        _("Đã đưa %(q)s tin vào hàng đợi; %(s)s tin không gửi (xem lý do); %(a)s tin đã có.")
+        % {"q": result["queued"], "s": result["skipped"], "a": result["already"]},
+    )
+    return redirect("/outbox/")
+
+
+@login_required
+@require_POST
+def outbox_send(request: HttpRequest) -> HttpResponse:
+    actor = _outbox_actor(request)
+    job = reminders.outbox_send_job_start(actor=actor)
+    messages.success(request, _("Đang gửi các tin chờ gửi; trang sẽ cập nhật khi xong."))
+    return redirect(f"/jobs/{job.pk}/")
+
+
+@login_required
+@require_POST
+def outbox_requeue(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = _outbox_actor(request)
+    message = reminders.outbox_visible(actor=actor).filter(pk=pk).first()
+    if message is None:
+        raise Http404
+    reminders.outbox_requeue(actor=actor, message=message)
+    return redirect("/outbox/?state=queued")
+
+
+@login_required
+def outbox_templates(request: HttpRequest) -> HttpResponse:
+    """The words of each reminder on each channel (admin, province)."""
+    actor = _outbox_actor(request)
+    if getattr(actor, "role", None) not in {"admin", "province"}:
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        try:
+            reminders.template_save(
+                actor=actor,
+                kind=request.POST.get("kind", ""),
+                channel=request.POST.get("channel", ""),
+                subject=request.POST.get("subject", ""),
+                body=request.POST.get("body", ""),
+                zns_template_id=request.POST.get("zns_template_id", ""),
+            )
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Đã lưu mẫu tin."))
+            return redirect("/outbox/templates/")
+    forms = []
+    for kind, kind_label in reminders.KINDS.items():
+        for channel, channel_label in reminders.CHANNELS.items():
+            words = reminders.template_for(kind=kind, channel=channel)
+            if request.method == "POST" and (
+                request.POST.get("kind"),
+                request.POST.get("channel"),
+            ) == (kind, channel):
+                words = {
+                    "subject": request.POST.get("subject", ""),
+                    "body": request.POST.get("body", ""),
+                    "zns_template_id": request.POST.get("zns_template_id", ""),
+                }
+            forms.append(
+                {
+                    "kind": kind,
+                    "channel": channel,
+                    "label": f"{kind_label} · {channel_label}",
+                    **words,
+                }
+            )
+    return render(
+        request,
+        "arrears/outbox_templates.html",
+        {
+            "forms": forms,
+            "error": error,
+            "placeholders": ["{" + p + "}" for p in reminders.PLACEHOLDERS],
+        },
+        status=400 if error else 200,
     )

@@ -24,6 +24,7 @@ COMMANDS = [
     "outreach",
     "arrears",
     "worklists",
+    "reminders",
     "user",
     "backup",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import pathlib
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -55,6 +56,9 @@ CONSENT_VALUES = {
 }
 
 
+EMAIL_RE = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
+
+
 def consent_value(ctx: Any, row_no: int, raw: str) -> Any:
     """ "yes", "no", "" (blank) or BAD (with the row's error) from a ``consent`` cell."""
     raw = (raw or "").strip()
@@ -86,6 +90,7 @@ PART_COLUMNS = (
     "address",
     "village",
     "consent",
+    "email",
 )
 _LIMITS = {
     "person_id": 64,
@@ -96,6 +101,7 @@ _LIMITS = {
     "phone": 32,
     "address": 300,
     "village": 100,
+    "email": 254,
 }
 
 
@@ -142,6 +148,7 @@ class ParticipationsImporter(StagedImporter):
         "address",
         "village",
         "consent",
+        "email",
     )
     staging_columns: ClassVar = [
         ("person_id", "text"),
@@ -159,6 +166,7 @@ class ParticipationsImporter(StagedImporter):
         ("address", "text"),
         ("village", "text"),
         ("consent", "text"),
+        ("email", "text"),
     ]
     unit_col = "unit_id"
     since_col = "start_date"
@@ -186,6 +194,7 @@ class ParticipationsImporter(StagedImporter):
                 "address",
                 "village",
                 "consent",
+                "email",
             ],
         )
 
@@ -228,7 +237,7 @@ class ParticipationsImporter(StagedImporter):
             (pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone, *more) = (
                 (row[i] if i is not None and i < n else "") for i in self.ix
             )
-        address, village, consent_raw = more
+        address, village, consent_raw, email = more
         consent = CONSENT_VALUES.get(consent_raw.strip().lower()) if consent_raw else ""
         dates = self.dates
         if (
@@ -247,6 +256,8 @@ class ParticipationsImporter(StagedImporter):
             and len(phone) <= 32
             and len(address) <= 300
             and len(village) <= 100
+            and len(email) <= 254
+            and (not email or EMAIL_RE.fullmatch(email) is not None)
             and consent is not None
         ):
             return (
@@ -266,6 +277,7 @@ class ParticipationsImporter(StagedImporter):
                 address or None,
                 village or None,
                 consent or None,
+                email or None,
             )
         return self._slow(
             row_no,
@@ -281,7 +293,7 @@ class ParticipationsImporter(StagedImporter):
             sex,
             name,
             phone,
-            (address, village, consent_raw),
+            (address, village, consent_raw, email),
         )
 
     def _slow(
@@ -299,10 +311,10 @@ class ParticipationsImporter(StagedImporter):
         sex: str,
         name: str,
         phone: str,
-        more: tuple[str, str, str] = ("", "", ""),
+        more: tuple[str, str, str, str] = ("", "", "", ""),
     ) -> tuple | None:
         """The same checks again, this time writing the errors (and caching good dates)."""
-        address, village, consent_raw = more
+        address, village, consent_raw, email = more
         ctx = self.ctx
         bad = False
         if ctx.text(row_no, "person_id", pid, required=True, max_length=64) is BAD:
@@ -335,6 +347,11 @@ class ParticipationsImporter(StagedImporter):
         consent = consent_value(ctx, row_no, consent_raw)
         if consent is BAD:
             bad = True
+        if ctx.text(row_no, "email", email, max_length=254) is BAD:
+            bad = True
+        elif email and EMAIL_RE.fullmatch(email) is None:
+            ctx.error(row_no, "email", email, _("không phải địa chỉ e-mail"))
+            bad = True
         if bad:
             return None
         return (
@@ -354,6 +371,7 @@ class ParticipationsImporter(StagedImporter):
             address or None,
             village or None,
             consent or None,
+            email or None,
         )
 
     def stage_file(
@@ -385,7 +403,8 @@ class ParticipationsImporter(StagedImporter):
             f"CREATE TEMP TABLE {qn('stg_person')}{suffix} AS SELECT person_id, "
             "MAX(full_name) AS full_name, MAX(birth_date) AS birth_date, MAX(sex) AS sex, "
             "MAX(phone) AS phone, MAX(household_id) AS household_id, "
-            "MAX(address) AS address, MAX(village) AS village, MAX(consent) AS consent "
+            "MAX(address) AS address, MAX(village) AS village, MAX(consent) AS consent, "
+            "MAX(email) AS email "
             f"FROM {stg} GROUP BY person_id"
         )
         if self.ctx.allowed_units is not None:
@@ -428,7 +447,8 @@ class ParticipationsImporter(StagedImporter):
         )[0][0]
         execute(
             "UPDATE stg_person SET full_name = NULL, birth_date = NULL, sex = NULL, "
-            "phone = NULL, household_id = NULL, address = NULL, village = NULL, consent = NULL "
+            "phone = NULL, household_id = NULL, address = NULL, village = NULL, consent = NULL, "
+            "email = NULL "
             f"WHERE {where}",
             params,
         )

@@ -20,6 +20,7 @@ class Person(models.Model):
     # consent to be messaged (Law 91/2025, Decree 356/2025): "yes", "no" or "" (not asked),
     # from the optional ``consent`` column of imports; ``opted_out_at`` when they withdrew it
     consent = models.CharField(max_length=8, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
     opted_out_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
