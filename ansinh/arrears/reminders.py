@@ -34,6 +34,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, QuerySet
@@ -166,6 +167,31 @@ def mobile(phone: str) -> str:
     return ""
 
 
+def stated_consent(person_ids: list[str]) -> dict[str, str]:
+    """The consent each person last stated at an activity (attendees import), for persons
+    whose participation data holds none: person_id → "yes"/"no"."""
+    attendee = apps.get_model("outreach", "Attendee")  # a sibling app: looked up, not imported
+    out: dict[str, str] = {}
+    for pid, consent in (
+        attendee.objects.filter(person_id__in=person_ids)
+        .exclude(consent="")
+        .order_by("activity__date", "pk")
+        .values_list("person_id", "consent")
+    ):
+        out[pid] = consent  # the latest activity wins
+    return out
+
+
+def with_stated_consent(people: list[Person]) -> None:
+    """Fill ``consent`` from the latest attendance where the participation data has none."""
+    blank = [p.person_id for p in people if not p.consent]
+    if blank:
+        stated = stated_consent(blank)
+        for p in people:
+            if not p.consent and p.person_id in stated:
+                p.consent = stated[p.person_id]
+
+
 def person_block_reason(person: Person | None) -> str:
     """Why a person must not be messaged ('' when they may)."""
     if person is None:
@@ -232,10 +258,9 @@ def outbox_queue(
             if root is not None:
                 qs = qs.filter(unit__path__startswith=root.path)
             entries = list(qs.select_related("unit").order_by("pk"))
-            people = {
-                p.person_id: p
-                for p in Person.objects.filter(person_id__in=[f.person_id for f in entries])
-            }
+            found = list(Person.objects.filter(person_id__in=[f.person_id for f in entries]))
+            with_stated_consent(found)
+            people = {p.person_id: p for p in found}
             keys = {f"{kind}:{channel}:{f.pk}" for f in entries}
             done = set(
                 OutboxMessage.objects.filter(dedupe_key__in=keys).values_list(
@@ -556,6 +581,8 @@ def outbox_send(*, actor: Any = None, limit: int | None = None) -> dict[str, int
             message = OutboxMessage.objects.select_related("employer").get(pk=pk)
             if message.person_id:
                 person = Person.objects.filter(person_id=message.person_id).first()
+                if person is not None:
+                    with_stated_consent([person])
                 reason = person_block_reason(person)
                 if reason:
                     _finish(pk, state=OutboxMessage.State.SKIPPED, reason=reason[:500])

@@ -324,3 +324,37 @@ def test_templates_cli_and_pages(world, gateway, cli, client) -> None:
     assert 'data-id="' not in client.get("/outbox/").content.decode()
     client.force_login(make_user("v", "viewer", world["C1"]))
     assert client.get("/outbox/").status_code == 404
+
+
+def test_consent_stated_at_an_activity_counts(world, cli, tmp_path, gateway) -> None:
+    """The attendees import takes address, village and consent; a person whose participation
+    data holds no consent is messaged once they said yes at an activity (the latest counts)."""
+    from ansinh.outreach.models import Activity, Attendee
+
+    gw, port = gateway
+    Activity.objects.create(
+        code="HN1", unit_id="C1", channel="conference", date=d("2025-09-01"), lead_org="bhxh"
+    )
+    f = tmp_path / "a.csv"
+    f.write_text(
+        "activity_code,person_id,full_name,address,village,consent\n"
+        "HN1,A3,Lê Thị A3,12 Trần Phú,Thôn Đông,Có\n"
+        "HN1,NEW1,Người mới,,,không\n",
+        encoding="utf-8",
+    )
+    res = cli("import", "attendees", str(f))
+    assert res.code == 0, res.err
+    a3 = Attendee.objects.get(person_id="A3")
+    assert (a3.address, a3.village, a3.consent) == ("12 Trần Phú", "Thôn Đông", "yes")
+    assert Attendee.objects.get(person_id="NEW1").consent == "no"
+    bad = tmp_path / "b.csv"
+    bad.write_text("activity_code,person_id,consent\nHN1,A9,maybe\n", encoding="utf-8")
+    out = cli("import", "attendees", str(bad))
+    assert out.code == 1 and "consent" in out.err
+    admin = make_user("p", "province")
+    assert reminders.outbox_queue(actor=admin, kind="hi_expiring", channel="sms")["queued"] == 3
+    assert OutboxMessage.objects.get(person_id="A3").state == "queued"
+    # A2 said no in the participations data: an activity's yes does not override it
+    assert OutboxMessage.objects.get(person_id="A2").state == "skipped"
+    with override_settings(ANSINH_MESSAGING=conf(sms_url=f"http://127.0.0.1:{port}/sms")):
+        assert reminders.outbox_send(actor=admin)["sent"] == 3
