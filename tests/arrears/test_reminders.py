@@ -339,7 +339,8 @@ def test_consent_stated_at_an_activity_counts(world, cli, tmp_path, gateway) -> 
     f.write_text(
         "activity_code,person_id,full_name,address,village,consent\n"
         "HN1,A3,Lê Thị A3,12 Trần Phú,Thôn Đông,Có\n"
-        "HN1,NEW1,Người mới,,,không\n",
+        "HN1,NEW1,Người mới,,,không\n"
+        "HN1,A2,Lê Thị A2,,,có\n",
         encoding="utf-8",
     )
     res = cli("import", "attendees", str(f))
