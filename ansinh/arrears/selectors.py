@@ -792,13 +792,9 @@ def quarter_of(value: str) -> tuple[dt.date, dt.date, dt.date] | None:
 
 
 def current_quarter(day: dt.date) -> str:
-    """The quarter whose list is the next to send on ``day``: this quarter's until its
-    deadline (the 14th of its first month), else the next one's."""
-    q = (day.month - 1) // 3 + 1
-    first = dt.date(day.year, 3 * q - 2, 1)
-    if day <= first.replace(day=14):
-        return f"{day.year}-Q{q}"
-    return f"{day.year + 1}-Q1" if q == 4 else f"{day.year}-Q{q + 1}"
+    """The latest quarter whose list the data of ``day`` can make: the quarter holding
+    ``day`` (its list describes the last day of the quarter before, on or before ``day``)."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 def offenders(*, unit: Unit, quarter: str, actor: Any = None) -> dict[str, Any]:

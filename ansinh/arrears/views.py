@@ -831,7 +831,7 @@ def offenders_page(request: HttpRequest) -> HttpResponse:
         r["state_label"] = labels[r["state"]]
     first = data["first_day"]
     quarters = []
-    for back in range(0, 8):
+    for back in range(-1, 8):
         m = first.month - 3 * back
         y = first.year + (m - 1) // 12
         m = (m - 1) % 12 + 1

@@ -119,8 +119,9 @@ def test_late_reminded_evading(world, client) -> None:
 
 def test_quarterly_list_and_exports(world, client) -> None:
     assert selectors.quarter_of("2025-Q4") == (d("2025-10-01"), d("2025-09-30"), d("2025-10-14"))
-    assert selectors.current_quarter(d("2025-10-14")) == "2025-Q4"
-    assert selectors.current_quarter(d("2025-10-15")) == "2026-Q1"
+    assert selectors.current_quarter(d("2025-10-01")) == "2025-Q4"
+    assert selectors.current_quarter(d("2025-12-31")) == "2025-Q4"
+    assert selectors.current_quarter(d("2026-01-01")) == "2026-Q1"
     Reminder.objects.create(
         employer_id="E1",
         review_month=d("2025-08-01"),
