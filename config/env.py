@@ -58,3 +58,28 @@ def max_upload_bytes() -> int:
     """The largest file an import accepts (``ANSINH_MAX_UPLOAD_MB``, default 200 MB)."""
     raw = os.environ.get("ANSINH_MAX_UPLOAD_MB", "200").strip()
     return (int(raw) if raw.isdigit() and int(raw) > 0 else 200) * 1024 * 1024
+
+
+def messaging() -> dict[str, str | int | bool]:
+    """Where reminders go (issue 20): the SMTP server for e-mail, the SMS gateway's and Zalo
+    ZNS's HTTP endpoints and keys. Unset = that channel is not configured (messages wait)."""
+
+    def num(name: str, default: int) -> int:
+        try:
+            return int(os.environ.get(name, "") or default)
+        except ValueError:
+            return default
+
+    return {
+        "smtp_host": os.environ.get("ANSINH_SMTP_HOST", ""),
+        "smtp_port": num("ANSINH_SMTP_PORT", 25),
+        "smtp_user": os.environ.get("ANSINH_SMTP_USER", ""),
+        "smtp_password": os.environ.get("ANSINH_SMTP_PASSWORD", ""),
+        "smtp_starttls": os.environ.get("ANSINH_SMTP_STARTTLS", "") in {"1", "true", "yes"},
+        "smtp_from": os.environ.get("ANSINH_SMTP_FROM", "ansinh@localhost"),
+        "sms_url": os.environ.get("ANSINH_SMS_URL", ""),
+        "sms_key": os.environ.get("ANSINH_SMS_KEY", ""),
+        "zns_url": os.environ.get("ANSINH_ZNS_URL", ""),
+        "zns_key": os.environ.get("ANSINH_ZNS_KEY", ""),
+        "timeout": num("ANSINH_MESSAGING_TIMEOUT", 10),
+    }

@@ -209,3 +209,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+# reminders by e-mail, SMS and Zalo ZNS (ansinh/arrears/reminders.py; ANSINH_SMTP_*, _SMS_*,
+# _ZNS_* in config/env.py)
+ANSINH_MESSAGING = env.messaging()

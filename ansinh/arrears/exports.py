@@ -10,7 +10,7 @@ import datetime as dt
 import io
 import pathlib
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -43,6 +43,7 @@ def sheet_columns() -> list[str]:
         _("Mã số"),
         _("Họ tên / Đơn vị SDLĐ"),
         _("Điện thoại"),
+        _("Địa chỉ, thôn"),
         _("Hộ gia đình"),
         _("Loại bảo hiểm"),
         _("Ngày tham chiếu"),
@@ -63,6 +64,7 @@ def _sheet_values(rows: Sequence[dict[str, Any]]) -> list[list[str]]:
                 str(r["code"]),
                 str(r["name"]),
                 str(r["phone"]),
+                ", ".join(str(v) for v in (r.get("address"), r.get("village")) if v),
                 str(r["household"]),
                 str(r["scheme_label"]),
                 fmt_date(r["reference_date"]),
@@ -94,7 +96,7 @@ def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, str) and cell.value.startswith("="):
                 cell.data_type = "s"  # a name such as "=cmd|…" stays text, never a formula
-    widths = [5, 16, 10, 16, 28, 14, 14, 16, 13, 16, 16, 24]
+    widths = [5, 16, 10, 16, 28, 14, 30, 14, 16, 13, 16, 16, 24]
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     ws.freeze_panes = "A4"
@@ -132,7 +134,7 @@ def call_sheet_pdf(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
     pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 8)
     cols = sheet_columns()
-    widths = (9, 34, 14, 24, 40, 22, 20, 22, 20, 22, 22, 28)
+    widths = (8, 22, 13, 20, 34, 20, 40, 16, 18, 18, 20, 20, 28)
     line_h = 6
 
     def fit(text: str, width: float) -> str:
@@ -172,6 +174,19 @@ def _issuer(province_name: str, issuer: Issuer | None) -> Issuer:
     return Issuer(unit_code="", level="province", province=short_name(province_name), office="")
 
 
+def _number_line(number: int | str | None) -> str:
+    """``Số: 07/TB-BHXH`` from the register's number; a number recorded by hand from another
+    register is shown as written; none leaves it blank (a draft)."""
+    if isinstance(number, str):
+        number = number.strip()
+        if not number:
+            return number_text("TB", None)
+        if not number.isdigit():
+            return _("Số: %(n)s") % {"n": number}
+        return number_text("TB", int(number))
+    return number_text("TB", number)
+
+
 def letter_texts(
     *,
     province_name: str,
@@ -179,12 +194,18 @@ def letter_texts(
     as_of: dt.date,
     figures: dict[str, Any],
     periods: Sequence[dict[str, Any]],
-    number: int | None = None,
+    number: int | str | None = None,
+    late_periods: Sequence[dict[str, Any]] = (),
     issuer: Issuer | None = None,
 ) -> dict[str, Any]:
     """The words of the reminder letter (one source for DOCX and PDF), always in Vietnamese (an
     administrative document): amounts in Vietnamese format (12.000.000 đồng), interest to
-    ``as_of`` on every row (overdue or paid late), the legal basis (DOMAIN.md section 4)."""
+    ``as_of`` on every row (overdue or paid late), the legal basis (DOMAIN.md section 4).
+
+    The interest is SPEC section 8's figure of the employer (every row, overdue or since paid),
+    told in two parts so that it reads right beside a short debt: the interest on the periods
+    still owed (``periods``, with each one's interest) and that of the periods paid in full but
+    late (``late_periods``: each with its payment date, days late and interest)."""
     with translation.override("vi"):
         return _letter_texts(
             province_name=province_name,
@@ -193,6 +214,7 @@ def letter_texts(
             figures=figures,
             periods=periods,
             number=number,
+            late_periods=late_periods,
             issuer=_issuer(province_name, issuer),
         )
 
@@ -204,15 +226,19 @@ def _letter_texts(
     as_of: dt.date,
     figures: dict[str, Any],
     periods: Sequence[dict[str, Any]],
-    number: int | None,
+    number: int | str | None,
+    late_periods: Sequence[dict[str, Any]] = (),
     issuer: Issuer,
 ) -> dict[str, Any]:
     # the header from the one document module (core/documents.py)
     motto1, motto2 = motto()
+    on_overdue = sum(int(p["interest"]) for p in periods)
+    since_paid = int(figures["interest"]) - on_overdue
+    vi = "vi"
     return {
         "governing": issuer.governing,
         "agency": issuer.agency,
-        "number": number_text("TB", number),
+        "number": _number_line(number),
         "motto1": motto1,
         "motto2": motto2,
         "place_date": place_date(issuer.place, as_of),
@@ -235,24 +261,62 @@ def _letter_texts(
             _("Phải đóng (đồng)"),
             _("Còn nợ (đồng)"),
             _("Số tháng chậm"),
+            _("Tiền lãi (đồng)"),
         ],
         "rows": [
             [
                 f"{p['period']:%m/%Y}",
-                fmt_date(p["due_date"], lang="vi"),
-                fmt_int(p["amount_due"], lang="vi"),
-                fmt_int(p["overdue"], lang="vi"),
+                fmt_date(p["due_date"], lang=vi),
+                fmt_int(p["amount_due"], lang=vi),
+                fmt_int(p["overdue"], lang=vi),
                 str(p["months_overdue"]),
+                fmt_int(p["interest"], lang=vi),
             ]
             for p in periods
         ],
         "total": _("Tổng số tiền chậm đóng: %(amount)s đồng.")
-        % {"amount": fmt_int(figures["overdue"], lang="vi")},
+        % {"amount": fmt_int(figures["overdue"], lang=vi)},
         "interest": _(
             "Tiền lãi chậm đóng tính đến ngày %(date)s (0,03 %%/ngày trên số tiền chậm đóng cho "
-            "mỗi ngày chậm, kể cả các kỳ đã nộp muộn): %(interest)s đồng."
+            "mỗi ngày chậm): %(interest)s đồng, gồm %(owed)s đồng trên số tiền còn nợ nêu trên "
+            "và %(paid)s đồng của các kỳ đã nộp đủ nhưng nộp sau hạn (chi tiết dưới đây)."
         )
-        % {"date": fmt_date(as_of, lang="vi"), "interest": fmt_int(figures["interest"], lang="vi")},
+        % {
+            "date": fmt_date(as_of, lang=vi),
+            "interest": fmt_int(figures["interest"], lang=vi),
+            "owed": fmt_int(on_overdue, lang=vi),
+            "paid": fmt_int(since_paid, lang=vi),
+        }
+        if since_paid
+        else _(
+            "Tiền lãi chậm đóng tính đến ngày %(date)s (0,03 %%/ngày trên số tiền chậm đóng cho "
+            "mỗi ngày chậm): %(interest)s đồng."
+        )
+        % {"date": fmt_date(as_of, lang=vi), "interest": fmt_int(figures["interest"], lang=vi)},
+        "late_intro": _(
+            "Các kỳ đã nộp đủ nhưng nộp sau hạn đóng (tiền lãi chậm đóng chưa ghi nhận đã nộp):"
+        )
+        if late_periods
+        else "",
+        "late_header": [
+            _("Kỳ đóng"),
+            _("Hạn đóng"),
+            _("Đã nộp (đồng)"),
+            _("Ngày nộp"),
+            _("Số ngày chậm"),
+            _("Tiền lãi (đồng)"),
+        ],
+        "late_rows": [
+            [
+                f"{p['period']:%m/%Y}",
+                fmt_date(p["due_date"], lang=vi),
+                fmt_int(p["paid"], lang=vi),
+                fmt_date(p["paid_on"], lang=vi),
+                fmt_int((p["paid_on"] - p["due_date"]).days, lang=vi),
+                fmt_int(p["interest"], lang=vi),
+            ]
+            for p in late_periods
+        ],
         "request": _(
             "Đề nghị đơn vị khẩn trương nộp đủ số tiền còn nợ và tiền lãi chậm đóng vào tài khoản "
             "chuyên thu của cơ quan bảo hiểm xã hội để bảo đảm quyền lợi của người lao động. "
@@ -268,47 +332,75 @@ def _letter_texts(
 
 def reminder_docx(**kwargs: Any) -> bytes:
     """THÔNG BÁO về việc chậm đóng BHXH, BHYT, BHTN in the administrative layout of
-    Decree 30/2020/NĐ-CP, laid out by the one document module (``core/documents.py``: page,
-    header, number, recipients, signature). Arguments: those of ``letter_texts``."""
-    t = letter_texts(**kwargs)
-    issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
+    Decree 30/2020/NĐ-CP (A4, Times New Roman 13 pt, margins 20/20/30/15 mm). Arguments: those
+    of ``letter_texts``."""
+    return reminders_docx([kwargs])
+
+
+def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
+    """Many reminder letters in one DOCX, each on its own pages (a page break between them),
+    laid out by the one document module (``core/documents.py``: page, header, number,
+    recipients, signature); each item holds the arguments of ``letter_texts``."""
     with translation.override("vi"):
         doc = docx_new()
-        docx_header(
-            doc,
-            DocHeader(
-                issuer=issuer,
-                date=kwargs["as_of"],
-                kind="TB",
-                subject=t["subject"],
-                number=kwargs.get("number"),
-            ),
-        )
-        docx_par(doc, t["to"], align="center", space_after=8)
-        for key in ("basis", "intro"):
-            docx_par(doc, t[key], indent=True)
-        docx_table(
-            doc,
-            t["header"],
-            t["rows"],
-            mm=[27, 30, 38, 38, 32],
-            aligns=["center", "center", "right", "right", "right"],
-            size=12,
-        )
-        docx_par(doc, "", space_after=0)
-        for key in ("total", "interest", "request", "ignore"):
-            docx_par(doc, t[key], indent=True)
-        docx_closing(doc, recipients=recipients_for(issuer, "TB"), signer=signer_title())
+        for n, kwargs in enumerate(letters):
+            t = letter_texts(**kwargs)
+            issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
+            if n:
+                doc.add_page_break()
+            raw = str(kwargs.get("number") or "").strip()
+            docx_header(
+                doc,
+                DocHeader(
+                    issuer=issuer,
+                    date=kwargs["as_of"],
+                    kind="TB",
+                    subject=t["subject"],
+                    number=int(raw) if raw.isdigit() else None,
+                ),
+            )
+            docx_par(doc, t["to"], align="center", space_after=8)
+            for key in ("basis", "intro"):
+                docx_par(doc, t[key], indent=True)
+            docx_table(
+                doc,
+                t["header"],
+                t["rows"],
+                mm=[22, 26, 33, 33, 22, 29],
+                aligns=["center", "center", "right", "right", "right", "right"],
+                size=11,
+            )
+            docx_par(doc, "", space_after=0)
+            for key in ("total", "interest"):
+                docx_par(doc, t[key], indent=True)
+            if t["late_rows"]:
+                docx_par(doc, t["late_intro"], indent=True)
+                docx_table(
+                    doc,
+                    t["late_header"],
+                    t["late_rows"],
+                    mm=[22, 26, 33, 26, 22, 36],
+                    aligns=["center", "center", "right", "center", "right", "right"],
+                    size=11,
+                )
+                docx_par(doc, "", space_after=0)
+            for key in ("request", "ignore"):
+                docx_par(doc, t[key], indent=True)
+            docx_closing(doc, recipients=recipients_for(issuer, "TB"), signer=signer_title())
         return docx_bytes(doc)
 
 
 def reminder_pdf(**kwargs: Any) -> bytes:
     """The same letter as ``reminder_docx`` as a PDF (fpdf2, DejaVu Serif/Sans from matplotlib:
     Times New Roman is not shipped; A4, margins 20/20/30/15 mm)."""
+    return reminders_pdf([kwargs])
+
+
+def reminders_pdf(letters: Sequence[dict[str, Any]]) -> bytes:
+    """Many reminder letters in one PDF, each starting on a new page."""
     from fpdf import FPDF
     from fpdf.enums import Align
 
-    t = letter_texts(**kwargs)
     regular, bold = _dejavu()
     serif = regular.with_name("DejaVuSerif.ttf")
     serif_bold = regular.with_name("DejaVuSerif-Bold.ttf")
@@ -329,84 +421,331 @@ def reminder_pdf(**kwargs: Any) -> bytes:
         pdf.add_font("DejaVu", "B", str(bold))
         pdf.add_font("DejaVu", "I", str(regular))
         pdf.add_font("DejaVu", "BI", str(bold))
-    pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
     # agency block 40 %, national motto 60 % (as the DOCX and Decree 30's model)
     half = width / 2 - 2
     left_w, right_w = width * 0.43 - 1, width * 0.57 - 1
     left_x, right_x = pdf.l_margin, pdf.l_margin + width * 0.43 + 1
-    top = pdf.get_y()
+    widths = (20, 26, 33, 33, 20, width - 132)
+    for kwargs in letters:
+        t = letter_texts(**kwargs)
+        pdf.add_page()
+        top = pdf.get_y()
 
-    def centred(x: float, text: str, style: str, size: float, w: float) -> None:
-        """A centred line, the font shrunk a little to fit (DejaVu is wider than Times), else
-        wrapped."""
-        pdf.set_font(family, style, size)
-        while size > 9.5 and pdf.get_string_width(text) > w:
-            size -= 0.5
+        def centred(x: float, text: str, style: str, size: float, w: float) -> None:
+            """A centred line, the font shrunk a little to fit (DejaVu is wider than Times), else
+            wrapped."""
             pdf.set_font(family, style, size)
-        if pdf.get_string_width(text) > w and " " in text:
-            # two balanced lines rather than one orphaned word
-            mid = len(text) // 2
-            cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - mid))
-            text = text[:cut] + "\n" + text[cut + 1 :]
-        pdf.set_x(x)
-        pdf.multi_cell(w, 5.5, text, align=Align.C, new_x="LEFT", new_y="NEXT")
+            while size > 9.5 and pdf.get_string_width(text) > w:
+                size -= 0.5
+                pdf.set_font(family, style, size)
+            if pdf.get_string_width(text) > w and " " in text:
+                # two balanced lines rather than one orphaned word
+                mid = len(text) // 2
+                cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - mid))
+                text = text[:cut] + "\n" + text[cut + 1 :]
+            pdf.set_x(x)
+            pdf.multi_cell(w, 5.5, text, align=Align.C, new_x="LEFT", new_y="NEXT")
 
-    pdf.set_xy(left_x, top)
-    centred(left_x, t["governing"], "", 10.5, left_w)
-    centred(left_x, t["agency"], "B", 10.5, left_w)
-    centred(left_x, t["number"], "", 11, left_w)
-    bottom_left = pdf.get_y()
-    pdf.set_xy(right_x, top)
-    centred(right_x, t["motto1"], "B", 11, right_w)
-    centred(right_x, t["motto2"], "B", 11.5, right_w)
-    centred(right_x, t["place_date"], "I", 11.5, right_w)
-    pdf.set_y(max(bottom_left, pdf.get_y()) + 8)
-    pdf.set_x(pdf.l_margin)
-    pdf.set_font(family, "B", 14)
-    pdf.cell(width, 7, t["kind"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, "B", 12.5)
-    pdf.cell(width, 6.5, t["subject"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font(family, "", 12.5)
-    pdf.cell(width, 6.5, t["to"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-
-    def body(text: str) -> None:
-        # block paragraphs: fpdf2 has no first-line indent, and leading spaces stretch when
-        # justified
-        pdf.set_font(family, "", 12.5)
+        pdf.set_xy(left_x, top)
+        centred(left_x, t["governing"], "", 10.5, left_w)
+        centred(left_x, t["agency"], "B", 10.5, left_w)
+        centred(left_x, t["number"], "", 11, left_w)
+        bottom_left = pdf.get_y()
+        pdf.set_xy(right_x, top)
+        centred(right_x, t["motto1"], "B", 11, right_w)
+        centred(right_x, t["motto2"], "B", 11.5, right_w)
+        centred(right_x, t["place_date"], "I", 11.5, right_w)
+        pdf.set_y(max(bottom_left, pdf.get_y()) + 8)
         pdf.set_x(pdf.l_margin)
-        pdf.multi_cell(width, 6.5, text, align=Align.J, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
+        pdf.set_font(family, "B", 14)
+        pdf.cell(width, 7, t["kind"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "B", 12.5)
+        pdf.cell(width, 6.5, t["subject"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
+        pdf.set_font(family, "", 12.5)
+        pdf.cell(width, 6.5, t["to"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(4)
 
-    body(t["basis"])
-    body(t["intro"])
-    widths = (24, 30, 38, 38, width - 130)
-    pdf.set_font(family, "B", 11)
-    for h, w in zip(t["header"], widths, strict=True):
-        pdf.cell(w, 7, h, border=1, align=Align.C)
-    pdf.ln(7)
-    pdf.set_font(family, "", 11)
-    for values in t["rows"]:
-        for i, (v, w) in enumerate(zip(values, widths, strict=True)):
-            pdf.cell(w, 6.5, v, border=1, align=Align.R if i >= 2 else Align.C)
-        pdf.ln(6.5)
-    pdf.ln(3)
-    body(t["total"])
-    body(t["interest"])
-    body(t["request"])
-    body(t["ignore"])
-    pdf.ln(4)
-    y = pdf.get_y()
-    pdf.set_xy(left_x, y)
-    pdf.set_font(family, "BI", 11)
-    pdf.cell(half, 5.5, t["recipients"], new_x="LEFT", new_y="NEXT")
-    pdf.set_font(family, "", 10.5)
-    for line in t["recipient_lines"]:
-        pdf.set_x(left_x)
-        pdf.cell(half, 5, line, new_x="LEFT", new_y="NEXT")
-    pdf.set_xy(right_x, y)
-    pdf.set_font(family, "B", 12)
-    pdf.cell(half, 6, t["signer"], align=Align.C)
+        def body(text: str) -> None:
+            # block paragraphs: fpdf2 has no first-line indent, and leading spaces stretch when
+            # justified
+            pdf.set_font(family, "", 12.5)
+            pdf.set_x(pdf.l_margin)
+            pdf.multi_cell(width, 6.5, text, align=Align.J, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(2)
+
+        body(t["basis"])
+        body(t["intro"])
+
+        def grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> None:
+            """A bordered table; header cells wrap onto as many lines as the longest."""
+            pdf.set_font(family, "B", 9)
+            wrapped: list[list[str]] = [
+                cast(list[str], pdf.multi_cell(w, 4.5, h, dry_run=True, output="LINES"))
+                for h, w in zip(header, widths, strict=True)
+            ]
+            lines = max(len(x) for x in wrapped)
+            y0, x = pdf.get_y(), pdf.l_margin
+            for h, w, wr in zip(header, widths, wrapped, strict=True):
+                pdf.rect(x, y0, w, 4.5 * lines)
+                pdf.set_xy(x, y0 + (lines - len(wr)) * 4.5 / 2)
+                pdf.multi_cell(w, 4.5, h, align=Align.C, new_x="RIGHT", new_y="TOP")
+                x += w
+            pdf.set_xy(pdf.l_margin, y0 + 4.5 * lines)
+            pdf.set_font(family, "", 10)
+            for values in rows:
+                for i, (v, w) in enumerate(zip(values, widths, strict=True)):
+                    pdf.cell(w, 6.5, v, border=1, align=Align.R if i in right else Align.C)
+                pdf.ln(6.5)
+            pdf.ln(3)
+
+        grid(t["header"], t["rows"], {2, 3, 5})
+        body(t["total"])
+        body(t["interest"])
+        if t["late_rows"]:
+            body(t["late_intro"])
+            grid(t["late_header"], t["late_rows"], {2, 4, 5})
+        body(t["request"])
+        body(t["ignore"])
+        pdf.ln(4)
+        if pdf.get_y() + 25 > pdf.h - pdf.b_margin:
+            pdf.add_page()  # the recipients and the signature stay together
+        y = pdf.get_y()
+        pdf.set_xy(left_x, y)
+        pdf.set_font(family, "BI", 11)
+        pdf.cell(half, 5.5, t["recipients"], new_x="LEFT", new_y="NEXT")
+        pdf.set_font(family, "", 10.5)
+        for line in t["recipient_lines"]:
+            pdf.set_x(left_x)
+            pdf.cell(half, 5, line, new_x="LEFT", new_y="NEXT")
+        pdf.set_xy(right_x, y)
+        pdf.set_font(family, "B", 12)
+        pdf.cell(half, 6, t["signer"], align=Align.C)
     return bytes(pdf.output())
+
+
+# ---------------------------------------------------------------- late employers, offenders
+
+
+def state_labels() -> dict[str, str]:
+    """The legal steps of a late employer (DOMAIN.md section 4), as users read them."""
+    return {
+        "late": _("Chậm đóng"),
+        "reminded": _("Đã có văn bản đôn đốc"),
+        "evading": _("Trốn đóng (quá 60 ngày sau văn bản đôn đốc)"),
+    }
+
+
+def bucket_labels() -> dict[str, str]:
+    return {
+        "lt3": _("Dưới 3 tháng"),
+        "3to6": _("Từ 3 đến dưới 6 tháng"),
+        "6to12": _("Từ 6 đến dưới 12 tháng"),
+        "ge12": _("Từ 12 tháng trở lên"),
+    }
+
+
+def period_label(value: str) -> str:
+    """``2024-04`` → ``04/2024`` (Vietnamese) or the ISO month (English)."""
+    if translation.get_language() == "en" or not value or len(value) != 7:
+        return value
+    return f"{value[5:]}/{value[:4]}"
+
+
+def _xlsx(
+    *, title: str, subtitle: str, header: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> bytes:
+    """A one-sheet workbook: title, subtitle, bold header, rows (ints formatted in
+    thousands, dates as dates), text that would be a formula kept as text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    from ansinh.core.formats import sheet_row
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = _("Danh sách")[:31]
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([subtitle])
+    ws.append(list(header))
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    for r in rows:
+        ws.append(sheet_row(list(r)))
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, int):
+                cell.number_format = "#,##0"
+            elif isinstance(cell.value, dt.date):
+                cell.number_format = "DD/MM/YYYY"
+    for i in range(1, len(header) + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 16
+    ws.column_dimensions["B"].width = 40
+    ws.freeze_panes = "A4"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def late_employers_xlsx(*, title: str, as_of: dt.date, rows: Sequence[dict[str, Any]]) -> bytes:
+    """The late employers with their figures (SPEC section 8) and legal step."""
+    states, buckets = state_labels(), bucket_labels()
+    return _xlsx(
+        title=title,
+        subtitle=_("Số liệu đến ngày %(d)s; tiền lãi 0,03 %%/ngày") % {"d": fmt_date(as_of)},
+        header=[
+            _("Mã"),
+            _("Tên đơn vị"),
+            _("Mã số thuế"),
+            _("Xã, phường"),
+            _("Chậm đóng (đồng)"),
+            _("Tiền lãi (đồng)"),
+            _("Kỳ nợ cũ nhất"),
+            _("Số tháng"),
+            _("Tuổi nợ"),
+            _("Bước xử lý"),
+            _("Ngày văn bản đôn đốc"),
+            _("Số văn bản"),
+            _("Trốn đóng từ ngày"),
+        ],
+        rows=[
+            [
+                r["code"],
+                r.get("name", ""),
+                r.get("tax_code", ""),
+                r.get("unit_name", r["unit"]),
+                r["overdue"],
+                r["interest"],
+                period_label(r["oldest_period"]),
+                r["months_overdue"],
+                buckets.get(r["bucket"], r["bucket"]),
+                states.get(r.get("state", ""), ""),
+                r.get("reminder_on"),
+                r.get("reminder_number", ""),
+                r.get("evading_from"),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _quarter_name(first: dt.date) -> str:
+    roman = ("I", "II", "III", "IV")[(first.month - 1) // 3]
+    return _("quý %(q)s năm %(y)s") % {"q": roman, "y": first.year}
+
+
+def offenders_xlsx(data: dict[str, Any]) -> bytes:
+    """The quarterly list of late and evading employers for publication."""
+    states = state_labels()
+    return _xlsx(
+        title=_("Danh sách đơn vị chậm đóng, trốn đóng BHXH, BHYT, BHTN %(q)s")
+        % {"q": _quarter_name(data["first_day"])},
+        subtitle=_("Số liệu đến ngày %(d)s; gửi trước ngày %(deadline)s")
+        % {
+            "d": fmt_date(data["as_of"]),
+            "deadline": fmt_date(data["deadline"] + dt.timedelta(days=1)),
+        },
+        header=[
+            _("STT"),
+            _("Tên đơn vị"),
+            _("Mã số thuế"),
+            _("Địa bàn"),
+            _("Số tiền chậm đóng (đồng)"),
+            _("Số tháng chậm đóng"),
+            _("Tình trạng"),
+        ],
+        rows=[
+            [
+                i,
+                r.get("name", ""),
+                r.get("tax_code", ""),
+                r.get("unit_name", ""),
+                r["overdue"],
+                r["months_overdue"],
+                states.get(r["state"], r["state"]),
+            ]
+            for i, r in enumerate(data["rows"], 1)
+        ],
+    )
+
+
+def offenders_docx(data: dict[str, Any], *, province_name: str) -> bytes:
+    """The same list as a document to publish (Decree 30/2020 layout, always Vietnamese)."""
+    with translation.override("vi"):
+        return _offenders_docx(data, province_name=province_name)
+
+
+def _offenders_docx(data: dict[str, Any], *, province_name: str) -> bytes:
+    """Laid out by the one document module (``core/documents.py``), landscape for the wide
+    table; issued by the province (a draft: the number is written when it is signed)."""
+    issuer = _issuer(province_name, None)
+    doc = docx_new(landscape=True)
+    docx_header(
+        doc,
+        DocHeader(
+            issuer=issuer,
+            date=dt.date.today(),
+            kind="TB",
+            title=_("DANH SÁCH"),
+            subject=_("Đơn vị chậm đóng, trốn đóng BHXH, BHYT, BHTN %(q)s")
+            % {"q": _quarter_name(data["first_day"])},
+        ),
+    )
+    docx_par(
+        doc,
+        _("(Số liệu đến ngày %(d)s)") % {"d": fmt_date(data["as_of"], lang="vi")},
+        italic=True,
+        align="center",
+        space_after=6,
+    )
+    states = state_labels()
+    header = [
+        _("STT"),
+        _("Tên đơn vị"),
+        _("Mã số thuế"),
+        _("Địa bàn"),
+        _("Số tiền chậm đóng (đồng)"),
+        _("Số tháng chậm đóng"),
+        _("Tình trạng"),
+    ]
+    rows = [
+        [
+            str(n),
+            r.get("name", ""),
+            r.get("tax_code", ""),
+            r.get("unit_name", ""),
+            fmt_int(r["overdue"], lang="vi"),
+            str(r["months_overdue"]),
+            states.get(r["state"], r["state"]),
+        ]
+        for n, r in enumerate(data["rows"], 1)
+    ]
+    docx_table(
+        doc,
+        header,
+        rows,
+        mm=[12, 70, 30, 40, 34, 22, 44],
+        aligns=["center", "left", "center", "left", "right", "right", "left"],
+        size=11,
+    )
+    docx_par(doc, "", space_after=0)
+    docx_par(
+        doc,
+        _("Tổng cộng: %(n)s đơn vị, %(amount)s đồng chậm đóng; trong đó %(e)s đơn vị trốn đóng.")
+        % {
+            "n": fmt_int(len(data["rows"]), lang="vi"),
+            "amount": fmt_int(data["overdue"], lang="vi"),
+            "e": fmt_int(data["evading"], lang="vi"),
+        },
+        indent=True,
+    )
+    docx_closing(
+        doc,
+        recipients=[_("UBND tỉnh;"), _("Cổng thông tin điện tử;"), _("Lưu: VT, QLT.")],
+        signer=signer_title(),
+    )
+    return docx_bytes(doc)

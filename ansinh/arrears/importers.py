@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ansinh.arrears.models import Contribution, Employer
 from ansinh.core.importing import BAD, StagedImporter, Table
 from ansinh.geography.importers import UnitLookup
+from ansinh.registry.importers import EMAIL_RE
 
 
 def _no_employer() -> str:
@@ -19,7 +20,7 @@ def _no_employer() -> str:
 class EmployersImporter(StagedImporter):
     kind = "employers"
     required = ("code", "name", "unit_code")
-    optional = ("tax_code", "sector", "employees")
+    optional = ("tax_code", "sector", "employees", "email", "phone")
     staging_columns: ClassVar = [
         ("code", "text"),
         ("name", "text"),
@@ -27,6 +28,8 @@ class EmployersImporter(StagedImporter):
         ("tax_code", "text"),
         ("sector", "text"),
         ("employees", "int"),
+        ("email", "text"),
+        ("phone", "text"),
     ]
     key_label = "code"
     owner_field = "unit"
@@ -36,6 +39,7 @@ class EmployersImporter(StagedImporter):
             Employer,
             key=["code"],
             values=["name", "unit", "tax_code", "sector", "employees"],
+            keep=["email", "phone"],
             extras={"batch_id": "batch"},
         )
 
@@ -52,9 +56,24 @@ class EmployersImporter(StagedImporter):
         tax = ctx.text(row_no, "tax_code", get(row, "tax_code"), max_length=32)
         sector = ctx.text(row_no, "sector", get(row, "sector"), max_length=100)
         employees = ctx.integer(row_no, "employees", get(row, "employees"), required=False)
-        if BAD in (code, name, unit, tax, sector, employees):
+        email = ctx.text(row_no, "email", get(row, "email"), max_length=254)
+        if email and email is not BAD and EMAIL_RE.fullmatch(email) is None:
+            ctx.error(row_no, "email", email, _("không phải địa chỉ e-mail"))
+            email = BAD
+        phone = ctx.text(row_no, "phone", get(row, "phone"), max_length=32)
+        if BAD in (code, name, unit, tax, sector, employees, email, phone):
             return None
-        return (row_no, code, name, unit, tax or "", sector or "", employees)
+        return (
+            row_no,
+            code,
+            name,
+            unit,
+            tax or "",
+            sector or "",
+            employees,
+            email or None,
+            phone or None,
+        )
 
 
 class ContributionsImporter(StagedImporter):

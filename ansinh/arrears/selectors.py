@@ -288,6 +288,12 @@ def employer_get(*, actor: Any, code: str) -> Employer:
     return employer
 
 
+def employers_visible(*, actor: Any) -> QuerySet[Employer]:
+    if not can_see_arrears(actor):
+        return Employer.objects.none()
+    return Employer.objects.select_related("unit").filter(unit_filter(actor))
+
+
 def can_see_arrears(actor: Any) -> bool:
     return actor is None or getattr(actor, "role", None) in {
         "admin",
@@ -499,7 +505,60 @@ def followup_count(*, qs: QuerySet[FollowUp]) -> int:
     return _contactable(qs).count()
 
 
-def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]:
+def followup_filter(
+    *,
+    qs: QuerySet[FollowUp],
+    actor: Any,
+    village: str = "",
+    group: str = "",
+    due_days: int | None = None,
+    as_of: dt.date | None = None,
+    assigned: str = "",
+) -> QuerySet[FollowUp]:
+    """Narrow a worklist: persons of a village (thôn, tổ dân phố), persons with a spell of a
+    target group, entries whose reference date (the card's last day) falls within ``due_days``
+    days of ``as_of`` (the data date), and by assignment: ``me``, ``none``, ``u<id>`` (an
+    officer) or a partner organisation's code."""
+    from django.db.models import Exists, OuterRef
+
+    from ansinh.core.codes import ORGS
+    from ansinh.registry.models import Person, Spell
+
+    if village:
+        qs = qs.filter(
+            Exists(Person.objects.filter(person_id=OuterRef("person_id"), village=village))
+        )
+    if group:
+        qs = qs.filter(Exists(Spell.objects.filter(person_id=OuterRef("person_id"), group=group)))
+    if due_days is not None and as_of is not None:
+        qs = qs.filter(
+            reference_date__gte=as_of, reference_date__lte=as_of + dt.timedelta(days=due_days)
+        )
+    if assigned == "me":
+        qs = qs.filter(assigned_to=actor)
+    elif assigned == "none":
+        qs = qs.filter(assigned_to__isnull=True, assigned_org="")
+    elif assigned.startswith("u") and assigned[1:].isdigit():
+        qs = qs.filter(assigned_to_id=int(assigned[1:]))
+    elif assigned in ORGS:
+        qs = qs.filter(assigned_org=assigned)
+    return qs
+
+
+def followup_villages(*, qs: QuerySet[FollowUp], limit: int = 500) -> list[str]:
+    """The villages of the persons on a worklist (for the filter's choices)."""
+    from ansinh.registry.models import Person
+
+    return list(
+        Person.objects.filter(person_id__in=qs.exclude(person_id="").values("person_id"))
+        .exclude(village="")
+        .values_list("village", flat=True)
+        .distinct()
+        .order_by("village")[:limit]
+    )
+
+
+def followup_rows(*, qs: QuerySet[FollowUp], limit: int, offset: int = 0) -> list[dict[str, Any]]:
     """Rows of a worklist with the person's or employer's details (a fixed number of
     queries), persons marked do-not-contact left out; the lists in the order an office works
     them (expiring, lapsed, households, employers), soonest reference date first."""
@@ -515,7 +574,7 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]
     items = list(
         _contactable(qs)
         .select_related("employer", "assigned_to")
-        .order_by(order, "reference_date", "pk")[:limit]
+        .order_by(order, "reference_date", "pk")[offset : offset + limit]
     )
     people = {
         p.person_id: p
@@ -528,15 +587,17 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]
     rows = []
     for f in items:
         person = people.get(f.person_id)
+        address = village = ""
         if f.employer_id:
             code, name, phone = f.employer_id, f.employer.name if f.employer else "", ""
         elif person is not None:
             code, name, phone = person.person_id, person.full_name, person.phone
+            address, village = person.address, person.village
         else:
             code, name, phone = f.person_id, "", ""
         assigned = ""
         if f.assigned_to is not None:
-            assigned = f.assigned_to.username
+            assigned = staff_label(f.assigned_to)
         elif f.assigned_org:
             from ansinh.core import codes as code_lists
 
@@ -551,6 +612,8 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int) -> list[dict[str, Any]]
                 "code": code,
                 "name": name,
                 "phone": phone,
+                "address": address,
+                "village": village,
                 "household": f.household_id,
                 "employer": f.employer_id or "",
                 "scheme": f.scheme,
@@ -623,12 +686,217 @@ def followup_detail(*, followup: FollowUp) -> dict[str, Any]:
     return {"person": person, "members": members}
 
 
-def assignable_staff(*, actor: Any) -> list[Any]:
+def staff_label(user: Any) -> str:
+    """An officer as listed: full name and login (the login alone when no name is set)."""
+    # Vietnamese order: family name first
+    parts = (getattr(user, "last_name", ""), getattr(user, "first_name", ""))
+    full = " ".join(p.strip() for p in parts if p and p.strip())
+    return f"{full} ({user.username})" if full else str(user.username)
+
+
+def assignable_staff(*, actor: Any, unit: Unit | None = None) -> list[Any]:
+    """The active officers (admin, province, office logins) an entry can be given to: those
+    of the actor's scope and, for an entry of ``unit``, every officer of the office that
+    serves it (the office's login and those of its communes) and of the units above it."""
     from django.contrib.auth import get_user_model
 
-    return list(
-        get_user_model()
-        .objects.filter(role__in=["admin", "province", "office"], is_active=True)
-        .filter(unit_filter(actor) | Q(unit__isnull=True))
-        .order_by("username")
-    )
+    qs = get_user_model().objects.filter(role__in=["admin", "province", "office"], is_active=True)
+    scope = unit_filter(actor) | Q(unit__isnull=True)
+    if unit is not None:
+        parts = [p for p in unit.path.split("/") if p]
+        office_path = unit.path
+        office = Unit.objects.filter(code__in=parts, level="office").first()
+        if office is not None:
+            office_path = office.path
+        ancestors = Q(unit__code__in=parts) | Q(unit__path__startswith=office_path)
+        scope = scope & (ancestors | Q(unit__isnull=True))
+    return list(qs.filter(scope).select_related("unit").order_by("username"))
+
+
+# ---------------------------------------------------------------- legal steps (DOMAIN.md §4)
+
+EVADING_AFTER_DAYS = 60
+LEGAL_STATES: tuple[str, ...] = ("late", "reminded", "evading")
+
+
+def _row_outstanding(c: Contribution, on: dt.date) -> int:
+    """What of a contribution row is unpaid at ``on`` (SPEC section 8's ``outstanding``)."""
+    paid = c.amount_paid if c.paid_on is not None and c.paid_on <= on else 0
+    return max(c.amount_due - paid, 0)
+
+
+def legal_states(
+    *, unit: Unit, as_of: dt.date, actor: Any = None, data: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The legal step of each employer overdue at ``as_of`` (Law 41/2024 arts. 38–39):
+
+    - ``late`` (chậm đóng): overdue, and no written reminder names a debt still unpaid;
+    - ``reminded``: a written reminder was sent (``Reminder.sent_on`` on or before ``as_of``,
+      with its register number) and some period overdue on that day is still unpaid;
+    - ``evading`` (trốn đóng): the same, more than 60 days after the reminder (from day 61).
+
+    The rows of ``arrears`` (same figures, SPEC section 8) with ``state``, ``reminder_on``,
+    ``reminder_number`` and ``evading_from`` (the day it becomes or became evasion)."""
+    data = data if data is not None else arrears(unit=unit, as_of=as_of, actor=actor)
+    employers = [dict(e) for e in data["employers"]]
+    codes = [e["code"] for e in employers]
+    reminders: dict[str, list[Reminder]] = {}
+    for r in (
+        Reminder.objects.filter(employer_id__in=codes, sent_on__isnull=False, sent_on__lte=as_of)
+        .order_by("employer_id", "-sent_on", "-pk")
+        .only("employer_id", "sent_on", "number")
+    ):
+        reminders.setdefault(r.employer_id, []).append(r)
+    rows: dict[str, list[Contribution]] = {}
+    if reminders:
+        for c in Contribution.objects.filter(employer_id__in=list(reminders)).only(
+            "employer_id", "period", "amount_due", "amount_paid", "paid_on"
+        ):
+            rows.setdefault(c.employer_id, []).append(c)
+    for e in employers:
+        e.update(state="late", reminder_on=None, reminder_number="", evading_from=None)
+        for r in reminders.get(e["code"], []):
+            assert r.sent_on is not None
+            # a debt the reminder named (overdue on its day) and still unpaid now
+            named_unpaid = any(
+                due_date(c.period) < r.sent_on
+                and _row_outstanding(c, r.sent_on) > 0
+                and _row_outstanding(c, as_of) > 0
+                for c in rows.get(e["code"], [])
+            )
+            if not named_unpaid:
+                continue
+            evading_from = r.sent_on + dt.timedelta(days=EVADING_AFTER_DAYS + 1)
+            e.update(
+                state="evading" if as_of >= evading_from else "reminded",
+                reminder_on=r.sent_on,
+                reminder_number=r.number,
+                evading_from=evading_from,
+            )
+            break
+    return employers
+
+
+def quarter_of(value: str) -> tuple[dt.date, dt.date, dt.date] | None:
+    """``2026-Q1`` → (the quarter's first day, the day the list describes: the last day of the
+    quarter before, the deadline: the 14th of the quarter's first month — Decree 274/2025 has
+    the list sent *before* the 15th). None when malformed."""
+    import re
+
+    m = re.fullmatch(r"(\d{4})-?Q([1-4])", value.strip().upper())
+    if not m:
+        return None
+    year, q = int(m.group(1)), int(m.group(2))
+    first = dt.date(year, 3 * q - 2, 1)
+    return first, first - dt.timedelta(days=1), first.replace(day=14)
+
+
+def current_quarter(day: dt.date) -> str:
+    """The latest quarter whose list the data of ``day`` can make: the quarter holding
+    ``day`` (its list describes the last day of the quarter before, on or before ``day``)."""
+    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+
+
+def offenders(*, unit: Unit, quarter: str, actor: Any = None) -> dict[str, Any]:
+    """The quarterly list of employers late or evading, for publication (DOMAIN.md §4: the
+    province sends it before the 15th of each quarter's first month): the employers overdue on
+    the last day of the quarter before, with their legal step on that day."""
+    parsed = quarter_of(quarter)
+    if parsed is None:
+        raise ValueError(quarter)
+    first, as_of, deadline = parsed
+    rows = legal_states(unit=unit, as_of=as_of, actor=actor)
+    names = employer_details([r["code"] for r in rows])
+    for r in rows:
+        r.update(names.get(r["code"], {}))
+    return {
+        "quarter": quarter,
+        "first_day": first,
+        "as_of": as_of,
+        "deadline": deadline,
+        "unit": unit,
+        "rows": rows,
+        "overdue": sum(r["overdue"] for r in rows),
+        "evading": sum(1 for r in rows if r["state"] == "evading"),
+    }
+
+
+def employer_details(codes: Iterable[str]) -> dict[str, dict[str, str]]:
+    """Name, tax code and unit name of employers (for lists and letters)."""
+    out: dict[str, dict[str, str]] = {}
+    for code, name, tax, unit_name in Employer.objects.filter(code__in=list(codes)).values_list(
+        "code", "name", "tax_code", "unit__name"
+    ):
+        out[code] = {"name": name, "tax_code": tax, "unit_name": unit_name}
+    return out
+
+
+def interest_split(*, unit: Unit, as_of: dt.date, actor: Any = None) -> list[dict[str, Any]]:
+    """Where each employer's interest (SPEC section 8: every row, overdue or since paid) comes
+    from: ``on_overdue`` the rows overdue at ``as_of`` (still owed), ``since_paid`` the rows
+    paid in full but late, with how many such periods and their span. Per row rounded as the
+    SPEC rounds, so ``on_overdue + since_paid`` is the employer's ``interest`` exactly. Only
+    employers with interest."""
+    _check_unit(unit, actor)
+    p = sql.param()
+    due = sql.due_date("c.period")
+    days_d = sql.days_between(p, "due")
+    days_paid = sql.days_between("paid_on", "due")
+    query = f"""
+        WITH r AS (
+            SELECT c.employer_id AS emp, e.unit_id AS unit, c.period AS period,
+                   c.amount_due AS amount_due, c.paid_on AS paid_on, {due} AS due,
+                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
+                        THEN c.amount_paid ELSE 0 END AS paid
+            FROM arrears_contribution c
+            JOIN arrears_employer e ON e.code = c.employer_id
+            JOIN geography_unit u ON u.code = e.unit_id
+            WHERE u.path LIKE %s ESCAPE '\\'
+        ), s AS (
+            SELECT emp, unit, period, paid_on, due, paid,
+                   CASE WHEN amount_due > paid THEN amount_due - paid ELSE 0 END AS outstanding,
+                   {days_d} AS days_d
+            FROM r
+        ), t AS (
+            SELECT emp, unit, period,
+                   CASE WHEN outstanding > 0 AND days_d > 0 THEN 1 ELSE 0 END AS is_overdue,
+                   (3 * ((CASE WHEN days_d > 0 THEN outstanding * days_d ELSE 0 END)
+                         + (CASE WHEN paid > 0 AND paid_on > due
+                                 THEN paid * {days_paid} ELSE 0 END))
+                    + 5000) / 10000 AS interest
+            FROM s
+        )
+        SELECT emp, unit,
+               SUM(CASE WHEN is_overdue = 1 THEN interest ELSE 0 END),
+               SUM(CASE WHEN is_overdue = 0 THEN interest ELSE 0 END),
+               SUM(CASE WHEN is_overdue = 0 AND interest > 0 THEN 1 ELSE 0 END),
+               MIN(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END),
+               MAX(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END)
+        FROM t
+        GROUP BY emp, unit
+        HAVING SUM(interest) > 0
+    """
+    d = as_of.isoformat()
+    with connection.cursor() as cur:
+        cur.execute(query, [d, _like_prefix(unit.path), d])
+        found = cur.fetchall()
+    out: list[dict[str, Any]] = [
+        {
+            "code": str(code),
+            "unit": str(u),
+            "on_overdue": int(a or 0),
+            "since_paid": int(b or 0),
+            "interest": int(a or 0) + int(b or 0),
+            "periods_paid_late": int(n or 0),
+            "first_paid_late": _as_date(lo),
+            "last_paid_late": _as_date(hi),
+        }
+        for code, u, a, b, n, lo, hi in found
+    ]
+    out.sort(key=lambda r: (-r["since_paid"], r["code"]))
+    return out
+
+
+def reminder_of_month(*, employer: Employer, month: dt.date) -> Reminder | None:
+    """The employer's reminder of a monthly review, if one was issued."""
+    return Reminder.objects.filter(employer=employer, review_month=month.replace(day=1)).first()

@@ -383,6 +383,17 @@ def followup_assign(*, actor: Any, followup: FollowUp, user: Any = None, org: st
     return followup
 
 
+def followup_assign_many(
+    *, actor: Any, followups: list[FollowUp], user: Any = None, org: str = ""
+) -> int:
+    """Assign several entries at once (the ticked rows of a worklist page): all or none, one
+    audit row per entry as ``followup_assign``."""
+    with transaction.atomic():
+        for fu in followups:
+            followup_assign(actor=actor, followup=fu, user=user, org=org)
+    return len(followups)
+
+
 def followup_record_outcome(
     *, actor: Any, followup: FollowUp, outcome: str, on: dt.date, note: str = ""
 ) -> FollowUpOutcome:
@@ -461,17 +472,77 @@ def reminder_create(
     return reminder
 
 
-def reminder_mark_sent(*, actor: Any, reminder: Reminder) -> Reminder:
+def reminder_mark_sent(
+    *, actor: Any, reminder: Reminder, sent_on: dt.date | None = None, number: str = ""
+) -> Reminder:
+    """Record the letter as sent (who, when; the date it went out, today unless given, and its
+    number in the register when given): the written reminder of the legal steps."""
+    number = number.strip()
+    if len(number) > 40:
+        raise ValueError(number)
     with transaction.atomic():
-        if reminder.sent_at is None:
-            reminder.sent_at = timezone.now()
-            reminder.sent_by = actor if getattr(actor, "pk", None) else None
-            reminder.save(update_fields=["sent_at", "sent_by"])
+        if reminder.sent_at is None or (number and number != reminder.number):
+            reminder.sent_at = reminder.sent_at or timezone.now()
+            reminder.sent_by = reminder.sent_by or (actor if getattr(actor, "pk", None) else None)
+            reminder.sent_on = reminder.sent_on or sent_on or timezone.localdate()
+            reminder.number = number or reminder.number
+            reminder.save(update_fields=["sent_at", "sent_by", "sent_on", "number"])
             audit_record(
                 actor=actor,
                 action="reminder.sent",
                 object_type="employer",
                 object_id=reminder.employer_id,
-                after={"review_month": f"{reminder.review_month:%Y-%m}"},
+                after={
+                    "review_month": f"{reminder.review_month:%Y-%m}",
+                    "sent_on": reminder.sent_on.isoformat(),
+                    "number": reminder.number,
+                },
             )
+    return reminder
+
+
+def legal_reminder_record(
+    *,
+    actor: Any,
+    employer: Employer,
+    sent_on: dt.date,
+    number: str,
+    overdue: int,
+    interest: int,
+) -> Reminder:
+    """Record the written reminder (văn bản đôn đốc) sent to a late employer on ``sent_on``
+    with its register number: the step after which, 60 days on, the debts it names still
+    unpaid are evasion (``selectors.legal_states``). One per employer and month (the letter of
+    that month's review, if made, is the one recorded). Refused (ValueError) without a number
+    or with a date in the future."""
+    number = number.strip()
+    if not number or len(number) > 40:
+        raise ValueError("number")
+    if sent_on > timezone.localdate():
+        raise ValueError("sent_on")
+    reminder = reminder_create(
+        actor=actor,
+        employer=employer,
+        review_month=sent_on.replace(day=1),
+        overdue=overdue,
+        interest=interest,
+    )
+    with transaction.atomic():
+        before = {
+            "sent_on": reminder.sent_on.isoformat() if reminder.sent_on else None,
+            "number": reminder.number,
+        }
+        reminder.sent_on = sent_on
+        reminder.number = number
+        reminder.sent_at = reminder.sent_at or timezone.now()
+        reminder.sent_by = reminder.sent_by or (actor if getattr(actor, "pk", None) else None)
+        reminder.save(update_fields=["sent_on", "number", "sent_at", "sent_by"])
+        audit_record(
+            actor=actor,
+            action="reminder.sent",
+            object_type="employer",
+            object_id=employer.code,
+            before=before,
+            after={"sent_on": sent_on.isoformat(), "number": number},
+        )
     return reminder

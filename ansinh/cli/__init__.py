@@ -25,6 +25,7 @@ COMMANDS = [
     "outreach",
     "arrears",
     "worklists",
+    "reminders",
     "user",
     "register",
     "backup",

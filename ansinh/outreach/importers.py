@@ -10,6 +10,7 @@ from ansinh.core.codes import CHANNEL_CODES, GROUP_CODES, ORG_CODES
 from ansinh.core.importing import BAD, StagedImporter, Table, json_list
 from ansinh.geography.importers import UnitLookup
 from ansinh.outreach.models import Activity, Attendee, Campaign
+from ansinh.registry.importers import consent_value
 
 _COUNTS = ("planned_reach", "reach", "leads", "registrations", "vssid_installs")
 
@@ -100,12 +101,15 @@ class ActivitiesImporter(StagedImporter):
 class AttendeesImporter(StagedImporter):
     kind = "attendees"
     required = ("activity_code", "person_id")
-    optional = ("full_name", "phone")
+    optional = ("full_name", "phone", "address", "village", "consent")
     staging_columns: ClassVar = [
         ("activity_id", "text"),
         ("person_id", "text"),
         ("full_name", "text"),
         ("phone", "text"),
+        ("address", "text"),
+        ("village", "text"),
+        ("consent", "text"),
     ]
     key_label = "activity_code, person_id"
 
@@ -114,7 +118,7 @@ class AttendeesImporter(StagedImporter):
             Attendee,
             key=["activity", "person_id"],
             values=[],
-            keep=["full_name", "phone"],
+            keep=["full_name", "phone", "address", "village", "consent"],
             extras={"batch_id": "batch"},
         )
 
@@ -144,9 +148,21 @@ class AttendeesImporter(StagedImporter):
         pid = ctx.text(row_no, "person_id", get(row, "person_id"), required=True, max_length=64)
         name = ctx.text(row_no, "full_name", get(row, "full_name"), max_length=200)
         phone = ctx.text(row_no, "phone", get(row, "phone"), max_length=32)
-        if BAD in (activity, pid, name, phone):
+        address = ctx.text(row_no, "address", get(row, "address"), max_length=300)
+        village = ctx.text(row_no, "village", get(row, "village"), max_length=100)
+        consent = consent_value(ctx, row_no, get(row, "consent"))
+        if BAD in (activity, pid, name, phone, address, village, consent):
             return None
-        return (row_no, activity, pid, name, phone)
+        return (
+            row_no,
+            activity,
+            pid,
+            name,
+            phone,
+            address or None,
+            village or None,
+            consent or None,
+        )
 
 
 IMPORTERS: dict[str, type[StagedImporter]] = {

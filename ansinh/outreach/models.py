@@ -139,6 +139,12 @@ class Attendee(models.Model):
     person_id = models.CharField(max_length=64, db_index=True)
     full_name = models.CharField(max_length=200, blank=True, default="")
     phone = models.CharField(max_length=32, blank=True, default="")
+    # the optional ``address`` / ``village`` / ``consent`` (to be messaged: "yes", "no", "")
+    # columns of the attendees import; a person's latest stated consent counts when their
+    # participation data has none (arrears.reminders)
+    address = models.CharField(max_length=300, blank=True, default="")
+    village = models.CharField(max_length=100, blank=True, default="")
+    consent = models.CharField(max_length=8, blank=True, default="")
     batch = models.ForeignKey(
         "core.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -33,6 +33,8 @@ BLOCK = 1 << 20  # bytes per COPY write, whole lines
 MIN_BYTES = 1 << 16  # below this the row-by-row path is as fast
 
 RAW = "stg_participations_raw"
+# optional columns the fast path leaves to the row-by-row reader (consent words need Python)
+ROW_PATH_COLUMNS = frozenset({"address", "village", "consent", "email"})
 UNITS = "stg_fast_units"
 CAL = "stg_fast_cal"
 
@@ -97,6 +99,8 @@ def copy_participations(
             return None
         if names != header or not all(names) or len(set(names)) != len(names):
             return None
+        if ROW_PATH_COLUMNS.intersection(names):
+            return None  # address, village, consent, email: row by row
         sid = transaction.savepoint()
         try:
             rows = _copy_and_check(fh, stg, unit_ok, names, progress, total)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import operator
 import pathlib
+import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -36,6 +37,40 @@ from ansinh.geography.importers import UnitLookup
 from ansinh.registry.models import Count, Person, Spell
 
 _SCHEMES = frozenset(SCHEME_CODES)
+
+# the optional ``consent`` column (to be messaged): English or Vietnamese, any case
+CONSENT_VALUES = {
+    "yes": "yes",
+    "y": "yes",
+    "có": "yes",
+    "co": "yes",
+    "1": "yes",
+    "x": "yes",
+    "đồng ý": "yes",
+    "no": "no",
+    "n": "no",
+    "không": "no",
+    "khong": "no",
+    "0": "no",
+    "không đồng ý": "no",
+}
+
+
+EMAIL_RE = re.compile(r"[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+")
+
+
+def consent_value(ctx: Any, row_no: int, raw: str) -> Any:
+    """ "yes", "no", "" (blank) or BAD (with the row's error) from a ``consent`` cell."""
+    raw = (raw or "").strip()
+    if not raw:
+        return ""
+    value = CONSENT_VALUES.get(raw.lower())
+    if value is None:
+        ctx.error(row_no, "consent", raw, _("phải là có/không (yes/no)"))
+        return BAD
+    return value
+
+
 _GROUPS = frozenset(GROUP_CODES)
 
 # the columns of a participations file, in staging order (fastcopy stages them alike)
@@ -52,6 +87,10 @@ PART_COLUMNS = (
     "sex",
     "full_name",
     "phone",
+    "address",
+    "village",
+    "consent",
+    "email",
 )
 _LIMITS = {
     "person_id": 64,
@@ -60,6 +99,9 @@ _LIMITS = {
     "sex": 8,
     "full_name": 200,
     "phone": 32,
+    "address": 300,
+    "village": 100,
+    "email": 254,
 }
 
 
@@ -103,6 +145,10 @@ class ParticipationsImporter(StagedImporter):
         "sex",
         "full_name",
         "phone",
+        "address",
+        "village",
+        "consent",
+        "email",
     )
     staging_columns: ClassVar = [
         ("person_id", "text"),
@@ -117,6 +163,10 @@ class ParticipationsImporter(StagedImporter):
         ("sex", "text"),
         ("full_name", "text"),
         ("phone", "text"),
+        ("address", "text"),
+        ("village", "text"),
+        ("consent", "text"),
+        ("email", "text"),
     ]
     unit_col = "unit_id"
     since_col = "start_date"
@@ -135,7 +185,17 @@ class ParticipationsImporter(StagedImporter):
             Person,
             key=["person_id"],
             values=[],
-            keep=["full_name", "birth_date", "sex", "phone", "household_id"],
+            keep=[
+                "full_name",
+                "birth_date",
+                "sex",
+                "phone",
+                "household_id",
+                "address",
+                "village",
+                "consent",
+                "email",
+            ],
         )
 
     def setup(self) -> None:
@@ -170,11 +230,15 @@ class ParticipationsImporter(StagedImporter):
         n = len(row)
         if n >= self.width:
             row.append("")
-            pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone = self.pick(row)
+            (pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone, *more) = (
+                self.pick(row)
+            )
         else:
-            pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone = (
+            (pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone, *more) = (
                 (row[i] if i is not None and i < n else "") for i in self.ix
             )
+        address, village, consent_raw, email = more
+        consent = CONSENT_VALUES.get(consent_raw.strip().lower()) if consent_raw else ""
         dates = self.dates
         if (
             pid
@@ -190,6 +254,11 @@ class ParticipationsImporter(StagedImporter):
             and len(sex) <= 8
             and len(name) <= 200
             and len(phone) <= 32
+            and len(address) <= 300
+            and len(village) <= 100
+            and len(email) <= 254
+            and (not email or EMAIL_RE.fullmatch(email) is not None)
+            and consent is not None
         ):
             return (
                 row_no,
@@ -205,9 +274,26 @@ class ParticipationsImporter(StagedImporter):
                 sex or None,
                 name or None,
                 phone or None,
+                address or None,
+                village or None,
+                consent or None,
+                email or None,
             )
         return self._slow(
-            row_no, pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone
+            row_no,
+            pid,
+            unit,
+            scheme,
+            group,
+            start,
+            end,
+            hh,
+            emp,
+            birth,
+            sex,
+            name,
+            phone,
+            (address, village, consent_raw, email),
         )
 
     def _slow(
@@ -225,8 +311,10 @@ class ParticipationsImporter(StagedImporter):
         sex: str,
         name: str,
         phone: str,
+        more: tuple[str, str, str, str] = ("", "", "", ""),
     ) -> tuple | None:
         """The same checks again, this time writing the errors (and caching good dates)."""
+        address, village, consent_raw, email = more
         ctx = self.ctx
         bad = False
         if ctx.text(row_no, "person_id", pid, required=True, max_length=64) is BAD:
@@ -251,9 +339,19 @@ class ParticipationsImporter(StagedImporter):
             ("sex", sex),
             ("full_name", name),
             ("phone", phone),
+            ("address", address),
+            ("village", village),
         ):
             if ctx.text(row_no, column, value, max_length=_LIMITS[column]) is BAD:
                 bad = True
+        consent = consent_value(ctx, row_no, consent_raw)
+        if consent is BAD:
+            bad = True
+        if ctx.text(row_no, "email", email, max_length=254) is BAD:
+            bad = True
+        elif email and EMAIL_RE.fullmatch(email) is None:
+            ctx.error(row_no, "email", email, _("không phải địa chỉ e-mail"))
+            bad = True
         if bad:
             return None
         return (
@@ -270,6 +368,10 @@ class ParticipationsImporter(StagedImporter):
             sex or None,
             name or None,
             phone or None,
+            address or None,
+            village or None,
+            consent or None,
+            email or None,
         )
 
     def stage_file(
@@ -300,7 +402,9 @@ class ParticipationsImporter(StagedImporter):
         execute(
             f"CREATE TEMP TABLE {qn('stg_person')}{suffix} AS SELECT person_id, "
             "MAX(full_name) AS full_name, MAX(birth_date) AS birth_date, MAX(sex) AS sex, "
-            "MAX(phone) AS phone, MAX(household_id) AS household_id "
+            "MAX(phone) AS phone, MAX(household_id) AS household_id, "
+            "MAX(address) AS address, MAX(village) AS village, MAX(consent) AS consent, "
+            "MAX(email) AS email "
             f"FROM {stg} GROUP BY person_id"
         )
         if self.ctx.allowed_units is not None:
@@ -343,7 +447,9 @@ class ParticipationsImporter(StagedImporter):
         )[0][0]
         execute(
             "UPDATE stg_person SET full_name = NULL, birth_date = NULL, sex = NULL, "
-            f"phone = NULL, household_id = NULL WHERE {where}",
+            "phone = NULL, household_id = NULL, address = NULL, village = NULL, consent = NULL, "
+            "email = NULL "
+            f"WHERE {where}",
             params,
         )
         if changed:

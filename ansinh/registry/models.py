@@ -14,6 +14,14 @@ class Person(models.Model):
     phone = models.CharField(max_length=32, blank=True, default="")
     household_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
     do_not_contact = models.BooleanField(default=False)
+    # where to find them (the optional ``address`` / ``village`` columns of participations)
+    address = models.CharField(max_length=300, blank=True, default="")
+    village = models.CharField(max_length=100, blank=True, default="")
+    # consent to be messaged (Law 91/2025, Decree 356/2025): "yes", "no" or "" (not asked),
+    # from the optional ``consent`` column of imports; ``opted_out_at`` when they withdrew it
+    consent = models.CharField(max_length=8, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    opted_out_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.person_id

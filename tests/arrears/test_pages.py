@@ -107,9 +107,17 @@ def test_monthly_review_and_letter(world, client) -> None:
     assert "274/2025/NĐ-CP" in text and "0,03 %/ngày" in text
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "ngày 05 tháng 10 năm 2025" in cells
     assert "08/2025" in cells and "30/09/2025" in cells
-    assert "kể cả các kỳ đã nộp muộn" in text
-    # the header of the one document module: E2's office issues it, numbered from its register
+    assert "Tiền lãi chậm đóng tính đến ngày" in text
+    # the header of the one document module: E2's office issues it; before it is issued the
+    # letter is a draft (number blank), and a GET writes nothing
     assert "BẢO HIỂM XÃ HỘI TỈNH KHÁNH HÒA" in cells and "BẢO HIỂM XÃ HỘI CƠ SỞ NHA TRANG" in cells
+    assert "Số: 01/TB-BHXH" not in cells
+    assert not Reminder.objects.exists() and not DocumentNumber.objects.exists()
+    # issuing it (recorded as sent) takes the next number of the office's register
+    assert client.post("/arrears/review/E2/sent", {"as_of": "2025-10-05"}).status_code == 302
+    letter = client.get("/arrears/review/E2/letter.docx?as_of=2025-10-05")
+    doc = Document(io.BytesIO(letter.content))
+    cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
     assert "Số: 01/TB-BHXH" in cells
     # the same letter as PDF (fpdf2, DejaVu): text checked with pdftotext where installed
     pdf = client.get("/arrears/review/E2/letter.pdf?as_of=2025-10-05")
@@ -134,20 +142,20 @@ def test_monthly_review_and_letter(world, client) -> None:
             "Số: 01/TB-BHXH",  # the same reminder keeps its number
         ):
             assert want in flat, want
-    # one reminder per employer and review month, whichever format was downloaded
+    # one reminder per employer and review month, one number, however often downloaded
     assert Reminder.objects.filter(employer_id="E2").count() == 1
     assert DocumentNumber.objects.filter(ref_type="reminder").count() == 1
     rem = Reminder.objects.get(employer_id="E2")
-    assert (rem.review_month, rem.overdue, rem.interest, rem.sent_at) == (
+    assert (rem.review_month, rem.overdue, rem.interest, rem.number) == (
         d("2025-10-01"),
         3_000_000,
         4_500,
-        None,
+        "1",
     )
-    assert client.post("/arrears/review/E2/sent", {"as_of": "2025-10-05"}).status_code == 302
-    rem.refresh_from_db()
     assert rem.sent_at is not None and rem.sent_by_id == office.pk
     assert AuditEvent.objects.filter(action="reminder.sent", object_id="E2").count() == 1
+    assert client.post("/arrears/review/E2/sent", {"as_of": "2025-10-05"}).status_code == 302
+    assert DocumentNumber.objects.filter(ref_type="reminder").count() == 1
     assert client.post("/arrears/review/E3/sent", {"as_of": "2025-10-05"}).status_code == 404
     assert client.get("/arrears/review/E3/letter.docx?as_of=2025-10-05").status_code == 404
     late = client.get("/arrears/review/?as_of=2025-10-20").content.decode()
@@ -159,7 +167,7 @@ def test_letter_refused_without_register(world, client) -> None:
     saying how to open it, and nothing written (no reminder, no number)."""
     client.force_login(make_user("nt", "office", world["O1"]))
     DocumentRegister.objects.filter(unit_id="O1", kind="TB").delete()
-    r = client.get("/arrears/review/E2/letter.docx?as_of=2025-10-05", follow=True)
+    r = client.post("/arrears/review/E2/sent", {"as_of": "2025-10-05"}, follow=True)
     html = r.content.decode()
     assert r.status_code == 200 and "chưa mở sổ đăng ký văn bản loại TB" in html
     assert not Reminder.objects.exists() and not DocumentNumber.objects.exists()

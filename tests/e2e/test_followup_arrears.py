@@ -99,11 +99,10 @@ def test_office_worklist_assign_outcome_export(page: Any, login: Any, shot: Any,
     pg.click('form:has(input[value="assign"]) button')
     pg.wait_for_load_state("networkidle")
     assert "Đã phân công" in pg.content()
-    # record an outcome with its date
-    pg.select_option('select[name="outcome"]', "promised")
+    # record an outcome with its date: one button per outcome
     pg.fill('input[name="on"]', "2025-10-03")
     pg.fill('input[name="note"]', "Hẹn gia hạn thẻ tuần sau")
-    pg.click('form:has(input[value="outcome"]) button')
+    pg.click('form:has(input[value="outcome"]) button[value="promised"]')
     pg.wait_for_load_state("networkidle")
     history = pg.locator("#outcomes").inner_text()
     assert "03/10/2025" in history and "Hẹn tham gia" in history and "nhatrang" in history

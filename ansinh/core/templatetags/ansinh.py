@@ -104,3 +104,12 @@ def get(mapping: Any, key: Any) -> Any:
         return mapping.get(key)
     except AttributeError:
         return None
+
+
+@register.filter
+def staff_label(user: Any) -> str:
+    """An officer as listed: full name and login, or the login alone."""
+    # Vietnamese order: family name first
+    parts = (getattr(user, "last_name", ""), getattr(user, "first_name", ""))
+    full = " ".join(p.strip() for p in parts if p and p.strip())
+    return f"{full} ({user.username})" if full else str(getattr(user, "username", ""))
