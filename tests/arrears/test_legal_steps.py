@@ -171,7 +171,8 @@ def test_letters_in_bulk_and_interest_of_paid_periods(world, client) -> None:
     assert "\n".join(p.text for p in only.paragraphs).count("Kính gửi:") == 1
     pdf = client.get("/arrears/letters.pdf?as_of=2025-10-10")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert Reminder.objects.filter(review_month=d("2025-10-01")).count() == 2
+    # downloading letters writes nothing (a GET never writes): they are drafts until issued
+    assert Reminder.objects.filter(review_month=d("2025-10-01")).count() == 0
     # E2 owes nothing and has 207,000 interest from periods paid late (SPEC section 8)
     split = {
         r["code"]: r for r in selectors.interest_split(unit=world["KH"], as_of=d("2025-09-30"))
