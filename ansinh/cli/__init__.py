@@ -18,6 +18,7 @@ COMMANDS = [
     "serve",
     "generate",
     "importcmd",
+    "units",
     "kpi",
     "report",
     "plan",

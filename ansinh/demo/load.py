@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ansinh.demo.common import LOAD_ORDER
 from ansinh.demo.dataset import write_demo
 from ansinh.demo.units import PROVINCE_CODE
+from ansinh.geography.services import units_official_load
 
 
 class DemoError(RuntimeError):
@@ -68,6 +69,18 @@ def demo_load(*, seed: int = 2025, progress: Callable[[str], None] | None = None
             results[kind] = result
             if progress is not None:
                 progress(f"{summary_line(result)} ({time.monotonic() - began:.1f} s)")
+    # the units in force until 30 June 2025 and their successors (SPEC section 9), as
+    # `ansinh units official --province 56 --legacy` loads them; today's units keep their
+    # offices, so no figure changes
+    began = time.monotonic()
+    official = units_official_load(province=PROVINCE_CODE, legacy=True)
+    results["units_official"] = official
+    if progress is not None and official is not None:
+        progress(
+            f"units official {PROVINCE_CODE} --legacy: "
+            f"{official.legacy_created + official.legacy_updated + official.legacy_unchanged} "
+            f"({time.monotonic() - began:.1f} s)"
+        )
     return results
 
 

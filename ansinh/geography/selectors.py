@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
-from ansinh.geography.models import Population, Unit
+from ansinh.core.formats import fmt_date
+from ansinh.geography.models import (
+    LEGACY_VALID_TO,
+    Population,
+    Successor,
+    Unit,
+    is_legacy_key,
+    official_code,
+)
 
 
 def unit_get(*, code: str) -> Unit | None:
@@ -12,8 +21,39 @@ def unit_get(*, code: str) -> Unit | None:
 
 
 def unit_root() -> Unit | None:
-    """The province (first root unit), the default scope of the command line."""
-    return Unit.objects.filter(parent__isnull=True).order_by("code").first()
+    """The province (first root unit in force), the default scope of the command line. The
+    former provinces that ``units official --legacy`` loads are roots too, never the default."""
+    roots = Unit.objects.filter(parent__isnull=True).order_by("code")
+    return roots.filter(valid_to__isnull=True).first() or roots.first()
+
+
+def unit_code_label(code: str) -> str:
+    """A unit code as users read it: a former unit's key ``22411@2025`` is shown as
+    ``22411 (đến 30/06/2025)``; today's codes as they are."""
+    if not is_legacy_key(code):
+        return code
+    return _("%(code)s (đến %(date)s)") % {
+        "code": official_code(code),
+        "date": fmt_date(LEGACY_VALID_TO),
+    }
+
+
+def unit_successors(*, unit: Unit) -> list[Successor]:
+    """The communes of today that took a former commune, largest share first."""
+    return list(
+        Successor.objects.filter(legacy=unit)
+        .select_related("successor")
+        .order_by("-share", "-main", "successor_id")
+    )
+
+
+def unit_predecessors(*, unit: Unit) -> list[Successor]:
+    """The former communes a commune of today was made of (where it has a share of them)."""
+    return list(
+        Successor.objects.filter(successor=unit, share__gt=0)
+        .select_related("legacy")
+        .order_by("legacy_id")
+    )
 
 
 def unit_subtree(*, unit: Unit) -> QuerySet[Unit]:
