@@ -27,6 +27,7 @@ from ansinh.arrears import exports, selectors, services
 from ansinh.arrears.models import FollowUp, FollowUpOutcome
 from ansinh.core import codes
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import units_in_force
 
 
 def _kind_labels() -> dict[str, str]:
@@ -85,7 +86,7 @@ def _unit(request: HttpRequest) -> Unit:
 
 
 def _units_menu(actor: Any) -> list[Unit]:
-    return list(allowed_units(actor).exclude(level="commune").order_by("path"))
+    return list(units_in_force(allowed_units(actor)).exclude(level="commune").order_by("path"))
 
 
 def _money_short(value: int) -> str:
@@ -376,7 +377,7 @@ def worklists_page(request: HttpRequest) -> HttpResponse:
             "orgs": codes.ORGS,
             "as_of": _as_of(request) if request.GET.get("as_of") else data_as_of,
             "query": query.urlencode(),
-            "units": list(allowed_units(actor).order_by("path")),
+            "units": list(units_in_force(allowed_units(actor)).order_by("path")),
         },
     )
 

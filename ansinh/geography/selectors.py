@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from ansinh.core.formats import fmt_date
 from ansinh.geography.models import (
+    LEGACY_SUFFIX,
     LEGACY_VALID_TO,
     Population,
     Successor,
@@ -25,6 +26,12 @@ def unit_root() -> Unit | None:
     former provinces that ``units official --legacy`` loads are roots too, never the default."""
     roots = Unit.objects.filter(parent__isnull=True).order_by("code")
     return roots.filter(valid_to__isnull=True).first() or roots.first()
+
+
+def units_in_force(qs: QuerySet[Unit]) -> QuerySet[Unit]:
+    """``qs`` without the former units (``units official --legacy``): what a picker offers for
+    new records, which are never keyed by a unit abolished on 1 July 2025."""
+    return qs.exclude(code__endswith=LEGACY_SUFFIX)
 
 
 def unit_code_label(code: str) -> str:

@@ -360,3 +360,13 @@ def test_english_label(client, legacy: None) -> None:
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = client.get("/units/22411@2025/").content.decode()
     assert "22411 (until 2025-06-30)" in page
+
+
+def test_pickers_offer_only_units_in_force(client, legacy: None) -> None:
+    client.force_login(_user("province", "56"))
+    for url in ("/reports/", "/plans/new/", "/activities/new/", "/arrears/"):
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        page = resp.content.decode()
+        assert 'value="56"' in page, url
+        assert "@2025" not in page, url
