@@ -20,6 +20,7 @@ from ansinh.core.importing import (
     Table,
 )
 from ansinh.geography.models import (
+    REORGANISED_ON,
     Population,
     Successor,
     Unit,
@@ -31,17 +32,56 @@ from ansinh.geography.models import (
 
 class UnitLookup:
     """Every stored unit code (with its path), loaded once per import; checks a row's unit
-    code for existence and for the actor's scope."""
+    code for existence and for the actor's scope.
+
+    Once the units before 1 July 2025 are loaded (``units official --legacy``), a code is read
+    by the fact's date (SPEC section 9): on a day before 1 July 2025 a code that a former
+    commune had means that former commune (stored under its own key, ``22411@2025``), which
+    counts in its successors; its scope is that of its successors."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.paths: dict[str, str] = dict(Unit.objects.values_list("code", "path"))
+        # former communes with successors -> their successors; other former units
+        self.legacy: dict[str, list[str]] = {}
+        for legacy, succ in Successor.objects.filter(share__gt=0).values_list(
+            "legacy_id", "successor_id"
+        ):
+            self.legacy.setdefault(legacy, []).append(succ)
+        self.former = {c for c in self.paths if is_legacy_key(c)}
 
-    def check(self, row: int, column: str, code: str) -> Any:
+    def check(self, row: int, column: str, code: str, day: str | None = None) -> Any:
+        """``code`` checked, or BAD; ``day`` (ISO) the fact's date, read for the units of
+        before 1 July 2025 (None: the code means today's unit)."""
         if not code:
             self.ctx.error(row, column, code, _("thiếu giá trị bắt buộc"))
             return BAD
         missing = _("không có đơn vị mã này")
+        if self.former:
+            before = day is not None and day < REORGANISED_ON.isoformat()
+            if is_legacy_key(code) and not before:
+                self.ctx.error(
+                    row, column, code, _("đơn vị này chỉ còn hiệu lực đến hết 30/06/2025")
+                )
+                return BAD
+            key = legacy_key(code)
+            if before and key in self.former:
+                if key not in self.legacy:
+                    self.ctx.error(
+                        row,
+                        column,
+                        code,
+                        _(
+                            "trước 01/07/2025 mã này là một tỉnh hay huyện cũ, không có đơn vị "
+                            "kế thừa: hãy nhập số liệu theo xã"
+                        ),
+                    )
+                    return BAD
+                allowed = self.ctx.allowed_units
+                if allowed is not None and not any(s in allowed for s in self.legacy[key]):
+                    self.ctx.error(row, column, code, missing)
+                    return BAD
+                return key
         if code not in self.paths:
             self.ctx.error(row, column, code, missing)
             return BAD
@@ -252,7 +292,8 @@ class PopulationImporter(StagedImporter):
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         ctx, get = self.ctx, self.get
         year = ctx.year(row_no, "year", get(row, "year"))
-        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"))
+        day = None if year is BAD else f"{int(year):04d}-12-31"
+        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"), day)
         pop = ctx.integer(row_no, "population", get(row, "population"))
         group = ctx.code(row_no, "group", get(row, "group"), GROUP_CODES, required=False)
         if BAD in (year, unit, pop, group):

@@ -22,7 +22,7 @@ from ansinh.accounts.selectors import (
 from ansinh.core import formats
 from ansinh.core.cache import cached
 from ansinh.core.codes import SCHEME_CODES
-from ansinh.geography.models import Unit
+from ansinh.geography.models import Unit, is_legacy_key
 from ansinh.geography.selectors import unit_ancestors, unit_predecessors, unit_successors
 from ansinh.monitoring import selectors
 from ansinh.targets.selectors import target_tree
@@ -90,7 +90,11 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
         "scheme": scheme,
         "schemes": SCHEME_CODES,
         # the reorganisation of 1 July 2025: what a former unit became, what a commune was
-        "successors": _lineage(actor, unit_successors(unit=unit), "successor"),
+        "successors": (
+            _lineage(actor, unit_successors(unit=unit), "successor")
+            if is_legacy_key(unit.code)
+            else []
+        ),
         "predecessors": (
             _lineage(actor, unit_predecessors(unit=unit), "legacy")
             if unit.level == Unit.Level.COMMUNE
