@@ -141,12 +141,18 @@ def snapshot_ready(as_of: dt.date) -> bool:
 RawRow = tuple[str, str, str, int, bool, bool]
 
 
-def legacy_rows(*, leg: LegacyUnder | None, as_of: dt.date, raw: list[RawRow]) -> list[LeafRow]:
+def legacy_rows(
+    *,
+    leg: LegacyUnder | None,
+    raw: list[RawRow],
+    own_counts: set[tuple[str, str]],
+) -> list[LeafRow]:
     """The rows of former communes as figures of today's communes (SPEC section 9): a count
     in each successor times its share (rounded half-up per successor, the difference to the
-    largest share), and only while the former commune was in force (a count of a unit that
-    no longer exists stands no longer); the persons of a spell in the successor with the
-    largest share. Only the successors under ``leg``'s unit."""
+    largest share), standing until the successor has a count of its own of the scheme
+    (``own_counts``: (unit, scheme) with a count row at the date: the newer count replaces
+    them); the persons of a spell in the successor with the largest share. Only the
+    successors under ``leg``'s unit."""
     if leg is None:
         return []
     out: list[LeafRow] = []
@@ -154,10 +160,11 @@ def legacy_rows(*, leg: LegacyUnder | None, as_of: dt.date, raw: list[RawRow]) -
         if u not in leg.relevant or not n:
             continue
         if c:
-            valid_to = leg.map.valid_to.get(u)
-            if valid_to is not None and as_of > valid_to:
-                continue
-            out += [LeafRow(code, path, s, g, part, t) for code, path, part in leg.split(u, n)]
+            out += [
+                LeafRow(code, path, s, g, part, t)
+                for code, path, part in leg.split(u, n)
+                if (code, s) not in own_counts
+            ]
         else:
             main = leg.main(u)
             if main is not None:
@@ -176,12 +183,22 @@ def leaf_rows(*, unit: Unit, as_of: dt.date, live: bool = False) -> list[LeafRow
         if snapshot_ready(as_of):
             qs = KpiSnapshot.objects.filter(
                 as_of=as_of, unit__path__startswith=unit.path
-            ).values_list("unit_id", "unit__path", "scheme", "group", "participants", "in_total")
-            out = [
-                LeafRow(u, p, s, g, int(n), bool(t))
-                for u, p, s, g, n, t in qs
-                if n  # event-only rows carry no participants
-            ]
+            ).values_list(
+                "unit_id",
+                "unit__path",
+                "scheme",
+                "group",
+                "participants",
+                "in_total",
+                "from_counts",
+            )
+            out = []
+            own: set[tuple[str, str]] = set()
+            for u, p, s, g, n, t, c in qs:
+                if n:  # event-only rows carry no participants
+                    out.append(LeafRow(u, p, s, g, int(n), bool(t)))
+                if c:
+                    own.add((u, s))
             if leg is not None:
                 former = KpiSnapshot.objects.filter(
                     as_of=as_of, unit_id__in=leg.relevant
@@ -190,8 +207,8 @@ def leaf_rows(*, unit: Unit, as_of: dt.date, live: bool = False) -> list[LeafRow
                 )
                 out += legacy_rows(
                     leg=leg,
-                    as_of=as_of,
                     raw=[(u, s, g, int(n), bool(t), bool(c)) for u, s, g, n, t, c in former],
+                    own_counts=own,
                 )
             return out
         rows = _rows_from_month_end_before(unit=unit, as_of=as_of, leg=leg)
@@ -215,12 +232,12 @@ def leaf_rows(*, unit: Unit, as_of: dt.date, live: bool = False) -> list[LeafRow
     if leg is not None:
         out += legacy_rows(
             leg=leg,
-            as_of=as_of,
             raw=[
                 (r[1], r[2], r[3], int(r[4]), bool(r[8]), bool(r[9]))
                 for r in raw
                 if r[1] in leg.relevant
             ],
+            own_counts={(r[1], r[2]) for r in raw if r[9] and r[1] in leg.paths},
         )
     return out
 
@@ -268,7 +285,8 @@ def _rows_from_month_end_before(
         raw += [
             (r[1], r[2], r[3], int(r[4]), bool(r[8]), True) for r in count_rows if r[1] in former
         ]
-        out += legacy_rows(leg=leg, as_of=as_of, raw=raw)
+        own = {(r[1], r[2]) for r in count_rows if r[1] in paths}
+        out += legacy_rows(leg=leg, raw=raw, own_counts=own)
     return out
 
 
@@ -503,8 +521,13 @@ def series_all(
                 "as_of", "unit_id", "scheme", "group", "participants", "in_total", "from_counts"
             ):
                 by_date[d].append((u, s, g, int(n), bool(t), bool(c)))
+            own: dict[dt.date, set[tuple[str, str]]] = defaultdict(set)
+            for d, u, s in KpiSnapshot.objects.filter(
+                as_of__in=list(by_date), unit_id__in=list(leg.paths), from_counts=True
+            ).values_list("as_of", "unit_id", "scheme"):
+                own[d].add((u, s))
             for d, raw in by_date.items():
-                for r in legacy_rows(leg=leg, as_of=d, raw=raw):
+                for r in legacy_rows(leg=leg, raw=raw, own_counts=own[d]):
                     if r.in_total:
                         snap[(d, r.scheme)] += r.participants
     out: dict[str, list[tuple[dt.date, int]]] = {s: [] for s in SCHEME_CODES}

@@ -47,3 +47,29 @@ def test_former_commune_links_to_its_successor_and_back(
     page.wait_for_load_state("load")
     assert "22408 (đến 30/06/2025)" in page.locator("h1").inner_text()
     assert page.js_errors == []
+
+
+def test_trend_reads_across_the_reorganisation(
+    page: Any, login: Any, province: None, tmp_path: Any, shot: Any
+) -> None:
+    """Last year's counts keyed by the former communes, loaded through the import page's
+    service, show in the trend of today's commune."""
+    from ansinh.monitoring.importing import import_run
+
+    f = tmp_path / "counts.csv"
+    f.write_text(
+        "as_of,unit_code,scheme,participants\n"
+        "2024-12-31,22411,hi,100\n2024-12-31,22408,hi,50\n2024-12-31,22468,hi,30\n"
+        "2025-09-30,22411,hi,200\n",
+        encoding="utf-8",
+    )
+    assert not import_run(kind="counts", path=f).refused
+    login(page, "tinh", "pw-tinh")
+    page.goto(f"{page.base}/units/22411/?as_of=2025-09-30&scheme=hi")
+    chart = page.evaluate("JSON.parse(document.getElementById('kpi-chart-data').textContent)")
+    points = dict(zip(chart["dates"], chart["participants"], strict=True))
+    assert points["2024-12-31"] == 180 and points["2025-06-30"] == 180
+    assert points["2025-09-30"] == 200
+    assert page.locator('[data-kpi="hi.participants"]').first.inner_text().strip() == "200"
+    shot(page, "trend-across-reorganisation")
+    assert page.js_errors == []

@@ -54,6 +54,7 @@ COUNTS = (
     "2024-12-31,22435,hi,101\n"  # Xã Cam Hiệp Bắc, divided (main successor 22708)
     "2024-12-31,22438,hi,7\n"  # Xã Cam Hiệp Nam, divided (main successor 22453)
     "2025-09-30,22411,hi,200\n"  # Phường Bắc Cam Ranh (today's unit)
+    "2025-07-31,22708,hi,90\n"  # Xã Cam Lâm (today's unit)
 )
 
 
@@ -67,9 +68,11 @@ def test_a_code_is_read_by_the_date_and_counts_in_the_successors(
     # Bắc Cam Ranh took Cam Phúc Bắc, Cam Nghĩa and Cam Thành Nam whole
     assert _hi(_kpi(cli, "2024-12-31", "22411"))["participants"] == 180
     assert _hi(_kpi(cli, "2025-06-30", "22411"))["participants"] == 180  # a count stands
-    # ... while the former commune is in force; afterwards today's commune reports itself
-    assert _hi(_kpi(cli, "2025-07-31", "22411"))["participants"] == 0
+    # ... until today's commune has a count of its own, which replaces it
+    assert _hi(_kpi(cli, "2025-07-31", "22411"))["participants"] == 180
     assert _hi(_kpi(cli, "2025-09-30", "22411"))["participants"] == 200
+    assert _hi(_kpi(cli, "2025-07-15", "22708"))["participants"] == 101
+    assert _hi(_kpi(cli, "2025-07-31", "22708"))["participants"] == 90
     # a divided former commune: by default the whole to the main successor
     assert _hi(_kpi(cli, "2024-12-31", "22708"))["participants"] == 101
     assert _hi(_kpi(cli, "2024-12-31", "22453"))["participants"] == 7
@@ -116,7 +119,15 @@ def test_snapshot_month_before_and_live_agree(cli, tmp_path: Path, legacy: None)
     )
     for code in ("56", "22411", "22708"):
         unit = Unit.objects.get(code=code)
-        for day in (dt.date(2024, 12, 31), dt.date(2025, 1, 15), dt.date(2025, 5, 31)):
+        for day in (
+            dt.date(2024, 12, 31),
+            dt.date(2025, 1, 15),
+            dt.date(2025, 5, 31),
+            dt.date(2025, 7, 15),
+            dt.date(2025, 7, 31),
+            dt.date(2025, 8, 20),
+            dt.date(2025, 9, 30),
+        ):
 
             def totals(rows: list) -> dict:
                 out: dict = {}
@@ -257,4 +268,4 @@ def test_dashboard_trend_reads_across_the_reorganisation(
     chart = json.loads(page[page.index(">", start) + 1 : page.index("</script>", start)])
     points = dict(zip(chart["dates"], chart["participants"], strict=True))
     assert points["2024-12-31"] == 180 and points["2025-06-30"] == 180
-    assert points["2025-07-31"] == 0 and points["2025-09-30"] == 200
+    assert points["2025-07-31"] == 180 and points["2025-09-30"] == 200
