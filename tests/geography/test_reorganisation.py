@@ -269,3 +269,21 @@ def test_dashboard_trend_reads_across_the_reorganisation(
     points = dict(zip(chart["dates"], chart["participants"], strict=True))
     assert points["2024-12-31"] == 180 and points["2025-06-30"] == 180
     assert points["2025-07-31"] == 180 and points["2025-09-30"] == 200
+
+
+def test_report_compares_with_the_same_month_last_year(cli, tmp_path: Path, legacy: None) -> None:
+    _load(
+        cli,
+        tmp_path,
+        "counts",
+        "as_of,unit_code,scheme,participants\n"
+        "2024-09-30,22411,hi,100\n2024-09-30,22408,hi,50\n2024-09-30,22468,hi,30\n"
+        "2025-09-30,22411,hi,200\n",
+    )
+    r = cli("report", "progress", "--as-of", "2025-09-30", "--unit", "22411", "--format", "text")
+    assert r.code == 0, r.err
+    line = next(x for x in r.out.splitlines() if x.startswith("Bảo hiểm y tế "))
+    # participants 200; against the month before (180, last year's count standing) and the
+    # same month last year (180: Cam Phúc Bắc, Cam Nghĩa and Cam Thành Nam on 30/09/2024)
+    assert line.split()[4:9] == ["—", "200", "—", "+20", "+20"]
+    assert "cùng kỳ năm trước: 30/09/2024" in r.out
