@@ -370,3 +370,48 @@ def test_pickers_offer_only_units_in_force(client, legacy: None) -> None:
         page = resp.content.decode()
         assert 'value="56"' in page, url
         assert "@2025" not in page, url
+
+
+def test_import_page_takes_successors_for_the_province_only(
+    client, legacy: None, settings, tmp_path: Path
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from ansinh.core.models import Job
+    from ansinh.geography.services import unit_paths_rebuild
+
+    settings.UPLOAD_DIR = tmp_path / "uploads"
+    content = "legacy_code,successor_code,share\n22435,22708,0.5\n22435,22453,0.5\n"
+
+    def upload() -> object:
+        return client.post(
+            "/imports/",
+            {
+                "kind": "successors",
+                "file": SimpleUploadedFile("s.csv", content.encode("utf-8"), "text/csv"),
+            },
+        )
+
+    client.force_login(_user("province", "56"))
+    assert "successors" in client.get("/imports/").content.decode()
+    assert upload().status_code == 302
+    job = Job.objects.latest("pk")
+    assert job.result["summary"] == "successors: đọc 2 dòng, tạo mới 0, cập nhật 2, không đổi 0"
+    assert Successor.objects.get(legacy_id="22435@2025", successor_id="22453").share == Decimal(
+        "0.5"
+    )
+    # an office may not change successors: every row refused, nothing written
+    office = Unit.objects.create(
+        code="BHXH-CL", name="BHXH Cam Lâm", level="office", parent_id="56"
+    )
+    Unit.objects.filter(code__in=["22708", "22453"]).update(parent=office)
+    unit_paths_rebuild()
+    client.force_login(_user("office", "BHXH-CL"))
+    content = "legacy_code,successor_code,share\n22435,22708,1\n"
+    assert upload().status_code == 302
+    job = Job.objects.latest("pk")
+    assert job.result["refused"] is True
+    assert job.result["errors"][0]["message"] == "bạn không được sửa đơn vị kế thừa"
+    assert Successor.objects.get(legacy_id="22435@2025", successor_id="22453").share == Decimal(
+        "0.5"
+    )
