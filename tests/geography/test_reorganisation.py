@@ -287,3 +287,28 @@ def test_report_compares_with_the_same_month_last_year(cli, tmp_path: Path, lega
     # same month last year (180: Cam Phúc Bắc, Cam Nghĩa and Cam Thành Nam on 30/09/2024)
     assert line.split()[4:9] == ["—", "200", "—", "+20", "+20"]
     assert "cùng kỳ năm trước: 30/09/2024" in r.out
+
+
+def test_worklists_put_persons_of_former_communes_in_todays(
+    cli, tmp_path: Path, legacy: None
+) -> None:
+    from ansinh.arrears.models import FollowUp
+
+    _load(
+        cli,
+        tmp_path,
+        "participations",
+        "person_id,unit_code,scheme,group,start_date,end_date,household_id\n"
+        "P1,22408,hi,household,2024-01-01,2025-06-20,H1\n"  # Cam Nghĩa: lapsed in June
+        "P2,22411,hi,household,2024-01-01,,H1\n"  # covered today in Bắc Cam Ranh
+        "P3,22435,si_voluntary,freelancer,2024-01-01,2025-06-25,\n",  # divided, main 22708
+    )
+    r = cli("worklists", "sync", "--as-of", "2025-08-15")
+    assert r.code == 0, r.err
+    units = {
+        (f.kind, f.person_id or f.household_id): f.unit_id for f in FollowUp.objects.all()
+    }
+    assert units[("lapsed", "P1")] == "22411"
+    assert units[("lapsed", "P3")] == "22708"
+    assert units[("household", "H1")] == "22411"
+    assert not any("@" in u for u in units.values())
