@@ -305,9 +305,7 @@ def test_worklists_put_persons_of_former_communes_in_todays(
     )
     r = cli("worklists", "sync", "--as-of", "2025-08-15")
     assert r.code == 0, r.err
-    units = {
-        (f.kind, f.person_id or f.household_id): f.unit_id for f in FollowUp.objects.all()
-    }
+    units = {(f.kind, f.person_id or f.household_id): f.unit_id for f in FollowUp.objects.all()}
     assert units[("lapsed", "P1")] == "22411"
     assert units[("lapsed", "P3")] == "22708"
     assert units[("household", "H1")] == "22411"
