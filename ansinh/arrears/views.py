@@ -30,7 +30,7 @@ from ansinh.core import codes
 from ansinh.core.documents import DocumentError, issuer_of, number_issue, number_of
 from ansinh.core.formats import fmt_chart_date
 from ansinh.geography.models import Unit
-from ansinh.geography.selectors import unit_ancestors
+from ansinh.geography.selectors import unit_ancestors, units_in_force
 
 
 def _kind_labels() -> dict[str, str]:
@@ -91,8 +91,9 @@ def _unit(request: HttpRequest) -> Unit:
 def _units_menu(actor: Any) -> list[Unit]:
     """The units to choose from: offices and the province for a province-wide login (the
     communes are reached from the breakdown); every unit of its scope otherwise (an office and
-    its communes, or a viewer's own commune)."""
-    units = allowed_units(actor)
+    its communes, or a viewer's own commune). Former units (before 1 July 2025) are not
+    offered."""
+    units = units_in_force(allowed_units(actor))
     if getattr(actor, "role", None) in {"admin", "province"}:
         units = units.exclude(level="commune")
     return list(units.order_by("path"))
@@ -495,7 +496,7 @@ def worklists_page(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "full_query": full.urlencode(),
             "here": request.get_full_path(),
-            "units": list(allowed_units(actor).order_by("path")),
+            "units": list(units_in_force(allowed_units(actor)).order_by("path")),
             "staff": staff,
             "staff_options": [(f"u{u.pk}", selectors.staff_label(u)) for u in staff],
             "quick_outcomes": _quick_outcomes(),

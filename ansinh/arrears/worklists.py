@@ -18,6 +18,7 @@ Persons marked ``do_not_contact`` never appear.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,10 +143,34 @@ def households_sql(*, as_of: dt.date) -> tuple[str, list[Any]]:
     return query, [d, d, as_of.replace(day=1).isoformat(), False]
 
 
+def in_todays_units(
+    list_sql: Callable[..., tuple[str, list[Any]]],
+) -> Callable[..., tuple[str, list[Any]]]:
+    """A person list whose unit is one of today: a spell keyed by a former commune (in force
+    until 30 June 2025, SPEC section 9) puts its person on the list of the successor with the
+    largest share (ties: the main one, then by code), as the figures count it."""
+
+    def wrapped(*, as_of: dt.date) -> tuple[str, list[Any]]:
+        query, params = list_sql(as_of=as_of)
+        mapped = f"""
+            SELECT c.kind AS kind,
+                   COALESCE((SELECT g.successor_id FROM geography_successor g
+                             WHERE g.legacy_id = c.unit_id AND g.share > 0
+                             ORDER BY g.share DESC, g.main DESC, g.successor_id
+                             LIMIT 1), c.unit_id) AS unit_id,
+                   c.person_id AS person_id, c.household_id AS household_id,
+                   c.scheme AS scheme, c.reference_date AS reference_date
+            FROM ({query}) c
+        """
+        return mapped, params
+
+    return wrapped
+
+
 PERSON_LISTS = {
-    "hi_expiring": hi_expiring_sql,
-    "lapsed": lapsed_sql,
-    "household": households_sql,
+    "hi_expiring": in_todays_units(hi_expiring_sql),
+    "lapsed": in_todays_units(lapsed_sql),
+    "household": in_todays_units(households_sql),
 }
 
 
@@ -164,15 +189,15 @@ def _candidates(query: str, params: list[Any]) -> list[Candidate]:
 
 
 def hi_expiring(*, as_of: dt.date) -> list[Candidate]:
-    return _candidates(*hi_expiring_sql(as_of=as_of))
+    return _candidates(*PERSON_LISTS["hi_expiring"](as_of=as_of))
 
 
 def lapsed(*, as_of: dt.date) -> list[Candidate]:
-    return _candidates(*lapsed_sql(as_of=as_of))
+    return _candidates(*PERSON_LISTS["lapsed"](as_of=as_of))
 
 
 def households(*, as_of: dt.date) -> list[Candidate]:
-    return _candidates(*households_sql(as_of=as_of))
+    return _candidates(*PERSON_LISTS["household"](as_of=as_of))
 
 
 def household_members(*, household_ids: list[str], as_of: dt.date) -> dict[str, list[dict]]:

@@ -19,6 +19,7 @@ COMMANDS = [
     "worker",
     "generate",
     "importcmd",
+    "units",
     "kpi",
     "report",
     "plan",

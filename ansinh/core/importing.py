@@ -46,6 +46,7 @@ KINDS: tuple[str, ...] = (
     "contributions",
     "activities",
     "attendees",
+    "successors",
 )
 
 # kind -> module holding its Importer (looked up by name: those apps are above core)
@@ -59,6 +60,7 @@ _MODULES: dict[str, str] = {
     "contributions": "ansinh.arrears.importers",
     "activities": "ansinh.outreach.importers",
     "attendees": "ansinh.outreach.importers",
+    "successors": "ansinh.geography.importers",
 }
 
 BATCH_ROWS = 50_000

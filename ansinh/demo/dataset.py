@@ -17,7 +17,13 @@
   expire in December 2025 or lapsed in October–November (worklists), households share an id;
 - ~1,600 employers with monthly contributions for 2024-01 … 2025-10 (32 % of the insured
   salary × employees), some paying late, partly, or after the as-of date;
-- ~1,900 activities in 2025 across channels, lead organisations and groups, with attendees.
+- ~1,900 activities in 2025 across channels, lead organisations and groups, with attendees;
+- last year's history as the agency has it (SPEC section 9): the counts and population of
+  dates before 1 July 2025 and the spells that ended before it are keyed by the *former*
+  communes (each commune's figure split between the former communes whose main successor it
+  is; ``FORMER_OF``), and count back in today's communes once ``units official --legacy`` is
+  loaded, which the demo does before its facts — so every figure is the same as if keyed by
+  today's communes.
 
 Everything is drawn from ``random.Random(seed)``: the same seed writes the same files.
 """
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import math
 import random
 from dataclasses import dataclass, field
@@ -43,6 +50,8 @@ from ansinh.demo.common import (
     rand_date,
 )
 from ansinh.demo.units import PROVINCE_CODE, DemoUnit, units
+from ansinh.geography.models import REORGANISED_ON
+from ansinh.geography.official import official_province
 
 AS_OF = dt.date(2025, 9, 30)
 DATA_END = dt.date(2025, 11, 30)
@@ -341,6 +350,25 @@ def build_communes(rng: random.Random) -> list[Commune]:
 # writers
 
 
+@functools.cache
+def former_of() -> dict[str, list[str]]:
+    """Today's commune -> the codes of the former communes whose main successor it is (the
+    default shares of ``units official --legacy``: the whole to the main successor)."""
+    official = official_province(PROVINCE_CODE, legacy=True)
+    assert official is not None
+    out: dict[str, list[str]] = {}
+    for legacy, succ in sorted(official.successors.items()):
+        main = next(code for code, is_main in succ if is_main)
+        out.setdefault(main, []).append(legacy)
+    return out
+
+
+def _former_split(former: dict[str, list[str]], code: str, value: int) -> list[tuple[str, int]]:
+    """``value`` of today's commune ``code`` split evenly between its former communes."""
+    codes = former[code]
+    return list(zip(codes, allocate(value, [1.0] * len(codes)), strict=True))
+
+
 def _write_units(w: Writer) -> None:
     for u in units():
         w.row(u.code, u.name, u.level, u.parent_code, "", "")
@@ -355,12 +383,19 @@ def _sum_by_parent(communes: list[Commune], value: dict[str, int]) -> dict[str, 
 
 
 def _write_population(w: Writer, communes: list[Commune]) -> None:
+    former = former_of()
     for year in (2024, 2025):
         per = {c.code: c.pop[year] for c in communes}
         for code, value in _sum_by_parent(communes, per).items():
+            if year < REORGANISED_ON.year and code == PROVINCE_CODE:
+                continue  # 56 was the former province then: its figure is that of its offices
             w.row(year, code, value, "")
         for c in communes:
-            w.row(year, c.code, c.pop[year], "")
+            if year < REORGANISED_ON.year:  # read on 31 December: the former communes
+                for code, value in _former_split(former, c.code, c.pop[year]):
+                    w.row(year, code, value, "")
+            else:
+                w.row(year, c.code, c.pop[year], "")
 
 
 def _write_targets(w: Writer, communes: list[Commune]) -> None:
@@ -376,6 +411,7 @@ def _write_targets(w: Writer, communes: list[Commune]) -> None:
 
 
 def _write_counts(w: Writer, communes: list[Commune]) -> None:
+    former = former_of()
     for c in communes:
         if c.pilot:
             continue
@@ -385,7 +421,11 @@ def _write_counts(w: Writer, communes: list[Commune]) -> None:
             for d, total in zip(MONTHS, c.series[scheme], strict=True):
                 parts = allocate(total, weights)
                 for g, n in zip(groups, parts, strict=True):
-                    w.row(d.isoformat(), c.code, scheme, n, g)
+                    if d < REORGANISED_ON:  # keyed by the former communes
+                        for code, m in _former_split(former, c.code, n):
+                            w.row(d.isoformat(), code, scheme, m, g)
+                    else:
+                        w.row(d.isoformat(), c.code, scheme, n, g)
 
 
 def _build_employers(rng: random.Random, communes: list[Commune]) -> None:
@@ -629,12 +669,15 @@ def build_pilot(rng: random.Random, c: Commune) -> Pilot:
 
 
 def _write_participations(w: Writer, pilots: list[Pilot]) -> None:
+    former = former_of()
     for pilot in pilots:
         for i, scheme, grp, start, end, emp in pilot.spells:
             p = pilot.people[i]
+            # a spell that ended before 1 July 2025 is keyed by a former commune
+            ended = end is not None and end < REORGANISED_ON
             w.row(
                 p.person_id,
-                pilot.commune.code,
+                former[pilot.commune.code][0] if ended else pilot.commune.code,
                 scheme,
                 grp,
                 start.isoformat(),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ansinh.demo.common import LOAD_ORDER
 from ansinh.demo.dataset import write_demo
 from ansinh.demo.units import PROVINCE_CODE
+from ansinh.geography.services import units_official_load
 
 
 class DemoError(RuntimeError):
@@ -54,6 +55,20 @@ def demo_load(*, seed: int = 2025, progress: Callable[[str], None] | None = None
         folder = Path(tmp)
         write_demo(folder, seed=seed)
         for kind in LOAD_ORDER:
+            if kind != "units" and "units_official" not in results:
+                # the units in force until 30 June 2025 and their successors (SPEC section
+                # 9), as `ansinh units official --province 56 --legacy` loads them, before
+                # the facts: last year's are keyed by the former communes; today's units
+                # keep their offices
+                began = time.monotonic()
+                official = units_official_load(province=PROVINCE_CODE, legacy=True)
+                results["units_official"] = official
+                if progress is not None and official is not None:
+                    progress(
+                        f"units official {PROVINCE_CODE} --legacy: "
+                        f"{official.legacy_created + official.legacy_updated} "
+                        f"({time.monotonic() - began:.1f} s)"
+                    )
             began = time.monotonic()
             result = import_run(
                 kind=kind, path=folder / f"{kind}.csv", display_name=f"demo/{kind}.csv"

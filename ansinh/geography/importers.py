@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from decimal import Decimal
 from typing import Any, ClassVar
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ansinh.core.codes import GROUP_CODES, LEVELS
@@ -16,22 +19,69 @@ from ansinh.core.importing import (
     StagedImporter,
     Table,
 )
-from ansinh.geography.models import Population, Unit
+from ansinh.geography.models import (
+    REORGANISED_ON,
+    Population,
+    Successor,
+    Unit,
+    is_legacy_key,
+    legacy_key,
+    official_code,
+)
 
 
 class UnitLookup:
     """Every stored unit code (with its path), loaded once per import; checks a row's unit
-    code for existence and for the actor's scope."""
+    code for existence and for the actor's scope.
+
+    Once the units before 1 July 2025 are loaded (``units official --legacy``), a code is read
+    by the fact's date (SPEC section 9): on a day before 1 July 2025 a code that a former
+    commune had means that former commune (stored under its own key, ``22411@2025``), which
+    counts in its successors; its scope is that of its successors."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.paths: dict[str, str] = dict(Unit.objects.values_list("code", "path"))
+        # former communes with successors -> their successors; other former units
+        self.legacy: dict[str, list[str]] = {}
+        for legacy, succ in Successor.objects.filter(share__gt=0).values_list(
+            "legacy_id", "successor_id"
+        ):
+            self.legacy.setdefault(legacy, []).append(succ)
+        self.former = {c for c in self.paths if is_legacy_key(c)}
 
-    def check(self, row: int, column: str, code: str) -> Any:
+    def check(self, row: int, column: str, code: str, day: str | None = None) -> Any:
+        """``code`` checked, or BAD; ``day`` (ISO) the fact's date, read for the units of
+        before 1 July 2025 (None: the code means today's unit)."""
         if not code:
             self.ctx.error(row, column, code, _("thiếu giá trị bắt buộc"))
             return BAD
         missing = _("không có đơn vị mã này")
+        if self.former:
+            before = day is not None and day < REORGANISED_ON.isoformat()
+            if is_legacy_key(code) and not before:
+                self.ctx.error(
+                    row, column, code, _("đơn vị này chỉ còn hiệu lực đến hết 30/06/2025")
+                )
+                return BAD
+            key = legacy_key(code)
+            if before and key in self.former:
+                if key not in self.legacy:
+                    self.ctx.error(
+                        row,
+                        column,
+                        code,
+                        _(
+                            "trước 01/07/2025 mã này là một tỉnh hay huyện cũ, không có đơn vị "
+                            "kế thừa: hãy nhập số liệu theo xã"
+                        ),
+                    )
+                    return BAD
+                allowed = self.ctx.allowed_units
+                if allowed is not None and not any(s in allowed for s in self.legacy[key]):
+                    self.ctx.error(row, column, code, missing)
+                    return BAD
+                return key
         if code not in self.paths:
             self.ctx.error(row, column, code, missing)
             return BAD
@@ -242,7 +292,8 @@ class PopulationImporter(StagedImporter):
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         ctx, get = self.ctx, self.get
         year = ctx.year(row_no, "year", get(row, "year"))
-        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"))
+        day = None if year is BAD else f"{int(year):04d}-12-31"
+        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"), day)
         pop = ctx.integer(row_no, "population", get(row, "population"))
         group = ctx.code(row_no, "group", get(row, "group"), GROUP_CODES, required=False)
         if BAD in (year, unit, pop, group):
@@ -250,7 +301,153 @@ class PopulationImporter(StagedImporter):
         return (row_no, year, unit, group or "", pop)
 
 
+def _share_text(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text if (translation.get_language() or "vi").startswith("en") else text.replace(".", ",")
+
+
+_SHARE = re.compile(r"^(0|1)([.,]\d{1,6})?$")
+
+
+class SuccessorsImporter(Importer):
+    """``legacy_code, successor_code, share`` (SPEC section 9): the communes of today a former
+    commune was divided between, with the share of its figures each takes. The file gives a
+    former commune's successors in full (shares adding up to 1); its successors not in the
+    file get share 0. Former communes not in the file keep theirs."""
+
+    kind = "successors"
+    required = ("legacy_code", "successor_code", "share")
+
+    def setup(self) -> None:
+        self.units: dict[str, tuple[str, Any]] = {
+            code: (level, valid_to)
+            for code, level, valid_to in Unit.objects.values_list("code", "level", "valid_to")
+        }
+        self.stored: dict[tuple[str, str], Decimal] = {
+            (a, b): share
+            for a, b, share in Successor.objects.values_list("legacy_id", "successor_id", "share")
+        }
+        # (legacy key, successor code) -> (row_no, share)
+        self.rows: dict[tuple[str, str], tuple[int, Decimal]] = {}
+        self.get = self.getter()
+
+    def clean(self, row_no: int, row: list[str]) -> tuple | None:
+        ctx, get = self.ctx, self.get
+        if ctx.allowed_units is not None:
+            ctx.error(
+                row_no,
+                "legacy_code",
+                get(row, "legacy_code"),
+                _("bạn không được sửa đơn vị kế thừa"),
+            )
+            return None
+        legacy = ctx.text(
+            row_no, "legacy_code", get(row, "legacy_code"), required=True, max_length=32
+        )
+        succ = ctx.text(
+            row_no, "successor_code", get(row, "successor_code"), required=True, max_length=32
+        )
+        raw = get(row, "share")
+        share: Any = ctx.text(row_no, "share", raw, required=True, max_length=20)
+        if legacy not in (None, BAD):
+            key = legacy_key(legacy)
+            if self.units.get(key, ("",))[0] != Unit.Level.COMMUNE:
+                ctx.error(
+                    row_no,
+                    "legacy_code",
+                    legacy,
+                    _(
+                        "không có xã cũ (còn hiệu lực đến 30/06/2025) mã này; hãy nạp ansinh units official --legacy"
+                    ),
+                )
+                legacy = BAD
+            else:
+                legacy = key
+        if succ not in (None, BAD):
+            level, valid_to = self.units.get(succ, ("", None))
+            if is_legacy_key(succ) or level != Unit.Level.COMMUNE or valid_to is not None:
+                ctx.error(row_no, "successor_code", succ, _("không có xã hiện nay mã này"))
+                succ = BAD
+        if share not in (None, BAD):
+            if not _SHARE.match(share) or Decimal(share.replace(",", ".")) > 1:
+                ctx.error(
+                    row_no,
+                    "share",
+                    raw,
+                    _("tỉ lệ phải là số thập phân từ 0 đến 1, tối đa 6 chữ số thập phân (vd 0,25)"),
+                )
+                share = BAD
+            else:
+                share = Decimal(share.replace(",", "."))
+        if BAD in (legacy, succ, share):
+            return None
+        if (legacy, succ) in self.rows:
+            ctx.error(
+                row_no,
+                "successor_code",
+                succ,
+                _("trùng khóa với dòng %(first)s trong cùng tệp")
+                % {"first": self.rows[(legacy, succ)][0]},
+            )
+            return None
+        self.rows[(legacy, succ)] = (row_no, share)
+        return (legacy, succ)
+
+    def add(self, rows: list[tuple]) -> None:
+        pass  # kept in self.rows (a few hundred former communes at most)
+
+    def check(self) -> None:
+        sums: dict[str, Decimal] = {}
+        first: dict[str, int] = {}
+        for (legacy, _succ), (row_no, share) in self.rows.items():
+            sums[legacy] = sums.get(legacy, Decimal(0)) + share
+            first[legacy] = min(first.get(legacy, row_no), row_no)
+        for legacy, total in sums.items():
+            if total != 1:
+                self.ctx.error(
+                    first[legacy],
+                    "share",
+                    str(total.normalize()),
+                    _("tỉ lệ của xã cũ %(code)s cộng lại bằng %(sum)s, phải bằng 1")
+                    % {"code": official_code(legacy), "sum": _share_text(total)},
+                )
+
+    def _target(self) -> dict[tuple[str, str], Decimal]:
+        """(legacy, successor) -> share after the import, for the former communes in the file."""
+        legacies = {legacy for legacy, _s in self.rows}
+        out = {k: Decimal(0) for k in self.stored if k[0] in legacies}
+        out.update({k: share for k, (_r, share) in self.rows.items()})
+        return out
+
+    def plan(self) -> Plan:
+        plan = Plan()
+        for key, (_r, share) in self.rows.items():
+            old = self.stored.get(key)
+            if old is None:
+                plan.created += 1
+            elif old != share:
+                plan.updated += 1
+            else:
+                plan.unchanged += 1
+        return plan
+
+    def write(self, *, batch_id: int) -> None:
+        changed = [
+            Successor(legacy_id=a, successor_id=b, share=share)
+            for (a, b), share in self._target().items()
+            if self.stored.get((a, b)) != share
+        ]
+        Successor.objects.bulk_create(
+            changed,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["legacy", "successor"],
+            update_fields=["share"],
+        )
+
+
 IMPORTERS: dict[str, type[Importer]] = {
     "units": UnitsImporter,
     "population": PopulationImporter,
+    "successors": SuccessorsImporter,
 }

@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
+
+# The reorganisation of 1 July 2025: districts abolished, communes merged (SPEC section 9).
+REORGANISED_ON = dt.date(2025, 7, 1)
+LEGACY_VALID_TO = dt.date(2025, 6, 30)
+# A unit in force until 30 June 2025 is stored under its code and this suffix (``22411@2025``):
+# every new commune took the code of a commune it absorbed, so the former unit needs a key of
+# its own. It is shown as ``22411 (đến 30/06/2025)`` (``ansinh.geography.selectors``).
+LEGACY_SUFFIX = "@2025"
+
+
+def legacy_key(code: str) -> str:
+    """The stored key of the former unit of ``code`` (``22411`` → ``22411@2025``)."""
+    return code if code.endswith(LEGACY_SUFFIX) else f"{code}{LEGACY_SUFFIX}"
+
+
+def is_legacy_key(code: str) -> bool:
+    return code.endswith(LEGACY_SUFFIX)
+
+
+def official_code(code: str) -> str:
+    """The code as written in files and decisions (``22411@2025`` → ``22411``)."""
+    return code[: -len(LEGACY_SUFFIX)] if code.endswith(LEGACY_SUFFIX) else code
 
 
 class Unit(models.Model):
@@ -64,3 +88,30 @@ class Population(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.unit_id} {self.group or '*'} {self.population}"
+
+
+class Successor(models.Model):
+    """A former commune (in force until 30 June 2025) and one commune of today that took (part
+    of) it, with the share of the former commune's figures that counts there. The shares of one
+    former commune add up to 1 (checked by ``units official`` and ``import successors``);
+    ``main`` marks the successor the official conversion names as the main one."""
+
+    legacy = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="successors")
+    successor = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="predecessors")
+    share = models.DecimalField(max_digits=7, decimal_places=6)
+    main = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["legacy", "-share", "successor"]
+        constraints = [
+            models.UniqueConstraint(fields=["legacy", "successor"], name="successor_unique"),
+            models.CheckConstraint(
+                condition=Q(share__gte=0) & Q(share__lte=1), name="successor_share_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(legacy=models.F("successor")), name="successor_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.legacy_id} -> {self.successor_id} {self.share}"

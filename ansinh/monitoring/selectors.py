@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from ansinh.core.cache import cached
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.formats import month_end
 from ansinh.geography.models import Population, Unit
+from ansinh.geography.selectors import LegacyUnder, legacy_under
 from ansinh.monitoring import figures
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
 from ansinh.monitoring.sql import changed_contrib_sql, counts_only_sql, leaf_rows_sql
@@ -135,22 +136,82 @@ def snapshot_ready(as_of: dt.date) -> bool:
     return as_of == month_end(as_of) and SnapshotState.objects.filter(as_of=as_of).exists()
 
 
+# a leaf row at a former commune before it is mapped: (unit, scheme, group, participants,
+# in_total, from_counts)
+RawRow = tuple[str, str, str, int, bool, bool]
+
+
+def legacy_rows(
+    *,
+    leg: LegacyUnder | None,
+    raw: list[RawRow],
+    own_counts: set[tuple[str, str]],
+) -> list[LeafRow]:
+    """The rows of former communes as figures of today's communes (SPEC section 9): a count
+    in each successor times its share (rounded half-up per successor, the difference to the
+    largest share), standing until the successor has a count of its own of the scheme
+    (``own_counts``: (unit, scheme) with a count row at the date: the newer count replaces
+    them); the persons of a spell in the successor with the largest share. Only the
+    successors under ``leg``'s unit."""
+    if leg is None:
+        return []
+    out: list[LeafRow] = []
+    for u, s, g, n, t, c in raw:
+        if u not in leg.relevant or not n:
+            continue
+        if c:
+            out += [
+                LeafRow(code, path, s, g, part, t)
+                for code, path, part in leg.split(u, n)
+                if (code, s) not in own_counts
+            ]
+        else:
+            main = leg.main(u)
+            if main is not None:
+                out.append(LeafRow(main[0], main[1], s, g, n, t))
+    return [r for r in out if r.participants]
+
+
 def leaf_rows(*, unit: Unit, as_of: dt.date, live: bool = False) -> list[LeafRow]:
     """Participants per (unit, scheme, group) at or below ``unit`` at ``as_of``: from the
     snapshot for a materialised month-end; for another day from the snapshot of the month-end
     before it corrected by the persons whose spells changed in between; else (or with ``live``)
-    computed from all spells and counts."""
+    computed from all spells and counts. The figures of the former communes count in their
+    successors (``legacy_rows``)."""
+    leg = legacy_under(unit=unit)
     if not live:
         if snapshot_ready(as_of):
             qs = KpiSnapshot.objects.filter(
                 as_of=as_of, unit__path__startswith=unit.path
-            ).values_list("unit_id", "unit__path", "scheme", "group", "participants", "in_total")
-            return [
-                LeafRow(u, p, s, g, int(n), bool(t))
-                for u, p, s, g, n, t in qs
-                if n  # event-only rows carry no participants
-            ]
-        rows = _rows_from_month_end_before(unit=unit, as_of=as_of)
+            ).values_list(
+                "unit_id",
+                "unit__path",
+                "scheme",
+                "group",
+                "participants",
+                "in_total",
+                "from_counts",
+            )
+            out = []
+            own: set[tuple[str, str]] = set()
+            for u, p, s, g, n, t, c in qs:
+                if n:  # event-only rows carry no participants
+                    out.append(LeafRow(u, p, s, g, int(n), bool(t)))
+                if c:
+                    own.add((u, s))
+            if leg is not None:
+                former = KpiSnapshot.objects.filter(
+                    as_of=as_of, unit_id__in=leg.relevant
+                ).values_list(
+                    "unit_id", "scheme", "group", "participants", "in_total", "from_counts"
+                )
+                out += legacy_rows(
+                    leg=leg,
+                    raw=[(u, s, g, int(n), bool(t), bool(c)) for u, s, g, n, t, c in former],
+                    own_counts=own,
+                )
+            return out
+        rows = _rows_from_month_end_before(unit=unit, as_of=as_of, leg=leg)
         if rows is not None:
             return rows
     prefix = None if unit.parent_id is None else unit.path
@@ -158,15 +219,32 @@ def leaf_rows(*, unit: Unit, as_of: dt.date, live: bool = False) -> list[LeafRow
     with connection.cursor() as cur:
         cur.execute(sql, params)
         raw = cur.fetchall()
+        if leg is not None and prefix is not None:
+            sql, params = leaf_rows_sql(dates=[as_of], units=set(leg.relevant), events=False)
+            cur.execute(sql, params)
+            raw += cur.fetchall()
     paths = dict(Unit.objects.filter(code__in={r[1] for r in raw}).values_list("code", "path"))
-    return [
+    out = [
         LeafRow(r[1], paths[r[1]], r[2], r[3], int(r[4]), bool(r[8]))
         for r in raw
         if int(r[4]) and paths.get(r[1], "").startswith(unit.path)
     ]
+    if leg is not None:
+        out += legacy_rows(
+            leg=leg,
+            raw=[
+                (r[1], r[2], r[3], int(r[4]), bool(r[8]), bool(r[9]))
+                for r in raw
+                if r[1] in leg.relevant
+            ],
+            own_counts={(r[1], r[2]) for r in raw if r[9] and r[1] in leg.paths},
+        )
+    return out
 
 
-def _rows_from_month_end_before(*, unit: Unit, as_of: dt.date) -> list[LeafRow] | None:
+def _rows_from_month_end_before(
+    *, unit: Unit, as_of: dt.date, leg: LegacyUnder | None = None
+) -> list[LeafRow] | None:
     """Spell rows of the materialised month-end M before ``as_of``, corrected by the (person,
     scheme) pairs whose covering spells differ between M and ``as_of``; counts computed at
     ``as_of``. None when M is not materialised."""
@@ -176,26 +254,39 @@ def _rows_from_month_end_before(*, unit: Unit, as_of: dt.date) -> list[LeafRow] 
     if not SnapshotState.objects.filter(as_of=before).exists():
         return None
     paths = dict(Unit.objects.filter(path__startswith=unit.path).values_list("code", "path"))
+    former = set() if leg is None else set(leg.relevant)
     acc: dict[tuple[str, str, str], int] = defaultdict(int)
+    where = Q(unit__path__startswith=unit.path)
+    if former:
+        where |= Q(unit_id__in=former)
     for u, s, g, n in KpiSnapshot.objects.filter(
-        as_of=before, from_counts=False, unit__path__startswith=unit.path
+        where, as_of=before, from_counts=False
     ).values_list("unit_id", "scheme", "group", "participants"):
         acc[(u, s, g)] += int(n)
     sql, params = changed_contrib_sql(month_end_before=before, day=as_of, schemes=SCHEME_CODES)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         for d, u, s, g, n in cur.fetchall():
-            if u in paths:
+            if u in paths or u in former:
                 acc[(u, s, g)] += int(n) if _as_date(d) == as_of else -int(n)
         sql, params = counts_only_sql(day=as_of)
         cur.execute(sql, params)
         count_rows = cur.fetchall()
-    out = [LeafRow(u, paths[u], s, g, n, True) for (u, s, g), n in acc.items() if n]
+    out = [LeafRow(u, paths[u], s, g, n, True) for (u, s, g), n in acc.items() if n and u in paths]
     out += [
         LeafRow(r[1], paths[r[1]], r[2], r[3], int(r[4]), bool(r[8]))
         for r in count_rows
         if int(r[4]) and r[1] in paths
     ]
+    if former:
+        raw: list[RawRow] = [
+            (u, s, g, n, True, False) for (u, s, g), n in acc.items() if n and u in former
+        ]
+        raw += [
+            (r[1], r[2], r[3], int(r[4]), bool(r[8]), True) for r in count_rows if r[1] in former
+        ]
+        own = {(r[1], r[2]) for r in count_rows if r[1] in paths}
+        out += legacy_rows(leg=leg, raw=raw, own_counts=own)
     return out
 
 
@@ -239,6 +330,14 @@ def population_trees(
         year=year, group__in=groups, unit__path__startswith=unit.path
     ).values_list("group", "unit__path", "population"):
         rows[g][path] = int(pop)
+    leg = legacy_under(unit=unit)
+    if leg is not None:
+        # a former commune's population counts in each successor times its share
+        for g, legacy, pop in Population.objects.filter(
+            year=year, group__in=groups, unit_id__in=leg.relevant
+        ).values_list("group", "unit_id", "population"):
+            for _code, path, part in leg.split(legacy, int(pop)):
+                rows[g][path] = rows[g].get(path, 0) + part
     paths = list(Unit.objects.filter(path__startswith=unit.path).values_list("code", "path"))
     out: dict[str, dict[str, int | None]] = {}
     for g in groups:
@@ -413,6 +512,24 @@ def series_all(
         ).values_list("as_of", "scheme", "participants")
         for d, scheme, n in qs:
             snap[(d, scheme)] += int(n)
+        leg = legacy_under(unit=unit)
+        if leg is not None:
+            by_date: dict[dt.date, list[RawRow]] = defaultdict(list)
+            for d, u, s, g, n, t, c in KpiSnapshot.objects.filter(
+                as_of__in=ready, unit_id__in=leg.relevant
+            ).values_list(
+                "as_of", "unit_id", "scheme", "group", "participants", "in_total", "from_counts"
+            ):
+                by_date[d].append((u, s, g, int(n), bool(t), bool(c)))
+            own: dict[dt.date, set[tuple[str, str]]] = defaultdict(set)
+            for d, u, s in KpiSnapshot.objects.filter(
+                as_of__in=list(by_date), unit_id__in=list(leg.paths), from_counts=True
+            ).values_list("as_of", "unit_id", "scheme"):
+                own[d].add((u, s))
+            for d, raw in by_date.items():
+                for r in legacy_rows(leg=leg, raw=raw, own_counts=own[d]):
+                    if r.in_total:
+                        snap[(d, r.scheme)] += r.participants
     out: dict[str, list[tuple[dt.date, int]]] = {s: [] for s in SCHEME_CODES}
     for d in points:
         if d in ready:

@@ -22,8 +22,8 @@ from ansinh.accounts.selectors import (
 from ansinh.core import formats
 from ansinh.core.cache import cached
 from ansinh.core.codes import SCHEME_CODES
-from ansinh.geography.models import Unit
-from ansinh.geography.selectors import unit_ancestors
+from ansinh.geography.models import Unit, is_legacy_key
+from ansinh.geography.selectors import unit_ancestors, unit_predecessors, unit_successors
 from ansinh.monitoring import selectors
 from ansinh.targets.selectors import target_tree
 
@@ -46,6 +46,16 @@ def unit_page(request: HttpRequest, code: str) -> HttpResponse:
     if unit is None:
         raise Http404
     return _page(request, unit)
+
+
+def _lineage(actor: Any, links: list[Any], side: str) -> list[tuple[Any, bool]]:
+    """Successor links with their share in percent, and whether the actor may open the unit
+    on the other side (else its name is shown without a link)."""
+    out = []
+    for link in links:
+        link.share_pct = link.share * 100
+        out.append((link, unit_in_scope(actor=actor, unit=getattr(link, side))))
+    return out
 
 
 def _as_of(request: HttpRequest, latest: dt.date | None) -> dt.date | None:
@@ -79,6 +89,17 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
         "data_as_of": latest,
         "scheme": scheme,
         "schemes": SCHEME_CODES,
+        # the reorganisation of 1 July 2025: what a former unit became, what a commune was
+        "successors": (
+            _lineage(actor, unit_successors(unit=unit), "successor")
+            if is_legacy_key(unit.code)
+            else []
+        ),
+        "predecessors": (
+            _lineage(actor, unit_predecessors(unit=unit), "legacy")
+            if unit.level == Unit.Level.COMMUNE
+            else []
+        ),
     }
     if as_of is None:
         return render(request, "monitoring/dashboard.html", ctx)

@@ -22,7 +22,7 @@ from ansinh.accounts.selectors import actor_root_unit
 from ansinh.core import codes
 from ansinh.core.http import client_ip
 from ansinh.geography.models import Unit
-from ansinh.geography.selectors import unit_root
+from ansinh.geography.selectors import unit_root, units_in_force
 from ansinh.outreach import activity_selectors as sel
 from ansinh.outreach.activity_services import activity_create, attendee_add, attendees_view
 from ansinh.outreach.funnel import funnel_breakdowns
@@ -107,7 +107,7 @@ class ActivityForm(forms.Form):
     def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
-        units = list(sel.actor_units(actor).order_by("path"))
+        units = list(units_in_force(sel.actor_units(actor)).order_by("path"))
         self._choice_field("unit").choices = [(u.code, f"{u.code} — {u.name}") for u in units]
         communes = [u.code for u in units if u.level == "commune"]
         if communes:
@@ -340,7 +340,7 @@ def funnel_view(request: HttpRequest) -> HttpResponse:
     ]
     plan_rows = data["plan_vs_done"]
     total = data["total"]
-    units = sel.actor_units(actor).order_by("path")
+    units = units_in_force(sel.actor_units(actor)).order_by("path")
     return render(
         request,
         "outreach/funnel.html",

@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from ansinh.accounts.selectors import allowed_units, unit_filter
 from ansinh.core import codes
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import units_in_force
 from ansinh.outreach.models import Campaign, Plan, PlanItem
 from ansinh.outreach.planning import by_unit_rows, plan_months, warning_label, warning_text
 
@@ -58,7 +59,7 @@ def plan_item_get(*, plan: Plan, item_id: int) -> PlanItem | None:
 def plan_unit_choices(*, actor: Any) -> list[Unit]:
     """Units a plan can be drafted for: the actor's province, offices and communes."""
     return list(
-        allowed_units(actor)
+        units_in_force(allowed_units(actor))
         .filter(level__in=[Unit.Level.PROVINCE, Unit.Level.OFFICE, Unit.Level.COMMUNE])
         .order_by("path")
     )

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.apps import apps
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
@@ -203,6 +204,7 @@ class ParticipationsImporter(StagedImporter):
         self.spell_keys = SpellKeys(self.staging)
         self.keys = self.spell_keys
         self.units = UnitLookup(self.ctx)
+        self.today = timezone.localdate().isoformat()
         self.unit_ok = (
             frozenset(self.units.paths)
             if self.ctx.allowed_units is None
@@ -242,6 +244,7 @@ class ParticipationsImporter(StagedImporter):
         dates = self.dates
         if (
             pid
+            and not self.units.former  # codes read by the spell's date: the checks below
             and len(pid) <= 64
             and unit in self.unit_ok
             and scheme in _SCHEMES
@@ -319,8 +322,6 @@ class ParticipationsImporter(StagedImporter):
         bad = False
         if ctx.text(row_no, "person_id", pid, required=True, max_length=64) is BAD:
             bad = True
-        if self.units.check(row_no, "unit_code", unit) is BAD:
-            bad = True
         if ctx.code(row_no, "scheme", scheme, SCHEME_CODES) is BAD:
             bad = True
         if ctx.code(row_no, "group", group, GROUP_CODES) is BAD:
@@ -328,6 +329,12 @@ class ParticipationsImporter(StagedImporter):
         s = self._date(row_no, "start_date", start, True)
         e = self._date(row_no, "end_date", end, False)
         b = self._date(row_no, "birth_date", birth, False)
+        # a unit code is read by the spell's last covered day: its end, or the day of the
+        # import when it is open (SPEC section 9)
+        day = self.today if e is None else (None if e is BAD else e)
+        unit = self.units.check(row_no, "unit_code", unit, day)
+        if unit is BAD:
+            bad = True
         if BAD in (s, e, b):
             bad = True
         elif e is not None and e < s:
@@ -382,8 +389,12 @@ class ParticipationsImporter(StagedImporter):
         progress: Callable[[int, int], None] | None,
         total: int,
     ) -> int | None:
-        """PostgreSQL: a plain CSV file is parsed and checked by the server (fastcopy)."""
+        """PostgreSQL: a plain CSV file is parsed and checked by the server (fastcopy).
+        Not once the former units are loaded: a code is then read by the spell's date."""
         from ansinh.registry.fastcopy import copy_participations
+
+        if self.units.former:
+            return None
 
         return copy_participations(
             stg=self.stg_name,
@@ -676,7 +687,9 @@ class CountsImporter(StagedImporter):
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         ctx, get = self.ctx, self.get
         as_of = ctx.date(row_no, "as_of", get(row, "as_of"))
-        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"))
+        # a unit code is read by the count's date (SPEC section 9)
+        day = None if as_of is BAD else as_of
+        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"), day)
         scheme = ctx.code(row_no, "scheme", get(row, "scheme"), SCHEME_CODES)
         group = ctx.code(row_no, "group", get(row, "group"), GROUP_CODES, required=False)
         n = ctx.integer(row_no, "participants", get(row, "participants"))

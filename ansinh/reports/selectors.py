@@ -9,7 +9,7 @@ from django.http import Http404
 
 from ansinh.accounts.selectors import actor_root_unit, allowed_units, unit_visible
 from ansinh.geography.models import Unit
-from ansinh.geography.selectors import unit_ancestors
+from ansinh.geography.selectors import unit_ancestors, units_in_force
 
 REPORT_ROLES = frozenset({"admin", "province", "office", "viewer"})
 ISSUE_ROLES = frozenset({"admin", "province", "office"})  # may give a document its number
@@ -25,7 +25,7 @@ def report_units(*, actor: Any) -> QuerySet[Unit]:
     """The units the actor may pick for a report, in tree order."""
     if not can_report(actor):
         return Unit.objects.none()
-    return allowed_units(actor).order_by("path")
+    return units_in_force(allowed_units(actor)).order_by("path")
 
 
 def report_unit_get(*, actor: Any, code: str | None) -> Unit:

@@ -35,7 +35,9 @@ class TargetsImporter(StagedImporter):
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         ctx, get = self.ctx, self.get
         year = ctx.year(row_no, "year", get(row, "year"))
-        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"))
+        # a unit code is read by 31 December of the year (SPEC section 9)
+        day = None if year is BAD else f"{int(year):04d}-12-31"
+        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"), day)
         indicator = ctx.code(row_no, "indicator", get(row, "indicator"), INDICATORS)
         raw = get(row, "target")
         target: Decimal | None = None

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ansinh.core.codes import INDICATORS, SCHEME_CODES
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import legacy_under
 from ansinh.targets.models import Target
 
 
@@ -28,6 +29,15 @@ def target_tree(*, unit: Unit, year: int) -> dict[str, dict[str, Decimal | None]
     )
     for code, indicator, value in rows:
         own[code][indicator] = value
+    leg = legacy_under(unit=unit)
+    if leg is not None:
+        # a former commune's targets (numbers of participants, never a percent) count in
+        # each successor times its share (SPEC section 9)
+        for legacy, indicator, value in Target.objects.filter(
+            year=year, unit_id__in=leg.relevant, indicator__in=SCHEME_CODES
+        ).values_list("unit_id", "indicator", "target"):
+            for code, _path, part in leg.split(legacy, value):
+                own[code][indicator] = own[code].get(indicator, Decimal(0)) + part
 
     result: dict[str, dict[str, Decimal | None]] = {}
 
