@@ -142,34 +142,46 @@ def fit_series(values: list[int], *, horizon: int, weights: np.ndarray) -> Fit:
     """The year-end figure of one series ``horizon`` month-ends after its last point, modelled
     on the log scale (growth and the year-end rush are proportional to a unit's size): ``point``
     is the median forecast in persons, ``sd`` the predictive standard deviation of its log."""
+    return fit_path(values, horizon=horizon, weights=weights)[-1]
+
+
+def fit_path(values: list[int], *, horizon: int, weights: np.ndarray) -> list[Fit]:
+    """``fit_series`` at every horizon 1 … ``horizon`` (one element for ``horizon`` 0)."""
     y = _trim(values)
     n = len(y)
     if n == 0:
-        return Fit(0.0, 0.0, "trend", 0)
+        return [Fit(0.0, 0.0, "trend", 0)] * max(horizon, 1)
     if horizon <= 0:
-        return Fit(float(y[-1]), 0.0, "seasonal" if n >= SEASONAL_MIN else "trend", n)
+        return [Fit(float(y[-1]), 0.0, "seasonal" if n >= SEASONAL_MIN else "trend", n)]
     z = np.log1p(y)
+    steps = np.arange(1, horizon + 1)
     if n >= SEASONAL_MIN:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 res = _ets(z).smooth(weights)
-                mu = float(res.forecast(horizon)[-1])
-                var = float(res.mse * res._relative_forecast_variance(np.array([horizon]))[0])
-                if math.isfinite(mu) and math.isfinite(var):
-                    return Fit(math.expm1(mu), math.sqrt(max(var, 0.0)), "seasonal", n)
+                mus = np.asarray(res.forecast(horizon), dtype=float)
+                var = np.asarray(res.mse * res._relative_forecast_variance(steps), dtype=float)
+                if np.all(np.isfinite(mus)) and np.all(np.isfinite(var)):
+                    return [
+                        Fit(math.expm1(m), math.sqrt(max(v, 0.0)), "seasonal", n)
+                        for m, v in zip(mus, var, strict=True)
+                    ]
             except (ValueError, np.linalg.LinAlgError):
                 pass
     pts = z[-TREND_POINTS:]
     if len(pts) < 3:
-        return Fit(float(y[-1]), 0.0, "trend", n)
+        return [Fit(float(y[-1]), 0.0, "trend", n)] * horizon
     x = np.arange(len(pts), dtype=float)
     design = np.column_stack([np.ones_like(x), x])
     res_ols = OLS(pts, design).fit()
-    pred = res_ols.get_prediction(np.array([[1.0, len(pts) - 1 + horizon]]))
-    mu = float(pred.predicted_mean[0])
-    sd = float(np.sqrt(pred.var_pred_mean[0] + res_ols.scale))
-    return Fit(math.expm1(mu), sd if math.isfinite(sd) else 0.0, "trend", n)
+    ahead = np.column_stack([np.ones(horizon), len(pts) - 1 + steps.astype(float)])
+    pred = res_ols.get_prediction(ahead)
+    out = []
+    for m, v in zip(pred.predicted_mean, pred.var_pred_mean, strict=True):
+        sd = math.sqrt(float(v) + float(res_ols.scale))
+        out.append(Fit(math.expm1(float(m)), sd if math.isfinite(sd) else 0.0, "trend", n))
+    return out
 
 
 # --------------------------------------------------------------------------- the tree
@@ -228,8 +240,9 @@ def forecast_tree(
         dates = data[0][:keep]
         series = {p: {s: v[:keep] for s, v in sch.items()} for p, sch in data[1].items()}
     units: dict[str, dict[str, dict[str, Any]]] = {}
+    fitted: dict[str, list[float]] = {}
     if not dates:
-        return {"history_end": None, "units": units}
+        return {"history_end": None, "units": units, "weights": fitted}
     last = dates[-1]
     horizon = max(_months_between(last, dt.date(year, 12, 31)), 0)
     paths = dict(Unit.objects.filter(path__startswith=root.path).values_list("path", "code"))
@@ -244,6 +257,7 @@ def forecast_tree(
         if root.path not in sums:
             continue
         weights = seasonal_weights(np.log1p(_trim(sums[root.path])))
+        fitted[scheme] = [float(w) for w in weights]
         fits = {p: fit_series(v, horizon=horizon, weights=weights) for p, v in sums.items()}
         top = max(_half_up(fits[root.path].point), 0)
         leaf_ints = dict(
@@ -261,7 +275,7 @@ def forecast_tree(
                 "method": f.method,
                 "history": f.history,
             }
-    return {"history_end": last, "units": units}
+    return {"history_end": last, "units": units, "weights": fitted}
 
 
 def forecast_tree_cached(*, root: Unit, year: int, as_of: dt.date, version: str) -> dict[str, Any]:
@@ -357,11 +371,7 @@ def forecast_figures(
         raise ForecastError(
             _msg_after(year=year, as_of=as_of),
         )
-    root = Unit.objects.filter(parent__isnull=True, path=unit.path.split("/")[0] + "/").first()
-    root = root or unit
-    tree = forecast_tree_cached(
-        root=root, year=year, as_of=as_of, version=version or data_version()
-    )
+    tree = _tree_for(unit=unit, year=year, as_of=as_of, version=version)
     participants = _participants(root=unit, as_of=as_of)
     targets = target_tree(unit=unit, year=year)
 
@@ -465,6 +475,107 @@ def backtest(*, unit: Unit) -> dict[str, Any]:
     return {"unit": unit.code, "interval": INTERVAL, "from_month": 9, "rows": rows}
 
 
+def _tree_for(*, unit: Unit, year: int, as_of: dt.date, version: str | None) -> dict[str, Any]:
+    root = Unit.objects.filter(parent__isnull=True, path=unit.path.split("/")[0] + "/").first()
+    return forecast_tree_cached(
+        root=root or unit, year=year, as_of=as_of, version=version or data_version()
+    )
+
+
+def fan(
+    *, unit: Unit, scheme: str, year: int, as_of: dt.date, version: str | None = None
+) -> list[dict[str, Any]]:
+    """The forecast of ``unit`` and ``scheme`` at each month-end after its history up to
+    31 December of ``year`` (the chart's fan): ``[{"date", "forecast", "low", "high"}]``, the
+    last point equal to the reconciled year-end forecast."""
+    tree = _tree_for(unit=unit, year=year, as_of=as_of, version=version)
+    fc = tree["units"].get(unit.code, {}).get(scheme)
+    last = tree["history_end"]
+    if fc is None or last is None:
+        return []
+    dates, series = history(root=unit, until=min(as_of, dt.date(year, 12, 31)))
+    total = [sum(v) for v in zip(*(sch[scheme] for sch in series.values()), strict=True)]
+    horizon = max(_months_between(last, dt.date(year, 12, 31)), 0)
+    if not total or horizon == 0:
+        return []
+    weights = np.asarray(tree["weights"].get(scheme, DEFAULT_WEIGHTS))
+    path = fit_path(total, horizon=horizon, weights=weights)
+    # the unit's own path, moved (on the log scale) to end on the reconciled figure
+    shift = math.log1p(int(fc["point"])) - math.log1p(max(path[-1].point, 0.0))
+    out = []
+    day = last
+    for k, f in enumerate(path):
+        day = month_end_after(day)
+        point = (
+            int(fc["point"])
+            if k == len(path) - 1
+            else _half_up(math.expm1(math.log1p(max(f.point, 0.0)) + shift))
+        )
+        low, high = bounds(point, float(fc["sd"]) if k == len(path) - 1 else f.sd)
+        out.append({"date": day.isoformat(), "forecast": point, "low": low, "high": high})
+    return out
+
+
+def month_end_after(day: dt.date) -> dt.date:
+    """The month-end of the month after ``day``'s."""
+    first = dt.date(day.year + (day.month == 12), 1 if day.month == 12 else day.month + 1, 1)
+    return dt.date(
+        first.year + (first.month == 12), 1 if first.month == 12 else first.month + 1, 1
+    ) - dt.timedelta(days=1)
+
+
+def at_risk(
+    *,
+    unit: Unit,
+    year: int,
+    as_of: dt.date,
+    actor: Any = None,
+    version: str | None = None,
+    scheme: str | None = None,
+) -> list[dict[str, Any]]:
+    """Early warning: the communes at or below ``unit`` (or its children where it has no
+    communes) whose probability of reaching a scheme's target is below 50 %, least likely
+    first, each with what it would take per month beyond what the forecast brings in."""
+    tree = _tree_for(unit=unit, year=year, as_of=as_of, version=version)
+    units = list(
+        Unit.objects.filter(path__startswith=unit.path, level=Unit.Level.COMMUNE)
+        .order_by("code")
+        .values_list("code", "name")
+    )
+    if not units:
+        units = [(unit.code, unit.name)]
+    targets = target_tree(unit=unit, year=year)
+    participants = _participants(root=unit, as_of=as_of)
+    out = []
+    for code, name in units:
+        for s in SCHEME_CODES if scheme is None else (scheme,):
+            target = figures.target_int(targets.get(code, {}).get(s))
+            if target is None:
+                continue
+            item = indicator(
+                scheme=s,
+                participants=participants.get(code, {}).get(s, 0),
+                target=target,
+                fc=tree["units"].get(code, {}).get(s),
+            )
+            if item["p_meet_target"] is None or item["p_meet_target"] >= 0.5:
+                continue
+            item = suppress_rows([item], actor=actor, kind="forecast")[0]
+            out.append(
+                {
+                    "unit": code,
+                    "name": name,
+                    **item,
+                    "shortfall": None
+                    if not isinstance(item["forecast"], int)
+                    else max(target - item["forecast"], 0),
+                    "per_month": required_per_month(item, as_of=as_of),
+                }
+            )
+    out.sort(key=lambda i: (i["p_meet_target"] or 0.0, -(i["shortfall"] or 0), i["unit"]))
+    return out
+
+
 def required_per_month(item: dict[str, Any], *, as_of: dt.date) -> int | None:
     """What it would take per month beyond the forecast to reach the target: the shortfall
     (target − forecast) spread over the months left; None without a target or shortfall."""
@@ -478,7 +589,9 @@ def required_per_month(item: dict[str, Any], *, as_of: dt.date) -> int | None:
 __all__ = [
     "INTERVAL",
     "ForecastError",
+    "at_risk",
     "backtest",
+    "fan",
     "default_as_of",
     "fit_series",
     "forecast_figures",
