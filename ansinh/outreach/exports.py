@@ -105,6 +105,7 @@ def item_headers() -> list[str]:
         _("Dự kiến tiếp cận (người)"),
         _("Dự kiến tham gia (người)"),
         _("Kinh phí (đồng)"),
+        _("Ghi chú"),
     ]
 
 
@@ -131,7 +132,7 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
     ws.write(1, 0, _("Số liệu đến ngày %(d)s") % {"d": _vdate(meta.as_of)})
     headers = item_headers()
     ws.write_row(3, 0, headers, head)
-    widths = [5, 28, 12, 36, 28, 30, 26, 40, 9, 14, 14, 16]
+    widths = [5, 28, 12, 36, 28, 30, 26, 40, 9, 14, 14, 16, 36]
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
     r = 4
@@ -148,6 +149,7 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
         ws.write_number(r, 9, it["planned_reach"], numf)
         ws.write_number(r, 10, it["expected_registrations"], numf)
         ws.write_number(r, 11, it["cost"], numf)
+        ws.write_string(r, 12, it.get("note", ""), cell)
         r += 1
     ws.write(r, 1, _("Tổng cộng"), total)
     for col, key in ((8, "sessions"), (9, "planned_reach"), (10, "expected_registrations")):
@@ -583,7 +585,8 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
                         "c": codes.label(codes.CHANNELS, it["channel"]),
                         "n": fmt_int(it["sessions"]),
                         "w": session_word(it["channel"]),
-                    },
+                    }
+                    + (" — " + _("Ghi chú: %(n)s") % {"n": it["note"]} if it.get("note") else ""),
                     "left",
                     False,
                 ),

@@ -49,6 +49,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ansinh.core import codes
+from ansinh.core.formats import fmt_int
 from ansinh.geography.models import Unit
 from ansinh.monitoring.selectors import data_as_of, population_tree, unit_gaps
 from ansinh.outreach.funnel import conversion_rates
@@ -365,26 +366,33 @@ def warning_text(w: dict[str, Any]) -> str:
     return f"{w['unit']} {w['scheme']}: needs {w['per_week']} sessions a week"
 
 
-def warning_label(w: dict[str, Any]) -> str:
-    """The same warning in the user's language, for pages and documents."""
+def warning_label(w: dict[str, Any], *, names: dict[str, str] | None = None) -> str:
+    """The same warning in plain words in the user's language, for pages and documents: the
+    commune by its name, the scheme by its name, and what is missing."""
+    code = w["unit"]
+    name = (names or {}).get(code) or _unit_name(code)
+    where = f"{name} ({code})" if name and name != code else code
+    scheme = codes.label(codes.SCHEMES, w["scheme"])
     if w.get("kind") == "no_month":
         return _(
-            "%(unit)s %(scheme)s: còn thiếu %(gap)s người nhưng năm %(year)s không còn tháng nào"
-            " để lập kế hoạch"
-        ) % {
-            "unit": w["unit"],
-            "scheme": codes.label(codes.SCHEMES, w["scheme"]),
-            "gap": w["gap"],
-            "year": w["year"],
-        }
-    text = _("%(unit)s %(scheme)s: cần %(n)s buổi mỗi tuần, vượt khả năng thực hiện") % {
-        "unit": w["unit"],
-        "scheme": codes.label(codes.SCHEMES, w["scheme"]),
-        "n": w["per_week"],
-    }
+            "%(unit)s, %(scheme)s: còn thiếu %(gap)s người nhưng năm %(year)s không còn tháng"
+            " nào để tổ chức hoạt động; cần điều chỉnh chỉ tiêu hoặc chuyển sang năm sau."
+        ) % {"unit": where, "scheme": scheme, "gap": fmt_int(w["gap"]), "year": w["year"]}
+    text = _(
+        "%(unit)s, %(scheme)s: muốn bù đủ số còn thiếu phải tổ chức khoảng %(n)s buổi mỗi tuần,"
+        " quá sức của xã."
+    ) % {"unit": where, "scheme": scheme, "n": fmt_int(w["per_week"])}
     if w.get("beyond"):
-        text += " " + _("(khoảng %(n)s người vượt quá năng lực của xã)") % {"n": w["beyond"]}
+        text += " " + _(
+            "Khoảng %(n)s người không thể vận động bằng các hoạt động thông thường: cần thêm"
+            " lực lượng (đại lý thu, cộng tác viên), phối hợp với các ngành hoặc điều chỉnh"
+            " chỉ tiêu."
+        ) % {"n": fmt_int(w["beyond"])}
     return text
+
+
+def _unit_name(code: str) -> str:
+    return Unit.objects.filter(code=code).values_list("name", flat=True).first() or ""
 
 
 @dataclass

@@ -57,7 +57,9 @@ def test_office_drafts_and_sees_coverage(world: dict[str, Client]) -> None:
     html = r.content.decode()
     total_cost = sum(i.cost for i in items)
     assert f"{total_cost:,}".replace(",", ".") in html  # Vietnamese number on the page
-    assert "mọi chỉ tiêu còn thiếu đều được bù đắp" in html
+    # every gap has its items, but C13's is beyond reach: the check is not green
+    assert plan.warnings and "mọi chỉ tiêu còn thiếu đều được bù đắp" not in html
+    assert "còn 1 cảnh báo" in html or "cảnh báo: xem bên dưới" in html
     assert "Hội Liên hiệp Phụ nữ" in html  # labels, not codes
     assert AuditEvent.objects.filter(action="plan.create", object_id=str(plan.pk)).exists()
     # list and calendar
@@ -169,7 +171,7 @@ def test_submit_approve_lock_and_version(world: dict[str, Client]) -> None:
     assert plan.status == "returned" and plan.comment == "Bổ sung hoạt động tại trường học"
     assert "Bổ sung hoạt động tại trường học" in office.get(f"/plans/{plan.pk}/").content.decode()
     office.post(f"/plans/{plan.pk}/submit/")
-    r = prov.post(f"/plans/{plan.pk}/approve/", {"comment": "Đồng ý"})
+    r = prov.post(f"/plans/{plan.pk}/approve/", {"comment": "Đồng ý", "confirm_warnings": "1"})
     assert r.status_code == 302
     plan.refresh_from_db()
     assert plan.status == "approved" and plan.decided_by is not None
