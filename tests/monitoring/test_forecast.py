@@ -198,3 +198,27 @@ def test_viewer_small_cells(cli, db: None) -> None:
     r = viewer.get("/api/forecast", {"year": 2025, "as_of": AS_OF})
     vol = next(i for i in r.json()["indicators"] if i["code"] == "si_voluntary")
     assert vol["participants"] == "<5" and vol["forecast"] == "<5"
+
+
+def test_dashboard_and_report_warn_early(cli, known) -> None:
+    client = Client()
+    client.force_login(make_user("t", "province", Unit.objects.get(code="KH")))
+    html = client.get("/", {"as_of": AS_OF, "scheme": "hi"}).content.decode()
+    # every card: the forecast, its interval and the chance of reaching the target
+    province = {i["code"]: i for i in _forecast(cli)["indicators"]}
+    assert 'data-forecast="hi"' in html and 'data-forecast-p="hi"' in html
+    hi = province["hi"]
+    low, high = (f"{v:,}".replace(",", ".") for v in (hi["low"], hi["high"]))
+    assert f"({low}–{high})" in html
+    # the early warning lists the communes whose target is 30 % above the truth, not the others
+    table = html.split('id="at-risk"', 1)[1].split("</table>", 1)[0]
+    assert 'data-unit="X00"' in table and 'data-unit="X02"' not in table
+    # the chart carries the fan to December
+    chart = json.loads(
+        html.split('id="kpi-chart-data" type="application/json">', 1)[1].split("</script>", 1)[0]
+    )
+    assert chart["dates"][-1] == "2025-12-31" and chart["forecast"][-1] == hi["forecast"]
+    assert chart["low"][-1] == hi["low"] and chart["high"][-1] == hi["high"]
+    r = cli("report", "progress", "--as-of", AS_OF, "--format", "text")
+    assert r.code == 0, r.err
+    assert "CẢNH BÁO SỚM" in r.out and "Xã 0 " in r.out and "DỰ BÁO CUỐI NĂM 2025" in r.out
