@@ -576,6 +576,27 @@ def at_risk(
     return out
 
 
+def forecast_shortfalls(
+    *, unit: Unit, year: int, as_of: dt.date, version: str | None = None
+) -> dict[str, dict[str, int]]:
+    """For every unit at or below ``unit`` with a forecast and a target of ``year``:
+    ``{code: {scheme: target − forecast}}`` where the forecast falls short (the plan builder's
+    "what will not come in by itself"). Empty when ``as_of`` is after ``year``."""
+    if as_of.year > year:
+        return {}
+    tree = _tree_for(unit=unit, year=year, as_of=as_of, version=version)
+    targets = target_tree(unit=unit, year=year)
+    out: dict[str, dict[str, int]] = {}
+    for code, schemes in tree["units"].items():
+        if code not in targets:
+            continue
+        for s, fc in schemes.items():
+            target = figures.target_int(targets[code].get(s))
+            if target is not None and target > int(fc["point"]):
+                out.setdefault(code, {})[s] = target - int(fc["point"])
+    return out
+
+
 def required_per_month(item: dict[str, Any], *, as_of: dt.date) -> int | None:
     """What it would take per month beyond the forecast to reach the target: the shortfall
     (target − forecast) spread over the months left; None without a target or shortfall."""
@@ -595,6 +616,7 @@ __all__ = [
     "default_as_of",
     "fit_series",
     "forecast_figures",
+    "forecast_shortfalls",
     "forecast_tree",
     "history",
     "required_per_month",

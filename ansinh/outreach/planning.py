@@ -3,7 +3,11 @@
 How a draft is made (``plan_compute``), commune by commune, deterministically:
 
 1. **Gaps.** The gaps at ``as_of`` per commune and scheme against ``year``'s targets
-   (``monitoring.selectors.unit_gaps``). Only positive gaps are planned for.
+   (``monitoring.selectors.unit_gaps``). Only positive gaps are planned for. Where the
+   year-end forecast (SPEC section 11, ``monitoring.forecast``) falls further short of the
+   target than the gap at ``as_of`` (a commune losing participants: cards lapsing, the
+   January drop), the need is that forecast shortfall, what will not come in by itself; it is
+   never less than the gap at ``as_of``, which the draft always covers.
 2. **Months.** The months after ``as_of``'s month inside ``year`` (all twelve when ``as_of`` is
    in an earlier year, none when it is in December or later). October to December weigh
    ``PEAK_WEIGHT`` (2) times a regular month, in the sessions planned and in what a commune
@@ -51,6 +55,7 @@ from django.utils.translation import gettext as _
 from ansinh.core import codes
 from ansinh.core.formats import fmt_int
 from ansinh.geography.models import Unit
+from ansinh.monitoring.forecast import forecast_shortfalls
 from ansinh.monitoring.selectors import data_as_of, population_tree, unit_gaps
 from ansinh.outreach.funnel import conversion_rates
 
@@ -574,11 +579,15 @@ def plan_compute(
     if not any(population.get(code) for code in gaps):
         population = population_tree(unit=unit, year=as_of.year)
     rates_by_office: dict[str, dict[str, Fraction]] = {}
+    shortfalls = forecast_shortfalls(unit=unit, year=year, as_of=as_of) if months else {}
 
     items: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
     for commune in sorted(gaps):
-        positive = {s: g for s, g in gaps[commune].items() if g is not None and g > 0}
+        short = shortfalls.get(commune, {})
+        positive = {
+            s: max(g, short.get(s, 0)) for s, g in gaps[commune].items() if g is not None and g > 0
+        }
         if not positive:
             continue
         if not months:

@@ -226,6 +226,7 @@ def build_tables(report: ProgressReport, lang: str) -> list[Table]:
             key="early_warning",
             title=_("Cảnh báo sớm: xã, phường dưới 50 % khả năng đạt kế hoạch"),
             header=[
+                _("Mã"),
                 _("Xã, phường"),
                 _("Chỉ tiêu"),
                 _("Kế hoạch"),
@@ -234,9 +235,10 @@ def build_tables(report: ProgressReport, lang: str) -> list[Table]:
                 _("Còn thiếu theo dự báo"),
                 _("Cần thêm mỗi tháng"),
             ],
-            kinds=["text", "text", "int", "int", "chance", "int", "num"],
+            kinds=["text", "text", "text", "int", "int", "chance", "int", "num"],
             rows=[
                 [
+                    r["unit"],
                     r["name"],
                     scheme_label(r["code"]),
                     r["target"],
