@@ -49,15 +49,19 @@ def main() -> int:
     ap.add_argument("--db", default="")
     ap.add_argument("--demo", action="store_true")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--home", default="", help="an ANSINH_HOME already loaded: measure only")
     args = ap.parse_args()
-    home = tempfile.mkdtemp(prefix="ansinh-fc-bench-")
+    home = args.home or tempfile.mkdtemp(prefix="ansinh-fc-bench-")
     env = {**os.environ, "ANSINH_HOME": home}
     if args.db:
         env["ANSINH_DATABASE_URL"] = args.db
     load_s: dict[str, float] = {}
     if args.demo:
         label = "demo"
-        load_s["demo"] = _run([ANS, "demo", "--no-serve"], env)
+        if not args.home:
+            load_s["demo"] = _run([ANS, "demo", "--no-serve"], env)
+    elif args.home:
+        label = f"{args.scale:g}"
     else:
         label = f"{args.scale:g}"
         data = OUT / f"forecast-{label}-{args.seed}"
@@ -89,12 +93,13 @@ def main() -> int:
     if not args.demo:
         # the generated province's as-of date: 30 September, before the peak
         as_of = as_of.replace(month=9, day=30) if as_of.month > 9 else as_of
-    cold = []
+    cold, cpu = [], []
     for _ in range(args.runs):
         cache.clear()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         tree = forecast.forecast_tree(root=root, year=as_of.year, as_of=as_of)
         cold.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     t0 = time.perf_counter()
     forecast.history(root=root, until=as_of)
     history_s = time.perf_counter() - t0
@@ -132,11 +137,14 @@ def main() -> int:
         "forecast_cold_s": {
             "p50": round(statistics.median(cold), 3),
             "max": round(max(cold), 3),
+            # CPU seconds of this process: what the wall time would be on an idle machine
+            "cpu_p50": round(statistics.median(cpu), 3),
         },
         "forecast_warm_by_unit_s": round(statistics.median(warm), 4),
         "cli_kpi_forecast_s": round(cli_s, 2),
         "target_s": TARGET_S,
         "met": statistics.median(cold) < TARGET_S,
+        "met_cpu": statistics.median(cpu) < TARGET_S,
         "backtest_s": round(backtest_s, 2),
         "backtest": bt["rows"],
         "load_avg": [round(x, 2) for x in os.getloadavg()],

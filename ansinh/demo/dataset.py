@@ -58,7 +58,7 @@ MONTHS = month_ends((2022, 1), (2025, 11))
 K_AS_OF = MONTHS.index(AS_OF)
 # spells of the pilot communes start no earlier than this: the snapshot materialises every
 # month-end from the first date with data, so a long history would slow the demo load down
-HISTORY_FROM = dt.date(2023, 7, 1)
+HISTORY_FROM = dt.date(2022, 1, 1)  # with the counts' first month: one history, no ramp
 
 # share of the population in each scheme on 2025-09-30, by kind of commune (before scaling)
 RATES: dict[str, dict[str, float]] = {

@@ -52,6 +52,9 @@ from ansinh.targets.selectors import target_tree
 INTERVAL = 80
 Z = float(norm.ppf(0.5 + INTERVAL / 200))  # 1.2816 for the 80 % interval
 SEASONAL_MIN = 24
+# month-ends a model reads at most (the latest five years): older years say little of this
+# year's rush, and the cost of a fit grows with the length of the series
+MAX_HISTORY = 60
 TREND_POINTS = 6
 # smoothing weights when the root's series cannot be fitted (level, trend, seasonal)
 DEFAULT_WEIGHTS = (0.5, 0.05, 0.2)
@@ -105,8 +108,9 @@ def _months_between(a: dt.date, b: dt.date) -> int:
 
 
 def _trim(values: list[int]) -> np.ndarray:
-    """The series from its first month with anyone covered."""
-    arr = np.asarray(values, dtype=float)
+    """The series from its first month with anyone covered, at most the last ``MAX_HISTORY``
+    month-ends."""
+    arr = np.asarray(values[-MAX_HISTORY:], dtype=float)
     nz = np.nonzero(arr)[0]
     return arr[nz[0] :] if len(nz) else arr[:0]
 
@@ -458,14 +462,14 @@ def backtest(*, unit: Unit) -> dict[str, Any]:
                 for key in ((y, s), (None, s)):
                     acc[key].append((err, hit, line_err))
     rows = []
-    for (y, s), vals in sorted(
+    for (yr, sch), vals in sorted(
         acc.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or 0, kv[0][1])
     ):
         lines = [v[2] for v in vals if v[2] is not None]
         rows.append(
             {
-                "year": y,
-                "scheme": s,
+                "year": yr,
+                "scheme": sch,
                 "units": len(vals),
                 "mape": _pct(100 * sum(v[0] for v in vals) / len(vals)),
                 "interval_hit_pct": _pct(100 * sum(v[1] for v in vals) / len(vals)),
