@@ -57,7 +57,7 @@ SEASONAL_MIN = 24
 MAX_HISTORY = 60
 TREND_POINTS = 6
 # smoothing weights when the root's series cannot be fitted (level, trend, seasonal)
-DEFAULT_WEIGHTS = (0.5, 0.05, 0.2)
+DEFAULT_WEIGHTS = (0.5, 0.05, 0.2, 0.9)
 
 
 class ForecastError(ValueError):
@@ -120,6 +120,7 @@ def _ets(y: np.ndarray) -> ETSModel:
         y,
         error="add",
         trend="add",
+        damped_trend=True,
         seasonal="add",
         seasonal_periods=12,
         initialization_method="heuristic",
