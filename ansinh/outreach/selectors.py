@@ -135,6 +135,7 @@ def plan_summary(*, plan: Plan, commune: str = "") -> dict[str, Any]:
     gaps: dict[str, dict[str, int]] = plan.gaps or {}
     codes_needed = set(gaps) | {i.unit_id for i in items}
     warned = {w.get("unit") for w in plan.warnings or []}
+    warned_cells = {(w.get("unit"), w.get("scheme")) for w in plan.warnings or []}
     names = dict(Unit.objects.filter(code__in=codes_needed | warned).values_list("code", "name"))
 
     expected: dict[tuple[str, str], int] = defaultdict(int)
@@ -152,7 +153,9 @@ def plan_summary(*, plan: Plan, commune: str = "") -> dict[str, Any]:
                 cells.append({"scheme": s, "gap": None, "expected": e, "ok": None})
                 continue
             ok = e >= g
-            cells.append({"scheme": s, "gap": g, "expected": e, "ok": ok})
+            cells.append(
+                {"scheme": s, "gap": g, "expected": e, "ok": ok, "warned": (c, s) in warned_cells}
+            )
             if g > 0:
                 scheme_totals[s]["gap"] += g
                 if not ok:

@@ -88,6 +88,7 @@ def test_warnings_name_the_commune_and_the_note_is_shown_and_exported() -> None:
     plan = _draft(office, "O1")
     html = office.get(f"/plans/{plan.pk}/").content.decode()
     assert "✗" in html and "cảnh báo: xem bên dưới" in html
+    assert 'data-warned="C13.hi"' in html  # the commune's cell says it too, never a tick
     warnings = html.split('id="warnings"', 1)[1].split("</ul>", 1)[0]
     assert "Xã Nam Nha Trang (C13)" in warnings
     assert "buổi mỗi tuần" in warnings and "Bảo hiểm y tế" in warnings
