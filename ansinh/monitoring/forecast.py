@@ -169,7 +169,7 @@ def fit_path(values: list[int], *, horizon: int, weights: np.ndarray) -> list[Fi
                 var = np.asarray(res.mse * res._relative_forecast_variance(steps), dtype=float)
                 if np.all(np.isfinite(mus)) and np.all(np.isfinite(var)):
                     return [
-                        Fit(math.expm1(m), math.sqrt(max(v, 0.0)), "seasonal", n)
+                        Fit(_expm1(m), math.sqrt(max(v, 0.0)), "seasonal", n)
                         for m, v in zip(mus, var, strict=True)
                     ]
             except (ValueError, np.linalg.LinAlgError):
@@ -185,7 +185,7 @@ def fit_path(values: list[int], *, horizon: int, weights: np.ndarray) -> list[Fi
     out = []
     for m, v in zip(pred.predicted_mean, pred.var_pred_mean, strict=True):
         sd = math.sqrt(float(v) + float(res_ols.scale))
-        out.append(Fit(math.expm1(float(m)), sd if math.isfinite(sd) else 0.0, "trend", n))
+        out.append(Fit(_expm1(float(m)), sd if math.isfinite(sd) else 0.0, "trend", n))
     return out
 
 
@@ -208,6 +208,11 @@ def _largest_remainder(total: int, values: list[float]) -> list[int]:
     for i in order[:rest]:
         ints[i] += 1
     return ints
+
+
+def _expm1(x: float) -> float:
+    """``exp(x) − 1`` kept finite (a runaway model never overflows into an error)."""
+    return math.expm1(min(x, 700.0))
 
 
 def _half_up(x: float) -> int:
@@ -299,8 +304,8 @@ def bounds(point: int, sd: float) -> tuple[int, int]:
     """The 80 % interval around a median ``point`` whose log has standard deviation ``sd``."""
     mu = math.log1p(max(point, 0))
     return (
-        max(_half_up(math.expm1(mu - Z * sd)), 0),
-        max(_half_up(math.expm1(mu + Z * sd)), 0),
+        max(_half_up(_expm1(mu - Z * sd)), 0),
+        max(_half_up(_expm1(mu + Z * sd)), 0),
     )
 
 
@@ -375,6 +380,11 @@ def forecast_figures(
     if as_of.year > year:
         raise ForecastError(
             _msg_after(year=year, as_of=as_of),
+        )
+    if year > as_of.year + 1:
+        raise ForecastError(
+            _("Chỉ dự báo được đến hết năm sau năm của ngày số liệu (%(y)s)")
+            % {"y": as_of.year + 1}
         )
     tree = _tree_for(unit=unit, year=year, as_of=as_of, version=version)
     participants = _participants(root=unit, as_of=as_of)
@@ -514,7 +524,7 @@ def fan(
         point = (
             int(fc["point"])
             if k == len(path) - 1
-            else _half_up(math.expm1(math.log1p(max(f.point, 0.0)) + shift))
+            else _half_up(_expm1(math.log1p(max(f.point, 0.0)) + shift))
         )
         low, high = bounds(point, float(fc["sd"]) if k == len(path) - 1 else f.sd)
         out.append({"date": day.isoformat(), "forecast": point, "low": low, "high": high})

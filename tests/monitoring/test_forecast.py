@@ -171,6 +171,8 @@ def test_usage_and_refusals(cli, db: None) -> None:
     assert r.code == 1 and "2024" in r.err and "Traceback" not in r.err
     r = cli("kpi", "forecast", "--year", "2025", "--unit", "NOPE")
     assert r.code == 1
+    r = cli("kpi", "forecast", "--year", "2030", "--as-of", AS_OF)  # only up to next year
+    assert r.code == 1 and "2026" in r.err
 
 
 def test_api_returns_the_cli_json_within_scope(cli, known) -> None:
