@@ -33,6 +33,10 @@ CELLS: dict[str, Cells] = {
         counts=("participants",),
         derived=("attainment_pct", "gap", "required_per_month", "coverage_pct"),
     ),
+    # one forecast indicator of SPEC section 11: the year-end figures are person counts too
+    "forecast": Cells(
+        counts=("participants", "forecast", "low", "high"), derived=("p_meet_target",)
+    ),
     # one funnel row of SPEC section 7
     "funnel": Cells(
         counts=("attendees", "converted", "registrations_reported", "reach"),

@@ -242,6 +242,41 @@ def kpi(
 
 
 @api.get(
+    "/forecast",
+    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
+    summary="Year-end forecast (SPEC section 11) — the JSON of `ansinh kpi forecast`",
+    tags=["figures"],
+)
+def forecast(
+    request: HttpRequest,
+    year: int | None = Query(None, description="the year; default: the as-of date's year"),
+    as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
+    unit: str | None = Query(None, description="unit code; default: the user's own unit"),
+    by: str | None = Query(None, description="unit"),
+) -> Any:
+    from ansinh.monitoring import forecast as fc
+    from ansinh.monitoring.selectors import data_as_of, data_version
+
+    actor = _actor(request)
+    version = data_version()
+    date = _parse_date(as_of, "as_of")
+    if year is None:
+        year = (date or _default_date(version=version)).year
+    if not 1900 <= year <= 9999:
+        raise HttpError(400, _("year: năm không hợp lệ “%(value)s”") % {"value": year})
+    if date is None:
+        date = fc.default_as_of(year=year, latest=data_as_of(version=version))
+    by_ = _choice(by, "by", ("unit",))
+    u = _unit(actor, unit)
+    try:
+        return fc.forecast_figures(
+            unit=u, year=year, as_of=date, by=by_, actor=actor, version=version
+        )
+    except fc.ForecastError as exc:
+        raise HttpError(400, str(exc)) from None
+
+
+@api.get(
     "/funnel",
     response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
     summary="Outreach funnel (SPEC section 7) — the JSON of `ansinh outreach funnel`",

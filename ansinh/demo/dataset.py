@@ -9,8 +9,9 @@
   remainder over weights by kind of commune: city wards heavy in compulsory SI, rural communes
   in voluntary SI, mountain communes high in state-supported HI);
 - most communes carry monthly ``counts`` (one row per target group; the groups add up to the
-  commune's figure) for every month-end of 2024 and January–November 2025, on a smooth trend
-  (growth through 2025, a push in October–November, last year lower);
+  commune's figure) for every month-end from January 2022 to November 2025: yearly growth, a
+  year-end peak every year (voluntary SI and household HI are sold in the October–December
+  campaign and partly lapse in January), noise; the forecast (SPEC section 11) learns from it;
 - the pilot communes of the Khánh Sơn office carry person-level ``participations`` instead
   (no counts there), built so that exactly the commune's share is covered on 2025-09-30;
   attendees of their activities start spells 1–90 days later (funnel conversions), HI cards
@@ -62,11 +63,11 @@ TARGETS = {"si_compulsory": 214_950, "si_voluntary": 57_820, "ui": 217_880, "hi"
 HI_COVERAGE_TARGET = "95.0"
 PILOT_COMMUNES = ("22714", "22720", "22732")  # the communes of the Khánh Sơn office
 EMPLOYERS = 1_630
-MONTHS = month_ends((2024, 1), (2025, 11))
+MONTHS = month_ends((2022, 1), (2025, 11))
 K_AS_OF = MONTHS.index(AS_OF)
 # spells of the pilot communes start no earlier than this: the snapshot materialises every
 # month-end from the first date with data, so a long history would slow the demo load down
-HISTORY_FROM = dt.date(2023, 7, 1)
+HISTORY_FROM = dt.date(2022, 1, 1)  # with the counts' first month: one history, no ramp
 
 # share of the population in each scheme on 2025-09-30, by kind of commune (before scaling)
 RATES: dict[str, dict[str, float]] = {
@@ -76,13 +77,17 @@ RATES: dict[str, dict[str, float]] = {
     "mountain": {"si_compulsory": 0.03, "si_voluntary": 0.011, "hi": 0.962},
     "island": {"si_compulsory": 0.40, "si_voluntary": 0.005, "hi": 0.985},
 }
-# yearly growth and the October/November push, per scheme
+# yearly growth, per scheme
 GROWTH = {"si_compulsory": 0.07, "si_voluntary": 0.30, "ui": 0.065, "hi": 0.025}
-PUSH = {
-    "si_compulsory": (0.006, 0.014),
-    "si_voluntary": (0.05, 0.12),
-    "ui": (0.006, 0.013),
-    "hi": (0.004, 0.010),
+# the year's shape: participants at each month-end (January … December) relative to the
+# September of the same year's trend; the year-end campaign lifts October–December (voluntary
+# SI most: nationally 68 % of plan at the end of November 2025, past it in December) and part
+# of it lapses in January
+SEASON = {
+    "si_compulsory": (0.992, 0.988, 0.993, 0.995, 0.997, 0.998, 0.999, 1.0, 1.0, 1.004, 1.01, 1.02),
+    "si_voluntary": (0.96, 0.96, 0.965, 0.97, 0.975, 0.98, 0.985, 0.99, 1.0, 1.06, 1.13, 1.26),
+    "ui": (0.992, 0.988, 0.993, 0.995, 0.997, 0.998, 0.999, 1.0, 1.0, 1.004, 1.01, 1.02),
+    "hi": (0.992, 0.993, 0.994, 0.995, 0.996, 0.997, 0.998, 0.999, 1.0, 1.008, 1.016, 1.03),
 }
 NOISE = {"si_compulsory": 0.002, "si_voluntary": 0.006, "ui": 0.002, "hi": 0.0015}
 # target groups of each scheme's counts, with base shares by kind of commune
@@ -324,22 +329,23 @@ def build_communes(rng: random.Random) -> list[Commune]:
         for c, t in zip(communes, targets, strict=True):
             c.target[scheme] = t
 
-    # monthly series: exactly the final figure on AS_OF, a smooth trend around it
+    # monthly series: exactly the final figure on AS_OF; yearly growth, the year's shape
+    # (SEASON, each commune's peak a little stronger or weaker) and noise around it
     for c in communes:
         for scheme in SCHEMES:
             growth = GROWTH[scheme] * rng.uniform(0.4, 1.6)
+            amplitude = rng.uniform(0.6, 1.4)
             series = []
             for k, d in enumerate(MONTHS):
                 if k == K_AS_OF:
                     series.append(c.final[scheme])
                     continue
-                g = 1 + growth * (k - K_AS_OF) / 12
-                if k > K_AS_OF:
-                    g += PUSH[scheme][k - K_AS_OF - 1] * rng.uniform(0.5, 1.5)
+                g = (1 + growth) ** ((k - K_AS_OF) / 12)
+                g *= 1 + (SEASON[scheme][d.month - 1] - 1) * amplitude
                 g *= 1 + rng.gauss(0, NOISE[scheme])
                 v = max(0, round(c.final[scheme] * g))
                 if scheme == "hi":
-                    v = min(v, c.pop[d.year])
+                    v = min(v, c.pop.get(d.year, c.pop[2024]))
                 series.append(v)
             c.series[scheme] = series
             c.shares[scheme] = _shares(scheme, c.unit.kind, rng)

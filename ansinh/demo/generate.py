@@ -66,6 +66,12 @@ HISTORY = {
 LAPSED = {"hi": 0.05, "si_compulsory": 0.12, "ui": 0.12, "si_voluntary": 0.25}
 # share of current members whose latest spell starts after AS_OF (October–November joiners)
 JOINERS = {"hi": 0.008, "si_compulsory": 0.02, "ui": 0.02, "si_voluntary": 0.08}
+# share of the latest spells that started in a year-end campaign (October–December of 2022,
+# 2023 or 2024): the month-end series rise in steps at each year's end (SPEC section 11)
+CAMPAIGN = {"hi": 0.25, "si_compulsory": 0.08, "ui": 0.08, "si_voluntary": 0.45}
+# Trường Sa's counts: the year's shape (relative to September)
+SEASON_TS = (0.99, 0.99, 0.992, 0.994, 0.996, 0.998, 0.999, 1.0, 1.0, 1.01, 1.02, 1.04)
+_Q4 = np.array([(dt.date(y, 10, 1) - EPOCH).days for y in (2022, 2023, 2024)])
 
 
 class _Commune:
@@ -106,6 +112,8 @@ def _histories(
     k = rng.choice(ks, size=n, p=ps)
     # the latest spell
     start = _D - rng.integers(0, 3 * 365, size=n)
+    campaign = rng.random(n) < CAMPAIGN[scheme]
+    start = np.where(campaign, rng.choice(_Q4, size=n) + rng.integers(0, 92, size=n), start)
     joiner = current & (rng.random(n) < JOINERS[scheme])
     start = np.where(joiner, _D + 1 + rng.integers(0, _END - _D, size=n), start)
     if scheme == "hi":
@@ -386,8 +394,8 @@ def generate(
             if c.unit.code not in COUNTS_ONLY:
                 continue
             r = RATES[c.unit.kind]
-            for d in month_ends((2024, 1), (2025, 11)):
-                growth = 1 + 0.03 * ((d - AS_OF).days / 365)
+            for d in month_ends((2022, 1), (2025, 11)):
+                growth = (1.03 ** ((d - AS_OF).days / 365)) * SEASON_TS[d.month - 1]
                 for scheme, share in (
                     ("si_compulsory", r["si_compulsory"]),
                     ("ui", r["si_compulsory"] * 0.96),

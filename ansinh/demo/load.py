@@ -12,7 +12,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ansinh.demo.common import LOAD_ORDER
-from ansinh.demo.dataset import write_demo
+from ansinh.demo.dataset import AS_OF, write_demo
 from ansinh.demo.units import PROVINCE_CODE
 from ansinh.geography.services import units_official_load
 
@@ -126,13 +126,13 @@ def demo_registers_ensure() -> int:
 
 
 def demo_plan_ensure() -> Any:
-    """A draft communication plan of the province for the data year, drafted from the gaps by
-    the province login, so the plan pages open on a real plan (the list is otherwise empty).
-    Only when no plan exists; returns the plan, or None."""
+    """A draft communication plan of the province for 2025, drafted by the province login as
+    of 30 September 2025 (``dataset.AS_OF``), the start of the year-end peak campaign, from the
+    gaps and the forecast, so the plan pages open on a real plan (the list is otherwise
+    empty). Only when no plan exists; returns the plan, or None."""
     from ansinh.accounts.models import User
     from ansinh.geography.models import Unit
     from ansinh.outreach.models import Plan
-    from ansinh.outreach.planning import default_as_of, latest_data_year
     from ansinh.outreach.services import plan_create_draft
 
     if Plan.objects.exists():
@@ -141,5 +141,4 @@ def demo_plan_ensure() -> Any:
     unit = Unit.objects.filter(code=PROVINCE_CODE).first()
     if actor is None or unit is None:
         return None
-    year = latest_data_year()
-    return plan_create_draft(actor=actor, unit=unit, year=year, as_of=default_as_of(year))
+    return plan_create_draft(actor=actor, unit=unit, year=AS_OF.year, as_of=AS_OF)

@@ -24,10 +24,12 @@ from ansinh.core.cache import cached
 from ansinh.core.codes import SCHEME_CODES
 from ansinh.geography.models import Unit, is_legacy_key
 from ansinh.geography.selectors import unit_ancestors, unit_predecessors, unit_successors
+from ansinh.monitoring import forecast as fc
 from ansinh.monitoring import selectors
 from ansinh.targets.selectors import target_tree
 
 TREND_MONTHS = 12
+AT_RISK_ROWS = 20
 
 
 @login_required
@@ -116,7 +118,9 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
             namespace="dashboard",
             version=version,
             parts=parts,
-            compute=lambda: _figures(unit=unit, as_of=as_of, scheme=scheme, actor=actor),
+            compute=lambda: _figures(
+                unit=unit, as_of=as_of, scheme=scheme, actor=actor, version=version
+            ),
         )
     )
     # the rendered figures too ({% cache %} in the template): the same for the same key
@@ -124,7 +128,9 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
     return render(request, "monitoring/dashboard.html", ctx)
 
 
-def _figures(*, unit: Unit, as_of: dt.date, scheme: str, actor: Any) -> dict[str, Any]:
+def _figures(
+    *, unit: Unit, as_of: dt.date, scheme: str, actor: Any, version: str
+) -> dict[str, Any]:
     """What the dashboard shows of ``unit`` at ``as_of``: the same for every actor who sees
     the unit alike (kept per data version by the caller)."""
     rows = selectors.leaf_rows(unit=unit, as_of=as_of)
@@ -134,7 +140,11 @@ def _figures(*, unit: Unit, as_of: dt.date, scheme: str, actor: Any) -> dict[str
         unit=unit, as_of=as_of, by="group", rows=rows, actor=actor
     )
     series = selectors.series_all(unit=unit, months=TREND_MONTHS, as_of=as_of, last_rows=rows)
-    forecasts = {s: selectors.forecast_year_end(series[s]) for s in SCHEME_CODES}
+    year = as_of.year
+    forecast = fc.forecast_figures(unit=unit, year=year, as_of=as_of, actor=actor, version=version)
+    forecasts = {i["code"]: i for i in forecast["indicators"]}
+    warnings = fc.at_risk(unit=unit, year=year, as_of=as_of, actor=actor, version=version)
+    fan = fc.fan(unit=unit, scheme=scheme, year=year, as_of=as_of, version=version)
     names = dict(Unit.objects.filter(parent=unit).values_list("code", "name"))
 
     children = []
@@ -160,20 +170,43 @@ def _figures(*, unit: Unit, as_of: dt.date, scheme: str, actor: Any) -> dict[str
         lagging = [i for i in lagging if i["gap"] is not None and i["gap"] > 0][:10]
 
     # trend chart: participants of the chosen scheme and the target of each point's year
-    years = {d.year for d, _n in series[scheme]}
+    years = {d.year for d, _n in series[scheme]} | {year}
     target_by_year = {
         y: target_tree(unit=unit, year=y)[unit.code].get(scheme) for y in sorted(years)
     }
+    # … and the forecast fan from the last month-end to December beside the target line
+    ahead = [dt.date.fromisoformat(p["date"]) for p in fan if p["date"] > as_of.isoformat()]
+    hidden = suppresses_small_counts(actor) and any(
+        0 < p["low"] < 5 or 0 < p["forecast"] < 5 for p in fan
+    )
+    if hidden:
+        ahead, fan = [], []
+    dates = [d for d, _n in series[scheme]] + ahead
+    n_hist = len(series[scheme])
+    by_date = {p["date"]: p for p in fan}
+    last_value = series[scheme][-1][1] if series[scheme] else None
+
+    def band(key: str) -> list[int | None]:
+        out: list[int | None] = [None] * n_hist
+        if fan and out:
+            out[-1] = last_value  # the fan opens at the last figure
+        return out + [by_date[d.isoformat()][key] for d in ahead]
+
     chart = {
-        "labels": [formats.fmt_chart_date(d) for d, _n in series[scheme]],
-        "dates": [d.isoformat() for d, _n in series[scheme]],
-        "participants": [n for _d, n in series[scheme]],
+        "labels": [formats.fmt_chart_date(d) for d in dates],
+        "dates": [d.isoformat() for d in dates],
+        "participants": [n for _d, n in series[scheme]] + [None] * len(ahead),
         "target": [
             None if target_by_year[d.year] is None else float(target_by_year[d.year] or 0)
-            for d, _n in series[scheme]
+            for d in dates
         ],
+        "forecast": band("forecast") if ahead else [],
+        "low": band("low") if ahead else [],
+        "high": band("high") if ahead else [],
         "label_participants": _("Người tham gia"),
         "label_target": _("Kế hoạch năm"),
+        "label_forecast": _("Dự báo"),
+        "label_interval": _("Khoảng dự báo 80 %"),
     }
     return {
         "kpi": kpi,
@@ -184,6 +217,8 @@ def _figures(*, unit: Unit, as_of: dt.date, scheme: str, actor: Any) -> dict[str
         "groups": groups,
         "lagging": lagging,
         "forecasts": forecasts,
+        "at_risk": warnings,
+        "at_risk_shown": warnings[:AT_RISK_ROWS],
         "chart": chart,
         "live": not selectors.snapshot_ready(as_of),
     }

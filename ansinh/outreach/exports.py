@@ -129,6 +129,7 @@ def item_headers() -> list[str]:
         _("Dự kiến tiếp cận (người)"),
         _("Dự kiến tham gia (người)"),
         _("Kinh phí (đồng)"),
+        _("Ghi chú"),
     ]
 
 
@@ -148,7 +149,7 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
 
     ws = wb.add_worksheet(_("Hoạt động")[:31])
     headers = item_headers()
-    widths = [5, 22, 10, 28, 22, 22, 20, 30, 8, 11, 11, 13]
+    widths = [5, 20, 10, 26, 20, 20, 18, 26, 8, 11, 11, 13, 22]
     heading = _("Kế hoạch truyền thông năm %(y)s — %(u)s") % {"y": meta.year, "u": meta.unit_name}
     ws.merge_range(0, 0, 0, len(headers) - 1, heading, title)
     ws.set_row(0, row_height([heading], [sum(widths)], font_pt=14))
@@ -182,6 +183,7 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
         ws.write_number(r, 9, it["planned_reach"], numf)
         ws.write_number(r, 10, it["expected_registrations"], numf)
         ws.write_number(r, 11, it["cost"], numf)
+        ws.write_string(r, 12, it.get("note", ""), cell)
         r += 1
     ws.write(r, 1, _("Tổng cộng"), total)
     for col, key in ((8, "sessions"), (9, "planned_reach"), (10, "expected_registrations")):
@@ -490,7 +492,8 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
                         "c": codes.label(codes.CHANNELS, it["channel"]),
                         "n": fmt_int(it["sessions"]),
                         "w": session_word(it["channel"]),
-                    },
+                    }
+                    + (" — " + _("Ghi chú: %(n)s") % {"n": it["note"]} if it.get("note") else ""),
                     "left",
                     False,
                 ),

@@ -3,7 +3,11 @@
 How a draft is made (``plan_compute``), commune by commune, deterministically:
 
 1. **Gaps.** The gaps at ``as_of`` per commune and scheme against ``year``'s targets
-   (``monitoring.selectors.unit_gaps``). Only positive gaps are planned for.
+   (``monitoring.selectors.unit_gaps``). Only positive gaps are planned for. Where the
+   year-end forecast (SPEC section 11, ``monitoring.forecast``) falls further short of the
+   target than the gap at ``as_of`` (a commune losing participants: cards lapsing, the
+   January drop), the need is that forecast shortfall, what will not come in by itself; it is
+   never less than the gap at ``as_of``, which the draft always covers.
 2. **Months.** The months after ``as_of``'s month inside ``year`` (all twelve when ``as_of`` is
    in an earlier year, none when it is in December or later). October to December weigh
    ``PEAK_WEIGHT`` (2) times a regular month, in the sessions planned and in what a commune
@@ -49,7 +53,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ansinh.core import codes
+from ansinh.core.formats import fmt_int
 from ansinh.geography.models import Unit
+from ansinh.monitoring.forecast import forecast_shortfalls
 from ansinh.monitoring.selectors import data_as_of, population_tree, unit_gaps
 from ansinh.outreach.funnel import conversion_rates
 
@@ -365,26 +371,33 @@ def warning_text(w: dict[str, Any]) -> str:
     return f"{w['unit']} {w['scheme']}: needs {w['per_week']} sessions a week"
 
 
-def warning_label(w: dict[str, Any]) -> str:
-    """The same warning in the user's language, for pages and documents."""
+def warning_label(w: dict[str, Any], *, names: dict[str, str] | None = None) -> str:
+    """The same warning in plain words in the user's language, for pages and documents: the
+    commune by its name, the scheme by its name, and what is missing."""
+    code = w["unit"]
+    name = (names or {}).get(code) or _unit_name(code)
+    where = f"{name} ({code})" if name and name != code else code
+    scheme = codes.label(codes.SCHEMES, w["scheme"])
     if w.get("kind") == "no_month":
         return _(
-            "%(unit)s %(scheme)s: còn thiếu %(gap)s người nhưng năm %(year)s không còn tháng nào"
-            " để lập kế hoạch"
-        ) % {
-            "unit": w["unit"],
-            "scheme": codes.label(codes.SCHEMES, w["scheme"]),
-            "gap": w["gap"],
-            "year": w["year"],
-        }
-    text = _("%(unit)s %(scheme)s: cần %(n)s buổi mỗi tuần, vượt khả năng thực hiện") % {
-        "unit": w["unit"],
-        "scheme": codes.label(codes.SCHEMES, w["scheme"]),
-        "n": w["per_week"],
-    }
+            "%(unit)s, %(scheme)s: còn thiếu %(gap)s người nhưng năm %(year)s không còn tháng"
+            " nào để tổ chức hoạt động; cần điều chỉnh chỉ tiêu hoặc chuyển sang năm sau."
+        ) % {"unit": where, "scheme": scheme, "gap": fmt_int(w["gap"]), "year": w["year"]}
+    text = _(
+        "%(unit)s, %(scheme)s: muốn bù đủ số còn thiếu phải tổ chức khoảng %(n)s buổi mỗi tuần,"
+        " quá sức của xã."
+    ) % {"unit": where, "scheme": scheme, "n": fmt_int(w["per_week"])}
     if w.get("beyond"):
-        text += " " + _("(khoảng %(n)s người vượt quá năng lực của xã)") % {"n": w["beyond"]}
+        text += " " + _(
+            "Khoảng %(n)s người không thể vận động bằng các hoạt động thông thường: cần thêm"
+            " lực lượng (đại lý thu, cộng tác viên), phối hợp với các ngành hoặc điều chỉnh"
+            " chỉ tiêu."
+        ) % {"n": fmt_int(w["beyond"])}
     return text
+
+
+def _unit_name(code: str) -> str:
+    return Unit.objects.filter(code=code).values_list("name", flat=True).first() or ""
 
 
 @dataclass
@@ -566,11 +579,15 @@ def plan_compute(
     if not any(population.get(code) for code in gaps):
         population = population_tree(unit=unit, year=as_of.year)
     rates_by_office: dict[str, dict[str, Fraction]] = {}
+    shortfalls = forecast_shortfalls(unit=unit, year=year, as_of=as_of) if months else {}
 
     items: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
     for commune in sorted(gaps):
-        positive = {s: g for s, g in gaps[commune].items() if g is not None and g > 0}
+        short = shortfalls.get(commune, {})
+        positive = {
+            s: max(g, short.get(s, 0)) for s, g in gaps[commune].items() if g is not None and g > 0
+        }
         if not positive:
             continue
         if not months:

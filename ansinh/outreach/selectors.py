@@ -94,6 +94,7 @@ def plan_as_dict(*, plan: Plan, items: list[PlanItem] | None = None) -> dict[str
             "planned_reach": it.planned_reach,
             "expected_registrations": it.expected_registrations,
             "cost": it.cost,
+            **({"note": it.note} if it.note else {}),
         }
         for it in items
     ]
@@ -134,7 +135,9 @@ def plan_summary(*, plan: Plan, commune: str = "") -> dict[str, Any]:
     items = _items(plan)
     gaps: dict[str, dict[str, int]] = plan.gaps or {}
     codes_needed = set(gaps) | {i.unit_id for i in items}
-    names = dict(Unit.objects.filter(code__in=codes_needed).values_list("code", "name"))
+    warned = {w.get("unit") for w in plan.warnings or []}
+    warned_cells = {(w.get("unit"), w.get("scheme")) for w in plan.warnings or []}
+    names = dict(Unit.objects.filter(code__in=codes_needed | warned).values_list("code", "name"))
 
     expected: dict[tuple[str, str], int] = defaultdict(int)
     for it in items:
@@ -151,7 +154,9 @@ def plan_summary(*, plan: Plan, commune: str = "") -> dict[str, Any]:
                 cells.append({"scheme": s, "gap": None, "expected": e, "ok": None})
                 continue
             ok = e >= g
-            cells.append({"scheme": s, "gap": g, "expected": e, "ok": ok})
+            cells.append(
+                {"scheme": s, "gap": g, "expected": e, "ok": ok, "warned": (c, s) in warned_cells}
+            )
             if g > 0:
                 scheme_totals[s]["gap"] += g
                 if not ok:
@@ -179,10 +184,13 @@ def plan_summary(*, plan: Plan, commune: str = "") -> dict[str, Any]:
         "totals": _sum(items),
         "coverage": coverage,
         "scheme_totals": scheme_totals,
-        "all_covered": all(cell["ok"] is not False for row in coverage for cell in row["cells"]),
+        # green only when every gap is covered and no warning stands (SPEC section 6)
+        "gaps_covered": all(cell["ok"] is not False for row in coverage for cell in row["cells"]),
+        "all_covered": not plan.warnings
+        and all(cell["ok"] is not False for row in coverage for cell in row["cells"]),
         "blocks": blocks,
         "communes": [(c, names.get(c, c)) for c in sorted(codes_needed)],
-        "warnings": [warning_label(w) for w in plan.warnings or []],
+        "warnings": [warning_label(w, names=names) for w in plan.warnings or []],
         "cost_by_month": sorted(by_month.items()),
     }
 

@@ -38,7 +38,17 @@ def can_edit(actor: Any, plan: Plan) -> bool:
 
 
 def can_approve(actor: Any, plan: Plan) -> bool:
-    return _role(actor) in APPROVER_ROLES and plan.status == Plan.Status.SUBMITTED
+    """An admin or province user other than the one who submitted the plan (four eyes)."""
+    return (
+        _role(actor) in APPROVER_ROLES
+        and plan.status == Plan.Status.SUBMITTED
+        and not _is_submitter(actor, plan)
+    )
+
+
+def _is_submitter(actor: Any, plan: Plan) -> bool:
+    pk = getattr(actor, "pk", None)
+    return pk is not None and plan.submitted_by_id == pk
 
 
 def _require_editor(actor: Any) -> None:
@@ -319,7 +329,13 @@ def plan_item_remove(*, actor: Any, item: PlanItem) -> None:
 
 
 def _transition(
-    *, actor: Any, plan: Plan, to: str, action: str, comment: str | None = None
+    *,
+    actor: Any,
+    plan: Plan,
+    to: str,
+    action: str,
+    comment: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Plan:
     before = {"status": plan.status, "comment": plan.comment}
     with transaction.atomic():
@@ -327,6 +343,7 @@ def _transition(
         now = timezone.now()
         if to == Plan.Status.SUBMITTED:
             plan.submitted_at = now
+            plan.submitted_by = actor if getattr(actor, "pk", None) else None
         else:
             plan.decided_by = actor if getattr(actor, "pk", None) else None
             plan.decided_at = now
@@ -339,7 +356,7 @@ def _transition(
             object_type="plan",
             object_id=str(plan.pk),
             before=before,
-            after={"status": plan.status, "comment": plan.comment},
+            after={"status": plan.status, "comment": plan.comment, **(extra or {})},
         )
     return plan
 
@@ -358,11 +375,34 @@ def _require_approver(actor: Any, plan: Plan) -> None:
         raise PlanError(_("Chỉ duyệt hoặc trả lại kế hoạch đang chờ duyệt."), status=403)
 
 
-def plan_approve(*, actor: Any, plan: Plan, comment: str = "") -> Plan:
-    """Approve a submitted plan: approving issues it, so it takes the next number of the year
-    from the issuing unit's register of plans (KH); refused, with nothing changed, where that
-    register is not open."""
+def plan_approve(
+    *, actor: Any, plan: Plan, comment: str = "", confirm_warnings: bool = False
+) -> Plan:
+    """Approve a submitted plan: by an admin or province user other than its submitter (four
+    eyes); a plan that carries warnings only with ``confirm_warnings``, which the audit row
+    records with the warnings confirmed. Approving issues it, so it takes the next number of
+    the year from the issuing unit's register of plans (KH); refused, with nothing changed,
+    where that register is not open."""
     _require_approver(actor, plan)
+    if _is_submitter(actor, plan):
+        raise PlanError(
+            _(
+                "Bạn đã trình kế hoạch này nên không tự duyệt được: một người khác của BHXH tỉnh"
+                " phải duyệt (nguyên tắc bốn mắt)."
+            ),
+            status=403,
+        )
+    warnings = list(plan.warnings or [])
+    if warnings and not confirm_warnings:
+        raise PlanError(
+            _(
+                "Kế hoạch còn %(n)s cảnh báo. Hãy đọc các cảnh báo và đánh dấu xác nhận nếu vẫn"
+                " duyệt."
+            )
+            % {"n": len(warnings)},
+            status=409,
+        )
+    extra = {"warnings_confirmed": len(warnings)} if warnings else {}
     with transaction.atomic():
         unit = Unit.objects.get(code=plan.unit_id)
         try:
@@ -382,7 +422,12 @@ def plan_approve(*, actor: Any, plan: Plan, comment: str = "") -> Plan:
         except DocumentError as exc:
             raise PlanError(str(exc)) from None
         return _transition(
-            actor=actor, plan=plan, to=Plan.Status.APPROVED, action="plan.approve", comment=comment
+            actor=actor,
+            plan=plan,
+            to=Plan.Status.APPROVED,
+            action="plan.approve",
+            comment=comment,
+            extra=extra,
         )
 
 

@@ -193,6 +193,9 @@ def _detail_context(request: HttpRequest, plan: Plan, **extra: Any) -> dict[str,
         "commune": commune,
         "can_edit": services.can_edit(request.user, plan),
         "can_approve": services.can_approve(request.user, plan),
+        "awaits_other": plan.status == Plan.Status.SUBMITTED
+        and plan.submitted_by_id is not None
+        and plan.submitted_by_id == request.user.pk,
         "can_submit": services.can_edit(request.user, plan),
         "can_version": getattr(request.user, "role", None) in services.EDITOR_ROLES
         and plan.status in (Plan.Status.APPROVED, Plan.Status.SUBMITTED),
@@ -342,7 +345,12 @@ def plan_action(request: HttpRequest, plan_id: int, action: str) -> HttpResponse
             services.plan_submit(actor=request.user, plan=plan)
             messages.success(request, _("Đã trình kế hoạch để BHXH tỉnh duyệt."))
         elif action == "approve":
-            services.plan_approve(actor=request.user, plan=plan, comment=comment)
+            services.plan_approve(
+                actor=request.user,
+                plan=plan,
+                comment=comment,
+                confirm_warnings=request.POST.get("confirm_warnings") == "1",
+            )
             messages.success(request, _("Đã duyệt kế hoạch."))
         elif action == "return":
             services.plan_return(actor=request.user, plan=plan, comment=comment)

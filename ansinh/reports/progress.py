@@ -26,11 +26,13 @@ from ansinh.core import codes
 from ansinh.core.formats import fmt_date, fmt_int, fmt_pct, round_half_up
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors
+from ansinh.monitoring.forecast import at_risk, forecast_figures
 
 SCHEMES: tuple[str, ...] = codes.SCHEME_CODES
 PEAK_MONTHS = frozenset({10, 11, 12})
 PEAK_WEIGHT = Decimal("1.5")
 TOP_BEHIND = 10
+TOP_AT_RISK = 15
 TREND_MONTHS = 12
 
 
@@ -153,6 +155,10 @@ class ProgressReport:
     province_name: str
     suppress: bool = False
     kpi: dict[str, Any] = field(default_factory=dict)
+    # the year-end forecast per scheme (SPEC section 11) and the early warning: communes whose
+    # chance of reaching a target is below 50 %, least likely first
+    forecast: list[dict[str, Any]] = field(default_factory=list)
+    at_risk: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def year(self) -> int:
@@ -371,6 +377,9 @@ def build_progress(*, unit: Unit, as_of: dt.date, actor: Any = None) -> Progress
         for s in SCHEMES
     }
 
+    fc = forecast_figures(unit=unit, year=as_of.year, as_of=as_of)
+    risk = at_risk(unit=unit, year=as_of.year, as_of=as_of)
+
     return ProgressReport(
         unit=unit,
         as_of=as_of,
@@ -386,6 +395,8 @@ def build_progress(*, unit: Unit, as_of: dt.date, actor: Any = None) -> Progress
         province_name=_province_name(unit),
         suppress=suppresses_small_counts(actor),
         kpi=now,
+        forecast=fc["indicators"],
+        at_risk=risk[:TOP_AT_RISK],
     )
 
 

@@ -35,8 +35,17 @@ WIDTHS: dict[str, tuple[float, ...]] = {
     "groups": (2.4, 1, 1, 1, 1, 1, 1, 1, 1, 1),
     "pace": (1, 1, 1.2, 1.2, 1.2, 1.2),
     "trend": (1, 1.2, 1.2, 1.2, 1.2),
+    "forecast": (2.0, 1.2, 1.2, 1.2, 1.2, 1.2, 1.3),
+    "early_warning": (0.9, 2.4, 1.9, 1.1, 1.1, 1.0, 1.1, 1.1),
 }
-FONT_SIZES = {"groups": 6.5, "ranking": 7.5, "behind": 7.5, "headline": 7.5}
+FONT_SIZES = {
+    "groups": 6.5,
+    "ranking": 7.5,
+    "behind": 7.5,
+    "headline": 7.5,
+    "forecast": 7.5,
+    "early_warning": 7.5,
+}
 
 
 def _fit_widths(

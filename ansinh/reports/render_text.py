@@ -51,7 +51,7 @@ def render_text(report: ProgressReport, *, lang: str = "vi") -> str:
             },
             "",
         ]
-        roman = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
+        roman = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII", "XIII"]
         for i, table in enumerate(tables):
             out.append(f"{roman[i]}. {table.title.upper()}")
             out.extend(_table_lines(table, lang))

@@ -28,6 +28,8 @@ def sheet_names() -> dict[str, str]:
         "behind": _("Xã phường còn thiếu"),
         "groups": _("Nhóm đối tượng"),
         "pace": _("Tiến độ cần đạt"),
+        "forecast": _("Dự báo cuối năm"),
+        "early_warning": _("Cảnh báo sớm"),
         "trend": _("Diễn biến"),
         "analysis": _("Đánh giá"),
     }
@@ -68,6 +70,9 @@ def render_xlsx(report: ProgressReport, *, lang: str = "vi") -> bytes:
             "signed": wb.add_format({"num_format": "+#,##0;-#,##0;0", "border": 1}),
             "pct": wb.add_format(
                 {"num_format": '0.00"%"' if lang == "en" else '0.00" %"', "border": 1}
+            ),
+            "chance": wb.add_format(
+                {"num_format": '0"%"' if lang == "en" else '0" %"', "border": 1}
             ),
             "month": wb.add_format({"num_format": "mm/yyyy", "border": 1, "align": "left"}),
             "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),

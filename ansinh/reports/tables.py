@@ -43,6 +43,8 @@ def fmt_cell(value: Cell, kind: str, lang: str) -> str:
         return value
     if kind == "pct":
         return fmt_pct(value, lang=lang)
+    if kind == "chance":
+        return fmt_pct(value, places=0, lang=lang)
     if kind == "signed":
         return ("+" if value > 0 else "") + fmt_int(value, lang=lang)
     if kind in {"int", "num"}:
@@ -54,6 +56,13 @@ def fmt_cell(value: Cell, kind: str, lang: str) -> str:
 
 def _count(report: ProgressReport, value: int | None) -> Cell:
     return report.count(value)
+
+
+def _chance(p: Any) -> Cell:
+    """A probability (0–1) as a percent with no decimals, as a pct cell."""
+    if p is None or isinstance(p, str):
+        return None
+    return Decimal(round(float(p) * 100))
 
 
 def report_title(report: ProgressReport, lang: str | None = None) -> str:
@@ -177,6 +186,77 @@ def build_tables(report: ProgressReport, lang: str) -> list[Table]:
                 for b in report.behind
             ],
             note="" if report.behind else _("Không có xã, phường nào còn thiếu so với kế hoạch."),
+        )
+    )
+    if report.forecast:
+        out.append(
+            Table(
+                key="forecast",
+                title=_("Dự báo cuối năm %(y)s") % {"y": report.year},
+                header=[
+                    _("Chỉ tiêu"),
+                    _("Người tham gia"),
+                    _("Kế hoạch"),
+                    _("Dự báo 31/12"),
+                    _("Thấp"),
+                    _("Cao"),
+                    _("Khả năng đạt kế hoạch"),
+                ],
+                kinds=["text", "int", "int", "int", "int", "int", "chance"],
+                rows=[
+                    [
+                        scheme_label(f["code"]),
+                        _count(report, f["participants"]),
+                        f["target"],
+                        _count(report, f["forecast"]),
+                        _count(report, f["low"]),
+                        _count(report, f["high"]),
+                        _chance(f["p_meet_target"]),
+                    ]
+                    for f in report.forecast
+                ],
+                note=_(
+                    "Dự báo theo mùa vụ các năm trước (cao điểm tháng 10–12); thấp–cao là khoảng"
+                    " dự báo 80 %: 8 trên 10 lần số cuối năm rơi vào khoảng này."
+                ),
+            )
+        )
+    out.append(
+        Table(
+            key="early_warning",
+            title=_("Cảnh báo sớm: xã, phường dưới 50 % khả năng đạt kế hoạch"),
+            header=[
+                _("Mã"),
+                _("Xã, phường"),
+                _("Chỉ tiêu"),
+                _("Kế hoạch"),
+                _("Dự báo 31/12"),
+                _("Khả năng đạt"),
+                _("Còn thiếu theo dự báo"),
+                _("Cần thêm mỗi tháng"),
+            ],
+            kinds=["text", "text", "text", "int", "int", "chance", "int", "num"],
+            rows=[
+                [
+                    r["unit"],
+                    r["name"],
+                    scheme_label(r["code"]),
+                    r["target"],
+                    _count(report, r["forecast"]) if isinstance(r["forecast"], int) else None,
+                    _chance(r["p_meet_target"]),
+                    r["shortfall"],
+                    r["per_month"],
+                ]
+                for r in report.at_risk
+            ],
+            note=(
+                _(
+                    "Cần thêm mỗi tháng: số người phải vận động thêm mỗi tháng, ngoài số dự báo"
+                    " sẽ tự đến, để đạt kế hoạch."
+                )
+                if report.at_risk
+                else _("Mọi xã, phường đều có từ 50 % khả năng đạt kế hoạch trở lên.")
+            ),
         )
     )
     if report.groups:

@@ -59,6 +59,15 @@ def test_demo_files_add_up_to_the_article(cli, tmp_path: Path) -> None:
     hi_ends = [s["end_date"] for s in _rows(tmp_path, "participations") if s["scheme"] == "hi"]
     assert any("2025-12-01" <= e <= "2025-12-30" for e in hi_ends)
     assert any("2025-09-01" <= e <= "2025-11-29" for e in hi_ends)
+    # at least three years of month-ends with a year-end peak (SPEC section 11)
+    vol: dict[str, int] = collections.defaultdict(int)
+    for c in _rows(tmp_path, "counts"):
+        if c["scheme"] == "si_voluntary":
+            vol[c["as_of"]] += int(c["participants"])
+    assert min(vol) == "2022-01-31" and len(vol) >= 45
+    for y in (2022, 2023, 2024):
+        assert vol[f"{y}-12-31"] > 1.15 * vol[f"{y}-09-30"]  # the December rush
+        assert vol[f"{y + 1}-01-31"] < vol[f"{y}-12-31"]  # part of it lapses in January
     # the same seed writes the same files
     again = tmp_path / "again"
     assert cli("demo", "--files", str(again)).code == 0

@@ -150,3 +150,20 @@ def test_generated_files_import_and_count(cli, tmp_path: Path) -> None:
     got = {i["code"]: i["participants"] for i in json.loads(r.out)["indicators"]}
     for scheme in ("si_compulsory", "si_voluntary", "ui", "hi"):
         assert got[scheme] == expected[scheme], scheme
+
+
+def test_generated_history_has_a_year_end_peak(small: Path) -> None:
+    """At least three years of history, and the campaign months (October–December) bring more
+    voluntary SI and HI members than the rest of the year (SPEC section 11 learns from it)."""
+    starts: dict[str, collections.Counter[int]] = collections.defaultdict(collections.Counter)
+    years: set[str] = set()
+    for s in _rows(small, "participations"):
+        starts[s["scheme"]][int(s["start_date"][5:7])] += 1
+        years.add(s["start_date"][:4])
+    assert {"2022", "2023", "2024", "2025"} <= years
+    for scheme in ("si_voluntary", "hi"):
+        q4 = sum(starts[scheme][m] for m in (10, 11, 12)) / 3
+        rest = sum(starts[scheme][m] for m in range(1, 10)) / 9
+        assert q4 > 1.3 * rest, (scheme, q4, rest)
+    months = {c["as_of"] for c in _rows(small, "counts")}
+    assert len(months) >= 36 and min(months) <= "2022-01-31"

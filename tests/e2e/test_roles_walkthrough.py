@@ -248,7 +248,10 @@ def test_new_admin_sees_the_september_figures_as_kpi_computes_them(demo_page, sh
     assert len(order) == 15 and pct == sorted(pct)  # the 15 grassroots offices
     # the chart: participants with the year's target as a line, drawn
     data = json.loads(pg.inner_text("#kpi-chart-data"))
-    assert len(data["participants"]) == 12 and data["target"][-1] == 1_813_455
+    # twelve month-ends to September, then the forecast fan to December
+    assert len(data["participants"]) == 15 and data["participants"][11] == 1_762_678
+    assert data["participants"][12:] == [None] * 3 and data["target"][-1] == 1_813_455
+    assert data["dates"][-1] == "2025-12-31" and data["low"][-1] <= data["forecast"][-1]
     assert pg.evaluate("document.getElementById('kpi-chart').width") > 0
     # the lagging communes and the group breakdown are there
     assert pg.locator("#lagging tbody tr").count() == 10

@@ -57,7 +57,9 @@ def test_office_drafts_and_sees_coverage(world: dict[str, Client]) -> None:
     html = r.content.decode()
     total_cost = sum(i.cost for i in items)
     assert f"{total_cost:,}".replace(",", ".") in html  # Vietnamese number on the page
-    assert "mọi chỉ tiêu còn thiếu đều được bù đắp" in html
+    # every gap has its items, but C13's is beyond reach: the check is not green
+    assert plan.warnings and "mọi chỉ tiêu còn thiếu đều được bù đắp" not in html
+    assert "còn 1 cảnh báo" in html or "cảnh báo: xem bên dưới" in html
     assert "Hội Liên hiệp Phụ nữ" in html  # labels, not codes
     assert AuditEvent.objects.filter(action="plan.create", object_id=str(plan.pk)).exists()
     # list and calendar
@@ -173,12 +175,12 @@ def test_submit_approve_lock_and_version(world: dict[str, Client]) -> None:
     # nothing changes
     register = DocumentRegister.objects.get(unit_id="O1", kind="KH")
     register.delete()
-    r = prov.post(f"/plans/{plan.pk}/approve/", {"comment": "Đồng ý"})
+    r = prov.post(f"/plans/{plan.pk}/approve/", {"comment": "Đồng ý", "confirm_warnings": "1"})
     assert r.status_code == 400 and "chưa mở sổ đăng ký văn bản loại KH" in r.content.decode()
     plan.refresh_from_db()
     assert plan.status == "submitted" and not DocumentNumber.objects.exists()
     DocumentRegister.objects.create(unit_id="O1", kind="KH")
-    r = prov.post(f"/plans/{plan.pk}/approve/", {"comment": "Đồng ý"})
+    r = prov.post(f"/plans/{plan.pk}/approve/", {"comment": "Đồng ý", "confirm_warnings": "1"})
     assert r.status_code == 302
     plan.refresh_from_db()
     assert plan.status == "approved" and plan.decided_by is not None

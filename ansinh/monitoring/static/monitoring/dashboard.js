@@ -16,12 +16,21 @@ document.addEventListener("DOMContentLoaded", function () {
           backgroundColor: "#0b5cad22", fill: true, tension: 0.2 },
         { label: data.label_target, data: data.target, borderColor: "#b3261e",
           borderDash: [6, 4], pointRadius: 0, fill: false, spanGaps: true }
-      ]
+      ].concat(data.forecast && data.forecast.length ? [
+        // the forecast fan: the 80 % interval as a band (high filled down to low), the median
+        { label: data.label_interval, data: data.high, borderColor: "transparent",
+          backgroundColor: "#e0770033", pointRadius: 0, fill: "+1", spanGaps: true },
+        { label: "", data: data.low, borderColor: "transparent", pointRadius: 0,
+          fill: false, spanGaps: true },
+        { label: data.label_forecast, data: data.forecast, borderColor: "#e07700",
+          borderDash: [3, 3], pointRadius: 2, fill: false, spanGaps: true }
+      ] : [])
     },
     options: {
       responsive: true, maintainAspectRatio: false, animation: false,
       scales: { y: { beginAtZero: false, ticks: { callback: function (v) { return fmt.format(v); } } } },
-      plugins: { tooltip: { callbacks: { label: function (c) {
+      plugins: { legend: { labels: { filter: function (item) { return !!item.text; } } },
+        tooltip: { filter: function (c) { return !!c.dataset.label; }, callbacks: { label: function (c) {
         return c.dataset.label + ": " + (c.parsed.y === null ? "—" : fmt.format(c.parsed.y));
       } } } }
     }
