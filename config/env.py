@@ -40,3 +40,22 @@ def https() -> bool:
 def jobs_inline() -> bool:
     """Run background jobs inside the calling thread (tests)."""
     return os.environ.get("ANSINH_JOBS_INLINE", "") in {"1", "true", "yes"}
+
+
+def import_max_upload_mb() -> int:
+    """The largest file the import page and the API take, in MB (default 200)."""
+    return _positive_int("ANSINH_IMPORT_MAX_MB", 200)
+
+
+def import_max_xlsx_mb() -> int:
+    """The most an XLSX may decompress to, in MB (default 256): a zip bomb is refused."""
+    return _positive_int("ANSINH_IMPORT_MAX_XLSX_MB", 256)
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default

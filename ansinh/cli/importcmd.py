@@ -40,7 +40,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ansinh.cli import CliError
-    from ansinh.core.importing import error_line, errors_csv, summary_line
+    from ansinh.core.importing import error_count, error_line, errors_csv, summary_line
     from ansinh.monitoring.importing import import_run
 
     path = pathlib.Path(args.file)
@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(_("cảnh báo: %(w)s") % {"w": warning} + "\n")
     if args.errors:
         try:
-            pathlib.Path(args.errors).write_text(errors_csv(result.errors), encoding="utf-8")
+            pathlib.Path(args.errors).write_text(
+                errors_csv(result.errors, error_count(result)), encoding="utf-8"
+            )
         except OSError as exc:
             raise CliError(
                 _("--errors: không ghi được tệp “%(file)s”: %(e)s")

@@ -23,9 +23,12 @@ import datetime as dt
 import hashlib
 import importlib
 import io
+import itertools
 import json
 import operator
 import pathlib
+import re
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -34,6 +37,7 @@ from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
 from ansinh.core.formats import sheet_row
+from ansinh.core.importcols import CODE_LISTS, code_from
 
 # (this module imports no model at load time: the CLI reads KINDS before Django is set up)
 KINDS: tuple[str, ...] = (
@@ -63,7 +67,7 @@ _MODULES: dict[str, str] = {
 
 BATCH_ROWS = 50_000
 IMPORT_LOCK = 0x616E_7369_696D  # PostgreSQL advisory lock key serialising imports ("ansiim")
-MAX_ERRORS = 100_000
+MAX_ERRORS = 1_000  # errors kept; the rest are only counted (issue 21)
 
 
 @dataclass
@@ -98,6 +102,8 @@ class ImportResult:
     batch_id: int | None
     touched_units: set[str] = field(default_factory=set)
     touched_since: dt.date | None = None
+    # every error found, of which ``errors`` keeps the first MAX_ERRORS
+    error_total: int = 0
 
 
 class WriteHook(Protocol):
@@ -117,20 +123,32 @@ class Refused(Exception):
         self.errors = list(errors)
 
 
-class TooManyErrors(Exception):
-    pass
-
-
 # ---------------------------------------------------------------------------------------------
 # reading
 
 
 @dataclass
 class Source:
+    """An opened file: ``header`` holds, per column of the file, the column it names ('' for
+    one it does not know), ``raw_header`` what the file wrote; ``header_row`` is its row."""
+
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]
     total: int
     sha256: str
+    raw_header: list[str] = field(default_factory=list)
+    header_row: int = 1
+
+
+def _limits() -> tuple[int, int, int]:
+    """(longest line, largest cell, largest uncompressed XLSX) in bytes, from the settings."""
+    from django.conf import settings
+
+    return (
+        int(getattr(settings, "IMPORT_MAX_LINE_BYTES", 1 << 20)),
+        int(getattr(settings, "IMPORT_MAX_CELL_BYTES", 32 << 10)),
+        int(getattr(settings, "IMPORT_MAX_XLSX_BYTES", 256 << 20)),
+    )
 
 
 def _scan(path: pathlib.Path) -> tuple[str, int, int, bytes]:
@@ -167,75 +185,232 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
+def _too_big_cell(row_no: int, column: int, size: int) -> Refused:
+    return Refused(
+        RowError(
+            row_no,
+            str(column + 1) if column >= 0 else "",
+            "",
+            _("ô dài quá %(n)s kB: tệp bị từ chối") % {"n": size >> 10},
+        )
+    )
+
+
+def _check_zip(path: pathlib.Path, limit: int) -> None:
+    """An XLSX is a zip: refuse one whose contents, once decompressed, would exceed ``limit``
+    bytes (a zip bomb), counting what decompressing really yields, never what it declares."""
+    broken = _("Không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính)")
+    too_big = _(
+        "Tệp XLSX giải nén ra quá %(n)s MB (tệp hỏng hoặc “bom nén”): hãy chia nhỏ tệp "
+        "hoặc lưu dưới dạng CSV UTF-8"
+    ) % {"n": limit >> 20}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > limit:
+                raise Refused(RowError(1, "", "", too_big))
+            total = 0
+            for info in infos:
+                with zf.open(info) as member:
+                    while chunk := member.read(1 << 20):
+                        total += len(chunk)
+                        if total > limit:
+                            raise Refused(RowError(1, "", "", too_big))
+    except Refused:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError):
+        raise Refused(RowError(1, "", "", broken)) from None
+    except Exception:  # zlib errors and the like: a damaged file
+        raise Refused(RowError(1, "", "", broken)) from None
+
+
 def _xlsx_rows(path: pathlib.Path) -> tuple[Iterator[tuple[int, list[str]]], int]:
     from python_calamine import CalamineWorkbook
 
+    _line, max_cell, max_xlsx = _limits()
+    with path.open("rb") as fh:
+        zipped = fh.read(4) == b"PK\x03\x04"
+    if zipped:
+        _check_zip(path, max_xlsx)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         sheet = wb.get_sheet_by_index(0)
     except Exception:
         raise Refused(
-            RowError(0, "", "", _("Không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính)"))
+            RowError(1, "", "", _("Không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính)"))
         ) from None
 
     def gen() -> Iterator[tuple[int, list[str]]]:
         for i, row in enumerate(sheet.iter_rows(), start=1):
-            yield i, [_cell(v) for v in row]
+            cells = [_cell(v) for v in row]
+            for j, c in enumerate(cells):
+                if len(c) > max_cell // 4 and len(c.encode("utf-8")) > max_cell:
+                    raise _too_big_cell(i, j, max_cell)
+            yield i, cells
 
     return gen(), int(sheet.height)
 
 
+def _not_utf8(row: int) -> Refused:
+    return Refused(
+        RowError(
+            row,
+            "",
+            "",
+            _(
+                "Tệp CSV không phải mã UTF-8 (Excel lưu “CSV (phân cách bằng dấu phẩy)” theo "
+                "bảng mã Windows): trong Excel chọn Lưu thành → “CSV UTF-8 (phân cách bằng dấu "
+                "phẩy)”, hoặc lưu dạng XLSX"
+            ),
+        )
+    )
+
+
 def _csv_rows(path: pathlib.Path) -> Iterator[tuple[int, list[str]]]:
+    max_line, max_cell, _xlsx = _limits()
     fh = path.open("r", encoding="utf-8-sig", newline="")
+    state = {"line": 0, "long": False}
+
+    def lines() -> Iterator[str]:
+        while True:
+            try:
+                line = fh.readline(max_line + 1)
+            except UnicodeDecodeError:
+                raise _not_utf8(state["line"] + 1) from None
+            if not line:
+                return
+            state["line"] += 1
+            n = len(line)
+            if n > max_cell // 4:
+                size = len(line.encode("utf-8"))
+                if size > max_line + 2 or (n > max_line and not line.endswith("\n")):
+                    raise Refused(
+                        RowError(
+                            state["line"],
+                            "",
+                            "",
+                            _("dòng dài quá %(n)s MB: tệp bị từ chối (không phải tệp dữ liệu?)")
+                            % {"n": max(max_line >> 20, 1)},
+                        )
+                    )
+                state["long"] = size > max_cell
+            yield line
+
     try:
-        reader = csv.reader(fh)
+        reader = csv.reader(lines())
         n = 0
         while True:
             try:
                 row = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                raise Refused(
-                    RowError(
-                        n + 1,
-                        "",
-                        "",
-                        _("Tệp không phải mã UTF-8: hãy lưu lại tệp CSV dưới dạng UTF-8"),
-                    )
-                ) from None
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise _too_big_cell(n + 1, -1, max_cell) from None
                 raise Refused(
                     RowError(n + 1, "", "", _("Tệp CSV sai định dạng: %(e)s") % {"e": exc})
                 ) from None
             n += 1
+            if state["long"]:
+                state["long"] = False
+                for j, c in enumerate(row):
+                    if len(c) > max_cell // 4 and len(c.encode("utf-8")) > max_cell:
+                        raise _too_big_cell(n, j, max_cell)
             yield n, list(map(str.strip, row))
     finally:
         fh.close()
 
 
-def open_source(path: pathlib.Path) -> Source:
+def _utf16(head: bytes) -> bool:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    sample = head[:2000]
+    if len(sample) < 4:
+        return False
+    # text in UTF-16 without a BOM: every other byte is a zero
+    even, odd = sample[0::2], sample[1::2]
+    return max(even.count(0), odd.count(0)) * 10 >= len(sample) // 2 * 8
+
+
+HEADER_ROWS = 20
+
+
+def match_header(kind: str, cells: Sequence[str], columns: tuple[str, ...]) -> list[str]:
+    """The column each cell of a header row names ('' where none)."""
+    from ansinh.core.importcols import header_names, norm
+
+    names = header_names(kind, columns)
+    return [names.get(norm(c), "") if c else "" for c in cells]
+
+
+def open_source(
+    path: pathlib.Path,
+    *,
+    kind: str = "",
+    required: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> Source:
+    """Open a CSV or XLSX file and find its header: the first row, among the first 20, that
+    names every required column (title rows of a form above it are skipped); where no row
+    does, the row naming most of them (the missing ones are then reported)."""
     if not path.is_file():
         raise Refused(RowError(0, "", str(path), _("Không tìm thấy tệp")))
     sha, size, lines, head = _scan(path)
     if size == 0:
-        raise Refused(RowError(0, "", "", _("Tệp rỗng")))
+        raise Refused(RowError(1, "", "", _("Tệp rỗng")))
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         rows, total = _xlsx_rows(path)
+    elif _utf16(head):
+        raise Refused(
+            RowError(
+                1,
+                "",
+                "",
+                _(
+                    "Tệp được lưu ở dạng Unicode UTF-16 (Excel: “Văn bản Unicode”), không phải "
+                    "CSV UTF-8: trong Excel chọn Lưu thành → “CSV UTF-8 (phân cách bằng dấu "
+                    "phẩy)”, hoặc lưu dạng XLSX"
+                ),
+            )
+        )
     elif b"\x00" in head:
-        raise Refused(RowError(0, "", "", _("Tệp nhị phân: chỉ nhận tệp CSV (UTF-8) hoặc XLSX")))
+        raise Refused(
+            RowError(
+                1,
+                "",
+                "",
+                _("Tệp không phải bảng tính: chỉ nhận tệp CSV (UTF-8) hoặc XLSX"),
+            )
+        )
     else:
         rows = _csv_rows(path)
         total = lines
-    # header: the first row that is not blank
-    header: list[str] | None = None
-    for _n, row in rows:
-        if any(row):
-            header = [c.strip().lower() for c in row]
+    columns = (*required, *optional)
+    seen: list[tuple[int, list[str]]] = []
+    best: tuple[int, list[str], list[str]] | None = None
+    best_score = -1
+    for row_no, row in rows:
+        if not any(row):
+            continue
+        seen.append((row_no, row))
+        named = match_header(kind, row, columns) if kind else [c.lower() for c in row]
+        score = sum(1 for c in required if c in named)
+        if score > best_score:
+            best, best_score = (row_no, row, named), score
+        if score == len(required) or len(seen) >= HEADER_ROWS:
             break
-    if header is None:
-        raise Refused(RowError(0, "", "", _("Tệp rỗng")))
-    return Source(header=header, rows=rows, total=max(total - 1, 0), sha256=sha)
+    if best is None:
+        raise Refused(RowError(1, "", "", _("Tệp rỗng")))
+    header_row, raw, named = best
+    rest = (r for r in seen if r[0] > header_row)
+    return Source(
+        header=named,
+        rows=itertools.chain(rest, rows),
+        total=max(total - header_row, 0),
+        sha256=sha,
+        raw_header=list(raw),
+        header_row=header_row,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -558,6 +733,49 @@ class KeyTracker:
 # ---------------------------------------------------------------------------------------------
 # validation helpers
 
+# a code or identifier may not hold these (a "/" breaks the addresses that name a record)
+BAD_IDENT = re.compile(r"[/\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+_DIGITS = re.compile(r"-?\d+", re.ASCII)
+# grouped in threes by one separator used throughout: 3.000.000, 3,000,000, 3 000 000
+_GROUPED = re.compile(r"-?\d{1,3}(?P<sep>[.,   ])\d{3}(?:(?P=sep)\d{3})*", re.ASCII)
+_PERCENT = re.compile(r"(\d{1,3})(?:[.,](\d+))?", re.ASCII)
+
+
+def parse_date(value: str) -> str | None:
+    """``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``D/M/YYYY`` as an ISO string; None otherwise."""
+    m = _ISO_DATE.fullmatch(value)
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    else:
+        m = _VN_DATE.fullmatch(value)
+        if not m:
+            return None
+        d, mo, y = int(m[1]), int(m[2]), int(m[3])
+    try:
+        return dt.date(y, mo, d).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_whole(value: str) -> int | None:
+    """A whole number as SPEC section 2 takes it, or None."""
+    if _DIGITS.fullmatch(value):
+        return int(value)
+    if _GROUPED.fullmatch(value):
+        return int(re.sub(r"[^\d-]", "", value))
+    return None
+
+
+def parse_percent(value: str) -> str | None:
+    """``95.5`` or ``95,5`` (a trailing ``%`` allowed) as a decimal string, or None."""
+    v = value.removesuffix("%").strip()
+    m = _PERCENT.fullmatch(v)
+    if not m:
+        return None
+    return m[1] + ("." + m[2] if m[2] else "")
+
 
 class Context:
     """What an importer needs while it runs: errors, warnings, scope, the column map."""
@@ -577,57 +795,59 @@ class Context:
         self.dry_run = dry_run
         self.columns = columns
         self.errors: list[RowError] = []
+        self.error_total = 0
         self.warnings: list[str] = []
-        self._dates: set[str] = set()
+        self._dates: dict[str, str] = {}
 
     def error(self, row: int, column: str, value: Any, message: str) -> None:
-        self.errors.append(RowError(row, column, "" if value is None else str(value), message))
-        if len(self.errors) >= MAX_ERRORS:
-            raise TooManyErrors
+        self.error_total += 1
+        if len(self.errors) < MAX_ERRORS:
+            v = "" if value is None else str(value)
+            self.errors.append(RowError(row, column, v[:200], message))
 
     # typed readers: return the clean value, or record an error and return ``BAD``
 
     def date(self, row: int, column: str, value: str, *, required: bool = True) -> Any:
-        """An ISO ``YYYY-MM-DD`` date, returned as that string (validated once per value)."""
+        """A date as ISO ``YYYY-MM-DD`` or Vietnamese ``DD/MM/YYYY`` (``D/M/YYYY`` too; never
+        month first), returned as its ISO string (each distinct value checked once)."""
         if not value:
             if required:
                 self.error(row, column, value, _("thiếu giá trị bắt buộc"))
                 return BAD
             return None
-        if value in self._dates:
-            return value
-        ok = len(value) == 10 and value[4] == "-" and value[7] == "-"
-        if ok:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                ok = False
-        if not ok:
-            self.error(row, column, value, _("ngày không hợp lệ (định dạng YYYY-MM-DD)"))
+        iso = self._dates.get(value)
+        if iso is not None:
+            return iso
+        iso = parse_date(value)
+        if iso is None:
+            self.error(row, column, value, _("ngày không hợp lệ (viết DD/MM/YYYY hoặc YYYY-MM-DD)"))
             return BAD
-        self._dates.add(value)
-        return value
+        self._dates[value] = iso
+        return iso
 
     def integer(
         self, row: int, column: str, value: str, *, required: bool = True, low: int = 0
     ) -> Any:
+        """A whole number: digits, optionally grouped in threes by ``.``, ``,`` or spaces
+        (``3.000.000``). Anything else (``300,5``, ``3.00``) refuses the row: a number is
+        never truncated or read as a decimal."""
         if not value:
             if required:
                 self.error(row, column, value, _("thiếu giá trị bắt buộc"))
                 return BAD
             return None
-        try:
-            n = int(value)
-        except ValueError:
-            try:
-                f = float(value)
-            except ValueError:
-                f = float("nan")
-            if f == f and f.is_integer() and abs(f) < 1e18:
-                n = int(f)
-            else:
-                self.error(row, column, value, _("phải là số nguyên"))
-                return BAD
+        n = parse_whole(value)
+        if n is None:
+            self.error(
+                row,
+                column,
+                value,
+                _(
+                    "không phải số nguyên: viết 3000000, 3.000.000, 3,000,000 hoặc 3 000 000 "
+                    "(không nhận số thập phân)"
+                ),
+            )
+            return BAD
         if n < low:
             if low == 0:
                 self.error(row, column, value, _("không được âm"))
@@ -656,24 +876,35 @@ class Context:
         allowed: Any,
         *,
         required: bool = True,
+        names: str | None = None,
     ) -> Any:
+        """A code of a list, written as the code or by its name (Vietnamese or English;
+        ``names``: the list of ``core.importcols.CODE_LISTS``, by default the column's)."""
         if not value:
             if required:
                 self.error(row, column, value, _("thiếu giá trị bắt buộc"))
                 return BAD
             return None
-        if value not in allowed:
-            if len(allowed) <= 15:
-                self.error(
-                    row,
-                    column,
-                    value,
-                    _("mã không hợp lệ; dùng một trong: %(codes)s") % {"codes": ", ".join(allowed)},
-                )
-            else:
-                self.error(row, column, value, _("mã không hợp lệ"))
-            return BAD
-        return value
+        if value in allowed:
+            return value
+        listed = names or column
+        if listed in CODE_LISTS:
+            code = code_from(listed, value)
+            if code is not None and code in allowed:
+                return code
+            shown = [str(CODE_LISTS[listed].get(c, c)) for c in allowed]
+        else:
+            shown = list(allowed)
+        if len(shown) <= 15:
+            self.error(
+                row,
+                column,
+                value,
+                _("giá trị không hợp lệ; dùng một trong: %(codes)s") % {"codes": "; ".join(shown)},
+            )
+        else:
+            self.error(row, column, value, _("giá trị không hợp lệ"))
+        return BAD
 
     def text(
         self, row: int, column: str, value: str, *, required: bool = False, max_length: int = 200
@@ -687,6 +918,24 @@ class Context:
             self.error(row, column, value, _("dài quá %(n)s ký tự") % {"n": max_length})
             return BAD
         return value
+
+    def ident(
+        self, row: int, column: str, value: str, *, required: bool = False, max_length: int = 64
+    ) -> Any:
+        """A code or an identifier (a record's code, a person's ID): text without ``/`` or
+        control characters, which would break the addresses and files that name it."""
+        v = self.text(row, column, value, required=required, max_length=max_length)
+        if v is BAD or v is None:
+            return v
+        if BAD_IDENT.search(v):
+            self.error(
+                row,
+                column,
+                value,
+                _("mã không được chứa dấu “/”, “\\” hay ký tự điều khiển"),
+            )
+            return BAD
+        return v
 
     def in_scope(self, row: int, column: str, value: str, unit_code: str, *, missing: str) -> bool:
         """Whether ``unit_code`` (the unit a row's ``value`` belongs to) is in the actor's
@@ -910,44 +1159,47 @@ def import_file(
         batch_id=None,
     )
     try:
-        src = open_source(path)
+        src = open_source(path, kind=kind, required=cls.required, optional=cls.optional)
     except Refused as exc:
         result.errors = exc.errors
+        result.error_total = len(exc.errors)
         result.refused = True
         return result
 
     columns: dict[str, int] = {}
-    known = {*cls.required, *cls.optional}
-    for i, name in enumerate(src.header):
+    hrow = src.header_row
+    for i, (name, raw) in enumerate(zip(src.header, src.raw_header, strict=False)):
+        if not raw:
+            continue
         if not name:
+            result.warnings.append(_("cột không xác định “%(c)s” được bỏ qua") % {"c": raw[:60]})
             continue
         if name in columns:
-            result.errors.append(RowError(1, name, name, _("cột bị lặp lại trong dòng tiêu đề")))
+            result.errors.append(RowError(hrow, name, raw, _("cột bị lặp lại trong dòng tiêu đề")))
             continue
         columns[name] = i
-        if name not in known:
-            result.warnings.append(_("cột không xác định “%(c)s” được bỏ qua") % {"c": name})
     missing = [name for name in cls.required if name not in columns]
-    named = [c for c in src.header if c]
+    named = [c for c in src.raw_header if c]
     if missing and len(named) == 1 and ";" in named[0]:
         # Excel saves "CSV" with ";" where the list separator is ";" (Vietnamese settings);
         # the one "unknown column" warning would only repeat it
         result.warnings.clear()
         result.errors.append(
             RowError(
-                1,
+                hrow,
                 "",
                 named[0][:60],
                 _(
-                    "các cột được phân cách bằng dấu “;”: hãy lưu lại tệp dưới dạng "
-                    "“CSV UTF-8 (phân cách bằng dấu phẩy)” hoặc XLSX"
+                    "các cột được phân cách bằng dấu “;” (Excel theo thiết lập tiếng Việt): hãy "
+                    "lưu lại tệp dưới dạng “CSV UTF-8 (phân cách bằng dấu phẩy)” hoặc XLSX"
                 ),
             )
         )
         missing = []
     for name in missing:
-        result.errors.append(RowError(1, name, "", _("thiếu cột bắt buộc")))
+        result.errors.append(RowError(hrow, name, "", _("thiếu cột bắt buộc")))
     if result.errors:
+        result.error_total = len(result.errors)
         result.refused = True
         return result
 
@@ -991,16 +1243,12 @@ def import_file(
                     progress(rows, rows)
                 result.rows = rows
                 if rows == 0:
-                    ctx.errors.append(RowError(0, "", "", _("Tệp không có dòng dữ liệu nào")))
+                    ctx.error(0, "", "", _("Tệp không có dòng dữ liệu nào"))
                 if not ctx.errors:
                     imp.check()
-            except TooManyErrors:
-                result.rows = rows
-                ctx.warnings.append(
-                    _("Quá nhiều lỗi: dừng kiểm tra ở dòng %(r)s") % {"r": ctx.errors[-1].row}
-                )
             except Refused as exc:
                 ctx.errors.extend(exc.errors)
+                ctx.error_total += len(exc.errors)
             if ctx.errors:
                 raise _Rollback
             plan = imp.plan()
@@ -1052,22 +1300,39 @@ def import_file(
         except Exception:  # the connection may be unusable after a failed statement
             pass
     result.errors = sorted(ctx.errors, key=lambda e: e.row)
+    result.error_total = max(ctx.error_total, len(result.errors))
     result.warnings = result.warnings + ctx.warnings
     result.refused = bool(result.errors)
     if result.refused:
         result.created = result.updated = result.unchanged = 0
+        result.error_total = max(result.error_total, len(result.errors))
         result.touched_units, result.touched_since = set(), None
     return result
 
 
-def errors_csv(errors: Sequence[RowError | dict[str, Any]]) -> str:
-    """The ``row,column,value,message`` CSV of SPEC section 1."""
+def error_count(result: ImportResult) -> int:
+    return max(result.error_total, len(result.errors))
+
+
+def errors_csv(errors: Sequence[RowError | dict[str, Any]], total: int = 0) -> str:
+    """The ``row,column,value,message`` CSV of SPEC section 1. Where more errors were found
+    than kept (``total``), a last line without a row says how many more."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["row", "column", "value", "message"])
     for e in errors:
         d = e.as_dict() if isinstance(e, RowError) else e
         w.writerow(sheet_row([d["row"], d["column"], d["value"], d["message"]]))
+    if total > len(errors):
+        w.writerow(
+            [
+                "",
+                "",
+                "",
+                _("… và %(n)s lỗi khác (chỉ liệt kê %(k)s lỗi đầu tiên)")
+                % {"n": total - len(errors), "k": len(errors)},
+            ]
+        )
     return buf.getvalue()
 
 
@@ -1107,8 +1372,8 @@ def summary_line(result: ImportResult) -> str:
     """``KIND: N rows read, C created, U updated, S unchanged`` or the refusal line."""
     if result.refused:
         if _english():
-            return f"{result.kind}: refused, {len(result.errors)} errors"
-        return f"{result.kind}: bị từ chối, {len(result.errors)} lỗi"
+            return f"{result.kind}: refused, {error_count(result)} errors"
+        return f"{result.kind}: bị từ chối, {error_count(result)} lỗi"
     if _english():
         return (
             f"{result.kind}: {result.rows} rows read, {result.created} created, "

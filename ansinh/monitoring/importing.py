@@ -16,7 +16,13 @@ from django.utils import translation
 
 from ansinh.accounts.selectors import allowed_unit_ids
 from ansinh.core import hooks
-from ansinh.core.importing import ImportResult, errors_csv, import_file, summary_line
+from ansinh.core.importing import (
+    ImportResult,
+    error_count,
+    errors_csv,
+    import_file,
+    summary_line,
+)
 from ansinh.core.models import Job
 from ansinh.core.services import job_create, job_start
 from ansinh.monitoring.services import SnapshotDelta, snapshot_refresh
@@ -112,7 +118,7 @@ def result_dict(result: ImportResult) -> dict[str, Any]:
         "updated": result.updated,
         "unchanged": result.unchanged,
         "errors": [e.as_dict() for e in result.errors[:RESULT_ERRORS]],
-        "errors_total": len(result.errors),
+        "errors_total": error_count(result),
         "warnings": result.warnings,
         "refused": result.refused,
         "dry_run": result.dry_run,
@@ -147,7 +153,7 @@ def import_job_start(
             if result.errors:
                 dest = errors_path(job.pk)
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_text(errors_csv(result.errors), encoding="utf-8")
+                dest.write_text(errors_csv(result.errors, error_count(result)), encoding="utf-8")
             if result.rows:
                 Job.objects.filter(pk=job.pk).update(progress=result.rows, total=result.rows)
             if result.refused:

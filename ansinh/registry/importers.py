@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.importing import (
     BAD,
+    BAD_IDENT,
     KeyTracker,
     Plan,
     StagedImporter,
@@ -36,6 +37,7 @@ from ansinh.geography.importers import UnitLookup
 from ansinh.registry.models import Count, Person, Spell
 
 _SCHEMES = frozenset(SCHEME_CODES)
+_BAD_IDENT = BAD_IDENT.search
 _GROUPS = frozenset(GROUP_CODES)
 
 # the columns of a participations file, in staging order (fastcopy stages them alike)
@@ -154,16 +156,17 @@ class ParticipationsImporter(StagedImporter):
         # lacks reads the '' appended at the row's end)
         self.width = max(i for i in self.ix if i is not None) + 1
         self.pick = operator.itemgetter(*(-1 if i is None else i for i in self.ix))
-        self.dates: set[str] = set()
+        # a date as written -> its ISO text (ISO or DD/MM/YYYY), for the values seen valid
+        self.dates: dict[str, str] = {}
 
     def _date(self, row_no: int, column: str, value: str, required: bool) -> Any:
         if value in self.dates:
-            return value
+            return self.dates[value]
         if not value and not required:
             return None
         v = self.ctx.date(row_no, column, value, required=required)
         if v is not BAD and v is not None:
-            self.dates.add(v)
+            self.dates[value] = v
         return v
 
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
@@ -175,16 +178,24 @@ class ParticipationsImporter(StagedImporter):
             pid, unit, scheme, group, start, end, hh, emp, birth, sex, name, phone = (
                 (row[i] if i is not None and i < n else "") for i in self.ix
             )
-        dates = self.dates
+        dget = self.dates.get
+        s = dget(start)
+        e = dget(end) if end else None
+        b = dget(birth) if birth else None
         if (
             pid
             and len(pid) <= 64
+            and pid.isprintable()
+            and "/" not in pid
+            and "\\" not in pid
             and unit in self.unit_ok
             and scheme in _SCHEMES
             and group in _GROUPS
-            and start in dates
-            and (not end or (end in dates and end >= start))
-            and (not birth or birth in dates)
+            and s is not None
+            and (not end or (e is not None and e >= s))
+            and (not birth or b is not None)
+            and not (hh and _BAD_IDENT(hh))
+            and not (emp and _BAD_IDENT(emp))
             and len(hh) <= 64
             and len(emp) <= 64
             and len(sex) <= 8
@@ -197,11 +208,11 @@ class ParticipationsImporter(StagedImporter):
                 unit,
                 scheme,
                 group,
-                start,
-                end or None,
+                s,
+                e,
                 emp,
                 hh or None,
-                birth or None,
+                b,
                 sex or None,
                 name or None,
                 phone or None,
@@ -229,13 +240,13 @@ class ParticipationsImporter(StagedImporter):
         """The same checks again, this time writing the errors (and caching good dates)."""
         ctx = self.ctx
         bad = False
-        if ctx.text(row_no, "person_id", pid, required=True, max_length=64) is BAD:
+        if ctx.ident(row_no, "person_id", pid, required=True, max_length=64) is BAD:
             bad = True
         if self.units.check(row_no, "unit_code", unit) is BAD:
             bad = True
-        if ctx.code(row_no, "scheme", scheme, SCHEME_CODES) is BAD:
-            bad = True
-        if ctx.code(row_no, "group", group, GROUP_CODES) is BAD:
+        scheme = ctx.code(row_no, "scheme", scheme, SCHEME_CODES)
+        group = ctx.code(row_no, "group", group, GROUP_CODES)
+        if BAD in (scheme, group):
             bad = True
         s = self._date(row_no, "start_date", start, True)
         e = self._date(row_no, "end_date", end, False)
@@ -245,9 +256,10 @@ class ParticipationsImporter(StagedImporter):
         elif e is not None and e < s:
             ctx.error(row_no, "end_date", end, _("ngày kết thúc trước ngày bắt đầu"))
             bad = True
+        for column, value in (("household_id", hh), ("employer_code", emp)):
+            if ctx.ident(row_no, column, value, max_length=_LIMITS[column]) is BAD:
+                bad = True
         for column, value in (
-            ("household_id", hh),
-            ("employer_code", emp),
             ("sex", sex),
             ("full_name", name),
             ("phone", phone),
@@ -262,11 +274,11 @@ class ParticipationsImporter(StagedImporter):
             unit,
             scheme,
             group,
-            start,
-            end or None,
+            s,
+            e,
             emp,
             hh or None,
-            birth or None,
+            b,
             sex or None,
             name or None,
             phone or None,
