@@ -104,6 +104,8 @@ class ImportResult:
     touched_since: dt.date | None = None
     # every error found, of which ``errors`` keeps the first MAX_ERRORS
     error_total: int = 0
+    # the preview of SPEC section 10: {"as_of", "unit", "schemes": {code: {before, after}}}
+    preview: dict[str, Any] | None = None
 
 
 class WriteHook(Protocol):
@@ -113,6 +115,15 @@ class WriteHook(Protocol):
     def before_write(self, imp: Importer) -> None: ...
 
     def after_write(self, imp: Importer) -> None: ...
+
+
+class Inspector(Protocol):
+    """Looks at the figures around an import's write, in its transaction (the preview of
+    SPEC section 10); ``after`` answers whether to roll everything back."""
+
+    def before(self, imp: Importer) -> None: ...
+
+    def after(self, imp: Importer, result: ImportResult) -> bool: ...
 
 
 class Refused(Exception):
@@ -796,6 +807,8 @@ class Context:
         self.columns = columns
         self.errors: list[RowError] = []
         self.error_total = 0
+        # set while the import writes: what undoing it will need (``UndoLog``)
+        self.undo: UndoLog | None = None
         self.warnings: list[str] = []
         self._dates: dict[str, str] = {}
 
@@ -1101,6 +1114,8 @@ class StagedImporter(Importer):
         return planned is not None and planned.updated == 0 and planned.unchanged == 0
 
     def write(self, *, batch_id: int) -> None:
+        if self.ctx.undo is not None:
+            self.ctx.undo.save(t=self.table(), stg=self.stg_name)
         merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=self.all_new())
 
     def teardown(self) -> None:
@@ -1133,17 +1148,22 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
     allowed_units: set[str] | None = None,
     write_hook: WriteHook | None = None,
+    inspect: Inspector | None = None,
 ) -> ImportResult:
     """Validate every row of the file, then write all of it or nothing (one transaction).
 
     ``allowed_units`` limits the rows to those units (an office's scope; None = no limit);
     ``ansinh.monitoring.importing.import_run`` derives it from the actor. ``write_hook`` is
-    called just before and just after the write, in the same transaction."""
+    called just before and just after the write, in the same transaction. ``inspect`` looks
+    at the figures just before the write and after it (in the same transaction); where its
+    ``after`` answers True everything is rolled back (a preview: the result says
+    ``dry_run``)."""
     from ansinh.core.models import ImportBatch
     from ansinh.core.services import audit_record
 
     if kind not in KINDS:
         raise ValueError(kind)
+    rolled_back = False
     path = pathlib.Path(path)
     cls = importer_class(kind)
     result = ImportResult(
@@ -1271,13 +1291,27 @@ def import_file(
                 errors=0,
                 user=actor if getattr(actor, "pk", None) else None,
             )
+            if inspect is not None:
+                inspect.before(imp)
             if plan.created or plan.updated or plan.restamped:
                 # an unchanged file writes only its batch row
                 if write_hook is not None:
                     write_hook.before_write(imp)
+                ctx.undo = UndoLog(batch_row.pk)
                 imp.write(batch_id=batch_row.pk)
                 if write_hook is not None:
                     write_hook.after_write(imp)
+                batch_row.undo = ctx.undo.tables
+                batch_row.touched = {
+                    "units": sorted(plan.touched_units),
+                    "since": plan.touched_since.isoformat() if plan.touched_since else None,
+                }
+                batch_row.save(update_fields=["undo", "touched"])
+            if inspect is not None and inspect.after(imp, result):
+                # a preview: what the written file makes of the figures, then all rolled back
+                rolled_back = True
+                imp.teardown()
+                raise _Rollback
             imp.teardown()
             result.batch_id = batch_row.pk
             audit_record(
@@ -1299,6 +1333,8 @@ def import_file(
             imp.teardown()
         except Exception:  # the connection may be unusable after a failed statement
             pass
+    if rolled_back:
+        result.dry_run, result.batch_id = True, None
     result.errors = sorted(ctx.errors, key=lambda e: e.row)
     result.error_total = max(ctx.error_total, len(result.errors))
     result.warnings = result.warnings + ctx.warnings
@@ -1390,3 +1426,150 @@ def error_line(error: RowError) -> str:
     if _english():
         return f"row {error.row}, column {error.column}: {error.message}"
     return f"dòng {error.row}, cột {error.column}: {error.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# undo (SPEC section 10): what a batch changed, kept set-based in tables of its own
+
+UNDO_PREFIX = "ansinh_undo_"
+
+
+class UndoLog:
+    """Kept while one import writes: for each model table it merges into, a copy of the rows
+    it is about to update (their values before) and the keys of the rows it is about to
+    create — two ``CREATE TABLE … AS SELECT`` per table, whatever the file's size. Stored on
+    the batch (``ImportBatch.undo``), read by :func:`undo_batch`."""
+
+    def __init__(self, batch_id: int) -> None:
+        self.batch_id = int(batch_id)
+        self.tables: list[dict[str, Any]] = []
+
+    def save(self, *, t: Table, stg: str, also_changed: str = "") -> None:
+        """Before merging ``stg`` into ``t``: the stored rows it changes (``diff`` or
+        ``also_changed``, an SQL condition on ``s``, the staged row) and the keys it adds."""
+        n = len(self.tables)
+        old = f"{UNDO_PREFIX}{self.batch_id}_{n}_old"
+        new = f"{UNDO_PREFIX}{self.batch_id}_{n}_new"
+        keys = [t.col(k) for k in t.key]
+        changed = t.diff_sql("s", "t")
+        if also_changed:
+            changed = f"({changed} OR {also_changed})"
+        k0 = qn(keys[0])
+        for name in (old, new):
+            execute(f"DROP TABLE IF EXISTS {qn(name)}")
+        execute(
+            f"CREATE TABLE {qn(old)} AS SELECT t.* FROM {qn(stg)} s "
+            f"JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} WHERE {changed}"
+        )
+        cols = ", ".join(f"s.{qn(c)} AS {qn(c)}" for c in keys)
+        execute(
+            f"CREATE TABLE {qn(new)} AS SELECT DISTINCT {cols} FROM {qn(stg)} s "
+            f"LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} WHERE t.{k0} IS NULL"
+        )
+        self.tables.append({"table": t.table, "key": keys, "old": old, "new": new})
+
+
+def _key_match(a: str, b: str, keys: Sequence[str]) -> str:
+    return " AND ".join(f"{a}.{qn(k)} = {b}.{qn(k)}" for k in keys)
+
+
+def _table_exists(name: str) -> bool:
+    return name in connection.introspection.table_names()
+
+
+def undo_conflicts(batch: Any) -> list[int]:
+    """The later batches (still in force) that changed rows this batch created or updated:
+    undoing it would take their changes away too."""
+    from ansinh.core.models import ImportBatch
+
+    mine = batch.undo or []
+    later = ImportBatch.objects.filter(
+        id__gt=batch.pk, state=ImportBatch.State.DONE, undo__isnull=False
+    ).order_by("id")
+    tables = connection.introspection.table_names()
+    out: list[int] = []
+    for other in later:
+        hit = False
+        for a in mine:
+            for b in other.undo or []:
+                if a["table"] != b["table"] or a["key"] != b["key"]:
+                    continue
+                for x in (a["old"], a["new"]):
+                    for y in (b["old"], b["new"]):
+                        if x not in tables or y not in tables:
+                            continue
+                        if sql(
+                            f"SELECT 1 FROM {qn(x)} x WHERE EXISTS (SELECT 1 FROM {qn(y)} y "
+                            f"WHERE {_key_match('x', 'y', a['key'])}) LIMIT 1"
+                        ):
+                            hit = True
+                            break
+                    if hit:
+                        break
+                if hit:
+                    break
+            if hit:
+                break
+        if hit:
+            out.append(other.pk)
+    return out
+
+
+def undo_missing(batch: Any) -> bool:
+    """Whether the batch's undo tables are gone (a batch of before undo existed, or a
+    database restored without them)."""
+    if batch.undo is None:
+        return True
+    tables = set(connection.introspection.table_names())
+    return any(t["old"] not in tables or t["new"] not in tables for t in batch.undo)
+
+
+def undo_apply(batch: Any) -> dict[str, int]:
+    """Reverse the batch's writes, in the caller's transaction: last table first, the rows it
+    created deleted, the rows it updated given back every value they had. Returns the number
+    of rows deleted and restored."""
+    from django.apps import apps
+
+    deleted = restored = 0
+    models_by_table = {m._meta.db_table: m for m in apps.get_models()}
+    for entry in reversed(batch.undo or []):
+        model = models_by_table[entry["table"]]
+        table, keys = qn(entry["table"]), entry["key"]
+        deleted += execute(
+            f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {qn(entry['new'])} n "
+            f"WHERE {_key_match('n', table, keys)})"
+        )
+        columns = [
+            str(f.column)
+            for f in model._meta.concrete_fields
+            if f.column and f.column not in keys and not f.primary_key
+        ]
+        if columns:
+            sets = ", ".join(f"{qn(c)} = o.{qn(c)}" for c in columns)
+            restored += execute(
+                f"UPDATE {table} SET {sets} FROM {qn(entry['old'])} o "
+                f"WHERE {_key_match('o', table, keys)}"
+            )
+        else:
+            restored += int(sql(f"SELECT COUNT(*) FROM {qn(entry['old'])}")[0][0])
+    return {"deleted": deleted, "restored": restored}
+
+
+def undo_drop(batch: Any) -> None:
+    for entry in batch.undo or []:
+        for name in (entry["old"], entry["new"]):
+            execute(f"DROP TABLE IF EXISTS {qn(name)}")
+
+
+def undo_rows(batch: Any, table: str, column: str, which: str = "both") -> str:
+    """A SELECT of ``column`` over the rows of ``table`` the batch created and/or updated
+    (its undo tables), for the callers that need what it touched (the snapshot's pairs)."""
+    parts = []
+    for entry in batch.undo or []:
+        if entry["table"] != table:
+            continue
+        if which in ("both", "old"):
+            parts.append(f"SELECT {column} FROM {qn(entry['old'])}")
+        if which in ("both", "new"):
+            parts.append(f"SELECT {column} FROM {qn(entry['new'])}")
+    return " UNION ".join(parts) if parts else ""

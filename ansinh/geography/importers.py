@@ -14,6 +14,7 @@ from ansinh.core.importing import (
     Importer,
     Plan,
     StagedImporter,
+    Staging,
     Table,
 )
 from ansinh.geography.models import Population, Unit
@@ -205,6 +206,34 @@ class UnitsImporter(Importer):
                 )
             )
         objs.sort(key=lambda u: u.depth)
+        if self.ctx.undo is not None and objs:
+            stg = Staging(
+                "stg_units_undo",
+                [
+                    ("code", "text"),
+                    ("name", "text"),
+                    ("level", "text"),
+                    ("parent_id", "text"),
+                    ("valid_from", "date"),
+                    ("valid_to", "date"),
+                ],
+            )
+            stg.create()
+            stg.insert(
+                [
+                    (i, u.code, u.name, u.level, u.parent_id, u.valid_from, u.valid_to)
+                    for i, u in enumerate(objs)
+                ]
+            )
+            self.ctx.undo.save(
+                t=Table(
+                    Unit,
+                    key=["code"],
+                    values=["name", "level", "parent", "valid_from", "valid_to"],
+                ),
+                stg=stg.name,
+            )
+            stg.drop()
         Unit.objects.bulk_create(
             objs,
             batch_size=500,

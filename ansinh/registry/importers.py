@@ -526,6 +526,15 @@ class ParticipationsImporter(StagedImporter):
                     "WHERE t.person_id = s.person_id) THEN 1 ELSE 0 END) FROM stg_person s"
                 )[0]
             )
+        undo = self.ctx.undo
+        if undo is not None:
+            undo.save(t=self.person_table(), stg="stg_person")
+            ties = (
+                "EXISTS (SELECT 1 FROM stg_tie x WHERE x.row_no = s.row_no)"
+                if getattr(self, "tie_count", 0)
+                else ""
+            )
+            undo.save(t=self.table(), stg=self.stg_name, also_changed=ties)
         if planned is None or planned.created or planned.updated:
             # (only ties to restamp: the merges would change nothing)
             people_new = people > 0 and new_people == people
