@@ -12,6 +12,8 @@ class ArrearsConfig(AppConfig):
         from ansinh.core import hooks
 
         hooks.after_import_register(
-            kinds={"participations", "contributions", "employers"}, fn=followup_after_import
+            kinds={"participations", "contributions", "employers"},
+            fn=followup_after_import,
+            tables={"arrears_followup": ["id"]},
         )
         hooks.funnel_rows_register(followup_funnel_rows)

@@ -1469,6 +1469,66 @@ class UndoLog:
         self.tables.append({"table": t.table, "key": keys, "old": old, "new": new})
 
 
+class TableCapture:
+    """Around a write that is not a merge (the ``after_import`` hooks: the worklists), what
+    it changed in ``tables`` (db table -> key columns), added to a batch's undo: a copy of
+    each table before, compared with the table after (rows changed or deleted: their values
+    before; rows added: their keys)."""
+
+    def __init__(self, batch_id: int, tables: dict[str, list[str]]) -> None:
+        self.batch_id = int(batch_id)
+        self.tables = {t: k for t, k in tables.items() if _table_exists(t)}
+
+    def _copy(self, table: str) -> str:
+        return f"{UNDO_PREFIX}{self.batch_id}_cap_{table}"
+
+    def begin(self) -> None:
+        for table in self.tables:
+            execute(f"DROP TABLE IF EXISTS {qn(self._copy(table))}")
+            execute(f"CREATE TABLE {qn(self._copy(table))} AS SELECT * FROM {qn(table)}")
+
+    def end(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The batch's undo ``entries`` with what the write changed appended."""
+        out = list(entries)
+        op = distinct_op()
+        for table, keys in self.tables.items():
+            copy = self._copy(table)
+            cols = [
+                c.name
+                for c in connection.introspection.get_table_description(connection.cursor(), table)
+            ]
+            n = len(out)
+            old = f"{UNDO_PREFIX}{self.batch_id}_{n}_old"
+            new = f"{UNDO_PREFIX}{self.batch_id}_{n}_new"
+            differs = " OR ".join(f"c.{qn(x)} {op} t.{qn(x)}" for x in cols) or "1 = 0"
+            k0 = qn(keys[0])
+            execute(
+                f"CREATE TABLE {qn(old)} AS SELECT c.* FROM {qn(copy)} c "
+                f"LEFT JOIN {qn(table)} t ON {_key_match('c', 't', keys)} "
+                f"WHERE t.{k0} IS NULL OR {differs}"
+            )
+            key_cols = ", ".join(f"t.{qn(k)} AS {qn(k)}" for k in keys)
+            execute(
+                f"CREATE TABLE {qn(new)} AS SELECT {key_cols} FROM {qn(table)} t "
+                f"LEFT JOIN {qn(copy)} c ON {_key_match('c', 't', keys)} WHERE c.{k0} IS NULL"
+            )
+            execute(f"DROP TABLE {qn(copy)}")
+            if int(
+                sql(f"SELECT (SELECT COUNT(*) FROM {qn(old)}) + (SELECT COUNT(*) FROM {qn(new)})")[
+                    0
+                ][0]
+            ):
+                out.append({"table": table, "key": list(keys), "old": old, "new": new})
+            else:
+                execute(f"DROP TABLE {qn(old)}")
+                execute(f"DROP TABLE {qn(new)}")
+        return out
+
+    def abandon(self) -> None:
+        for table in self.tables:
+            execute(f"DROP TABLE IF EXISTS {qn(self._copy(table))}")
+
+
 def _key_match(a: str, b: str, keys: Sequence[str]) -> str:
     return " AND ".join(f"{a}.{qn(k)} = {b}.{qn(k)}" for k in keys)
 
@@ -1552,6 +1612,17 @@ def undo_apply(batch: Any) -> dict[str, int]:
             )
         else:
             restored += int(sql(f"SELECT COUNT(*) FROM {qn(entry['old'])}")[0][0])
+        # rows the write deleted (a hook's): back as they were
+        all_cols = ", ".join(
+            qn(c.name)
+            for c in connection.introspection.get_table_description(
+                connection.cursor(), entry["old"]
+            )
+        )
+        restored += execute(
+            f"INSERT INTO {table} ({all_cols}) SELECT {all_cols} FROM {qn(entry['old'])} o "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE {_key_match('o', 'x', keys)})"
+        )
     return {"deleted": deleted, "restored": restored}
 
 

@@ -22,6 +22,7 @@ from ansinh.core.formats import fmt_int
 from ansinh.core.importing import (
     IMPORT_LOCK,
     ImportResult,
+    TableCapture,
     error_count,
     errors_csv,
     import_file,
@@ -128,9 +129,23 @@ def import_run(
         if kind in SNAPSHOT_KINDS:
             snapshot_refresh(units=result.touched_units, since=result.touched_since)
     if written and (result.created or result.updated):
-        # the apps above react in the same job (arrears: close the follow-ups it resolves)
-        hooks.after_import_run(kind=kind, actor=actor)
+        # the apps above react in the same job (arrears: close the follow-ups it resolves);
+        # what they change is added to the batch's undo
+        _after_import(kind=kind, actor=actor, batch_id=result.batch_id)
     return result
+
+
+def _after_import(*, kind: str, actor: Any, batch_id: int | None) -> None:
+    batch = ImportBatch.objects.filter(pk=batch_id).first() if batch_id else None
+    if batch is None or batch.undo is None:
+        hooks.after_import_run(kind=kind, actor=actor)
+        return
+    capture = TableCapture(batch.pk, hooks.after_import_tables())
+    with transaction.atomic():
+        capture.begin()
+        hooks.after_import_run(kind=kind, actor=actor)
+        batch.undo = capture.end(batch.undo)
+        batch.save(update_fields=["undo"])
 
 
 def errors_path(job_id: int) -> pathlib.Path:
@@ -460,9 +475,6 @@ def import_undo(*, batch_id: int, actor: Any = None) -> dict[str, Any]:
                 "lần nhập này đã tạo."
             )
         ) from None
-    if batch.created or batch.updated:
-        # the worklists follow the facts as after an import of this KIND
-        hooks.after_import_run(kind=batch.kind, actor=actor)
     return {"id": batch.pk, "kind": batch.kind, "state": batch.state, **counts}
 
 
