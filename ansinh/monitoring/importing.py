@@ -171,12 +171,22 @@ def result_dict(result: ImportResult) -> dict[str, Any]:
 
 
 def import_job_start(
-    *, kind: str, uploaded_path: pathlib.Path, display_name: str, actor: Any
+    *,
+    kind: str,
+    uploaded_path: pathlib.Path,
+    display_name: str,
+    actor: Any,
+    confirm_above: float | None = None,
 ) -> Job:
     """Run ``import_run`` on an uploaded file as a background job. The job takes the file
     over (deleted when done); its result has summary, rows, created, updated, unchanged,
     errors (the first 1000 as dicts row/column/value/message; all in ``errors_path``),
-    errors_total, warnings, refused."""
+    errors_total, warnings, refused, preview. A refused file stays in the history (an
+    ``ImportBatch`` in state ``refused``).
+
+    ``confirm_above`` (the import page): where a scheme of the province would change by more
+    than that share, nothing is written and the result asks for confirmation
+    (``needs_confirmation``); the file is kept for ``import_job_confirm``."""
     if not can_import(actor):
         raise PermissionDenied
     uploaded_path = pathlib.Path(uploaded_path)
@@ -184,6 +194,7 @@ def import_job_start(
     lang = translation.get_language() or settings.LANGUAGE_CODE
 
     def run(job: Job) -> dict[str, Any]:
+        keep = False
         try:
             with translation.override(lang):
                 result = import_run(
@@ -192,8 +203,13 @@ def import_job_start(
                     actor=actor,
                     display_name=display_name,
                     job=job,
+                    confirm_above=confirm_above,
                 )
                 out = result_dict(result)
+                if result.refused:
+                    record_refused(
+                        job=job, kind=kind, display_name=display_name, result=result, actor=actor
+                    )
             if result.errors:
                 dest = errors_path(job.pk)
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -202,16 +218,50 @@ def import_job_start(
                 Job.objects.filter(pk=job.pk).update(progress=result.rows, total=result.rows)
             if result.refused:
                 out["_status"] = Job.Status.REFUSED
+            elif result.dry_run and result.preview and result.preview.get("confirm"):
+                keep = True
+                out["needs_confirmation"] = True
+                Job.objects.filter(pk=job.pk).update(
+                    params={"kind": kind, "file": display_name, "upload": uploaded_path.name}
+                )
             return out
         finally:
             LIVE.pop(job.pk, None)
-            try:
-                uploaded_path.unlink()
-            except OSError:
-                pass
+            if not keep:
+                try:
+                    uploaded_path.unlink()
+                except OSError:
+                    pass
 
     job_start(job=job, fn=run)
     return job
+
+
+def import_job_confirm(*, actor: Any, job: Job) -> Job | None:
+    """Import, as confirmed, the file a job held back for confirmation (a change above the
+    threshold): a new job on the kept file, without the threshold. None when there is none."""
+    params = job.params or {}
+    result = job.result if isinstance(job.result, dict) else {}
+    name = str(params.get("upload") or "")
+    if not result.get("needs_confirmation") or not name or "/" in name or "\\" in name:
+        return None
+    path = pathlib.Path(settings.UPLOAD_DIR) / name
+    if not path.is_file():
+        return None
+    Job.objects.filter(pk=job.pk).update(params={k: v for k, v in params.items() if k != "upload"})
+    audit_record(
+        actor=actor,
+        action="import.confirm",
+        object_type="job",
+        object_id=str(job.pk),
+        after={"preview": result.get("preview")},
+    )
+    return import_job_start(
+        kind=str(params.get("kind")),
+        uploaded_path=path,
+        display_name=str(params.get("file") or name),
+        actor=actor,
+    )
 
 
 def import_batches(*, actor: Any, limit: int = 20) -> list[Any]:

@@ -104,7 +104,7 @@ def _files(seed: int) -> tuple[str, str]:
         elif change == "name":
             name = name + " B"
         b.append((pid, unit, scheme, group, start, end, name, phone))
-    for i in range(10):  # a known person's new spell: a move, another scheme
+    for _i in range(10):  # a known person's new spell: a move, another scheme
         pid = f"P{rng.randrange(60)}"
         unit, scheme, group, start, end = _spell(rng)
         start = f"2025-{rng.randint(1, 9):02d}-{rng.randint(1, 28):02d}"
