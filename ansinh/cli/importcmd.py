@@ -29,7 +29,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "import",
         help=gettext_lazy("nhập một tệp CSV hoặc XLSX (tất cả hoặc không gì cả)"),
-        description=gettext_lazy(
+        description=_(
             "ansinh import KIND FILE | import list | import undo BATCH | "
             "import template KIND --lang vi|en -o FILE.xlsx"
         ),

@@ -207,3 +207,20 @@ def test_cli_template(cli, units, tmp_path):
     assert cli("import", "template", "counts").code == 2
     rows = json.loads(cli("import", "list", "--format", "json").out)
     assert [r["kind"] for r in rows] == ["units"]
+
+
+@pytest.mark.django_db
+def test_english_under_the_switch(client, admin):
+    client.cookies["django_language"] = "en"
+    body = client.get("/imports/").content.decode()
+    assert "Participants (person by person)" in body and "more than 10 %," in body
+    assert "Người tham gia (từng người)" not in body
+    res = _upload(
+        client,
+        "activities",
+        "a.csv",
+        "code,unit_code,channel,date,lead_org\nA1,C1,booth,2025-01-01,nasa\n",
+    )
+    body = client.get(res["Location"]).content.decode()
+    assert "Women&#x27;s Union" in body or "Women's Union" in body
+    assert "Refused" in body
