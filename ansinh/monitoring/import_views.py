@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from pathlib import Path
@@ -18,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ansinh.core.codes import SCHEMES
+from ansinh.core.formats import fmt_date
 from ansinh.core.importcols import KIND_LABELS, header_label
 from ansinh.core.importing import KINDS, errors_csv, importer_class
 from ansinh.core.importtemplates import template_xlsx
@@ -87,6 +89,13 @@ def _history(user: Any) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _day(value: Any) -> str:
+    try:
+        return fmt_date(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return ""
 
 
 def _preview_rows(preview: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -167,6 +176,7 @@ def _job_context(request: HttpRequest, job_id: int) -> dict[str, Any]:
         "status_label": STATUS_LABELS.get(job.status, job.status),
         "kind_label": KIND_LABELS.get(str(params.get("kind")), params.get("kind")),
         "preview_rows": _preview_rows(result.get("preview")),
+        "preview_day": _day((result.get("preview") or {}).get("as_of")),
         "needs_confirmation": bool(result.get("needs_confirmation")) and bool(params.get("upload")),
         "result": result,
         "running": job.status in {"queued", "running"},
