@@ -294,3 +294,26 @@ def test_list_json_keys(cli, write, units):
     assert rows[0]["at"].endswith("+07:00")
     table = cli("import", "list")
     assert table.code == 0 and "Đơn vị hành chính" in table.out and "Đã nhập" in table.out
+
+
+@pytest.mark.django_db
+def test_preview_of_counts_asks_nothing_and_writes_nothing(cli, write, units):
+    head = "as_of,unit_code,scheme,participants\n"
+    assert cli("import", "counts", str(write("1.csv", head + "2025-06-30,C1,hi,100\n"))).code == 0
+    state = _state(cli)
+    res = cli(
+        "import",
+        "counts",
+        str(write("2.csv", head + "2025-06-30,C1,hi,3\n")),
+        "--preview",
+        "--format",
+        "json",
+    )
+    assert res.code == 0, res.err
+    preview = json.loads(res.out)
+    assert preview["schemes"]["hi"] == {"before": 100, "after": 3}
+    assert preview["as_of"] == "2025-06-30"
+    assert _state(cli) == state
+    # in words, with the warning of a change above 10 %
+    res = cli("import", "counts", str(write("2.csv", head + "2025-06-30,C1,hi,3\n")), "--preview")
+    assert "hi: 100 → 3 (−97)" in res.out and "10 %" in res.err
