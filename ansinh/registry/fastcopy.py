@@ -214,8 +214,9 @@ def _copy_and_check(
         LEFT JOIN {CAL} ce ON ce.ds = {v("end_date")}
         LEFT JOIN {CAL} cb ON cb.ds = {v("birth_date")}
         WHERE {v("person_id")} <> '' AND length({v("person_id")}) <= 64
-          AND {v("person_id")} !~ %s AND {v("household_id")} !~ %s
-          AND {v("employer_code")} !~ %s
+          AND {v("person_id")} !~ %s
+          AND ({v("household_id")} = '' OR {v("household_id")} !~ %s)
+          AND ({v("employer_code")} = '' OR {v("employer_code")} !~ %s)
           AND {v("unit_code")} IN (SELECT code FROM {UNITS})
           AND {v("scheme")} IN ({schemes}) AND {v("group")} IN ({groups})
           AND ({v("end_date")} = '' OR (ce.d IS NOT NULL AND ce.d >= cs.d))
