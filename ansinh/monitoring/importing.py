@@ -190,6 +190,7 @@ def import_job_start(
     if not can_import(actor):
         raise PermissionDenied
     uploaded_path = pathlib.Path(uploaded_path)
+    _sweep_held_uploads(keep=uploaded_path)
     job = job_create(kind="import", params={"kind": kind, "file": display_name}, actor=actor)
     lang = translation.get_language() or settings.LANGUAGE_CODE
 
@@ -235,6 +236,23 @@ def import_job_start(
 
     job_start(job=job, fn=run)
     return job
+
+
+HELD_FOR = 24 * 3600  # seconds an upload held back for confirmation is kept
+
+
+def _sweep_held_uploads(*, keep: pathlib.Path) -> None:
+    """Uploads held back for a confirmation nobody gave are deleted after a day."""
+    folder = pathlib.Path(settings.UPLOAD_DIR)
+    if not folder.is_dir():
+        return
+    limit = time.time() - HELD_FOR
+    for path in folder.iterdir():
+        try:
+            if path.is_file() and path != keep and path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:
+            pass
 
 
 def import_job_confirm(*, actor: Any, job: Job) -> Job | None:
