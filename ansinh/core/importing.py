@@ -1466,7 +1466,15 @@ class UndoLog:
             f"CREATE TABLE {qn(new)} AS SELECT DISTINCT {cols} FROM {qn(stg)} s "
             f"LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} WHERE t.{k0} IS NULL"
         )
+        _index_keys(old, keys)
+        _index_keys(new, keys)
         self.tables.append({"table": t.table, "key": keys, "old": old, "new": new})
+
+
+def _index_keys(table: str, keys: Sequence[str]) -> None:
+    """An index on an undo table's key: the undo's probes (and a later batch's conflict
+    check) look rows up by it."""
+    execute(f"CREATE INDEX {qn(table + '_key')} ON {qn(table)} ({', '.join(qn(k) for k in keys)})")
 
 
 class TableCapture:
@@ -1518,6 +1526,8 @@ class TableCapture:
                     0
                 ][0]
             ):
+                _index_keys(old, keys)
+                _index_keys(new, keys)
                 out.append({"table": table, "key": list(keys), "old": old, "new": new})
             else:
                 execute(f"DROP TABLE {qn(old)}")
