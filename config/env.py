@@ -54,12 +54,6 @@ def worker_in_serve() -> bool:
     return os.environ.get("ANSINH_WORKER", "1") not in {"0", "false", "no"}
 
 
-def max_upload_bytes() -> int:
-    """The largest file an import accepts (``ANSINH_MAX_UPLOAD_MB``, default 200 MB)."""
-    raw = os.environ.get("ANSINH_MAX_UPLOAD_MB", "200").strip()
-    return (int(raw) if raw.isdigit() and int(raw) > 0 else 200) * 1024 * 1024
-
-
 def messaging() -> dict[str, str | int | bool]:
     """Where reminders go (issue 20): the SMTP server for e-mail, the SMS gateway's and Zalo
     ZNS's HTTP endpoints and keys. Unset = that channel is not configured (messages wait)."""
@@ -83,3 +77,22 @@ def messaging() -> dict[str, str | int | bool]:
         "zns_key": os.environ.get("ANSINH_ZNS_KEY", ""),
         "timeout": num("ANSINH_MESSAGING_TIMEOUT", 10),
     }
+
+
+def import_max_upload_mb() -> int:
+    """The largest file the import page and the API take, in MB (default 200)."""
+    return _positive_int("ANSINH_IMPORT_MAX_MB", 200)
+
+
+def import_max_xlsx_mb() -> int:
+    """The most an XLSX may decompress to, in MB (default 256): a zip bomb is refused."""
+    return _positive_int("ANSINH_IMPORT_MAX_XLSX_MB", 256)
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        return default
+    return value if value > 0 else default

@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "ansinh.core.middleware.LanguageMiddleware",
+    "ansinh.core.middleware.UploadLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -187,6 +188,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 UPLOAD_DIR = HOME / "uploads"
+# bounded bad input (issue 21 item 4): an upload over this is refused before it is read; a
+# line, a cell and an XLSX's decompressed contents over these refuse the file at once
+IMPORT_MAX_UPLOAD_BYTES = env.import_max_upload_mb() << 20
+IMPORT_MAX_LINE_BYTES = 1 << 20
+IMPORT_MAX_CELL_BYTES = 32 << 10
+IMPORT_MAX_XLSX_BYTES = env.import_max_xlsx_mb() << 20
 
 # Figures of the dashboard and /api/kpi, per data version (ansinh.core.cache): in each web
 # worker's memory; an import or snapshot write makes the old entries unreachable.

@@ -16,7 +16,9 @@ class ArrearsConfig(AppConfig):
         from ansinh.core.jobs import job_daily_register, job_kind_register
 
         hooks.after_import_register(
-            kinds={"participations", "contributions", "employers"}, fn=followup_after_import
+            kinds={"participations", "contributions", "employers"},
+            fn=followup_after_import,
+            tables={"arrears_followup": ["id"]},
         )
         hooks.funnel_rows_register(followup_funnel_rows)
         job_kind_register(kind="followup_sync", fn=followup_sync_job_run)

@@ -50,10 +50,10 @@ class EmployersImporter(StagedImporter):
 
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         ctx, get = self.ctx, self.get
-        code = ctx.text(row_no, "code", get(row, "code"), required=True, max_length=64)
+        code = ctx.ident(row_no, "code", get(row, "code"), required=True, max_length=64)
         name = ctx.text(row_no, "name", get(row, "name"), required=True, max_length=300)
         unit = self.units.check(row_no, "unit_code", get(row, "unit_code"))
-        tax = ctx.text(row_no, "tax_code", get(row, "tax_code"), max_length=32)
+        tax = ctx.ident(row_no, "tax_code", get(row, "tax_code"), max_length=32)
         sector = ctx.text(row_no, "sector", get(row, "sector"), max_length=100)
         employees = ctx.integer(row_no, "employees", get(row, "employees"), required=False)
         email = ctx.text(row_no, "email", get(row, "email"), max_length=254)

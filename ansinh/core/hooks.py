@@ -25,12 +25,26 @@ FunnelRows = Callable[..., list[dict[str, Any]]]
 
 _AFTER_IMPORT: list[tuple[frozenset[str], AfterImport]] = []
 _FUNNEL_ROWS: list[FunnelRows] = []
+# (db table, key columns) each after_import hook writes: an import's undo gives them back
+_AFTER_IMPORT_TABLES: dict[str, list[str]] = {}
 
 
-def after_import_register(*, kinds: set[str] | frozenset[str], fn: AfterImport) -> None:
-    """Call ``fn(kind=..., actor=...)`` after every written import of one of ``kinds``."""
+def after_import_register(
+    *,
+    kinds: set[str] | frozenset[str],
+    fn: AfterImport,
+    tables: dict[str, list[str]] | None = None,
+) -> None:
+    """Call ``fn(kind=..., actor=...)`` after every written import of one of ``kinds``.
+    ``tables``: the tables it writes (db table -> key columns), so that undoing the import
+    gives them back the rows they had (SPEC section 10)."""
     if all(f is not fn for _k, f in _AFTER_IMPORT):
         _AFTER_IMPORT.append((frozenset(kinds), fn))
+    _AFTER_IMPORT_TABLES.update(tables or {})
+
+
+def after_import_tables() -> dict[str, list[str]]:
+    return dict(_AFTER_IMPORT_TABLES)
 
 
 def after_import_run(*, kind: str, actor: Any = None) -> dict[str, Any]:

@@ -23,9 +23,12 @@ import datetime as dt
 import hashlib
 import importlib
 import io
+import itertools
 import json
 import operator
 import pathlib
+import re
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -34,6 +37,7 @@ from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
 from ansinh.core.formats import sheet_row
+from ansinh.core.importcols import CODE_LISTS, code_from
 
 # (this module imports no model at load time: the CLI reads KINDS before Django is set up)
 KINDS: tuple[str, ...] = (
@@ -65,7 +69,7 @@ _MODULES: dict[str, str] = {
 
 BATCH_ROWS = 50_000
 IMPORT_LOCK = 0x616E_7369_696D  # PostgreSQL advisory lock key serialising imports ("ansiim")
-MAX_ERRORS = 100_000
+MAX_ERRORS = 1_000  # errors kept; the rest are only counted (issue 21)
 
 
 @dataclass
@@ -100,6 +104,10 @@ class ImportResult:
     batch_id: int | None
     touched_units: set[str] = field(default_factory=set)
     touched_since: dt.date | None = None
+    # every error found, of which ``errors`` keeps the first MAX_ERRORS
+    error_total: int = 0
+    # the preview of SPEC section 10: {"as_of", "unit", "schemes": {code: {before, after}}}
+    preview: dict[str, Any] | None = None
 
 
 class WriteHook(Protocol):
@@ -111,6 +119,15 @@ class WriteHook(Protocol):
     def after_write(self, imp: Importer) -> None: ...
 
 
+class Inspector(Protocol):
+    """Looks at the figures around an import's write, in its transaction (the preview of
+    SPEC section 10); ``after`` answers whether to roll everything back."""
+
+    def before(self, imp: Importer) -> None: ...
+
+    def after(self, imp: Importer, result: ImportResult) -> bool: ...
+
+
 class Refused(Exception):
     """The file as a whole cannot be read (encoding, binary, missing columns…)."""
 
@@ -119,20 +136,32 @@ class Refused(Exception):
         self.errors = list(errors)
 
 
-class TooManyErrors(Exception):
-    pass
-
-
 # ---------------------------------------------------------------------------------------------
 # reading
 
 
 @dataclass
 class Source:
+    """An opened file: ``header`` holds, per column of the file, the column it names ('' for
+    one it does not know), ``raw_header`` what the file wrote; ``header_row`` is its row."""
+
     header: list[str]
     rows: Iterator[tuple[int, list[str]]]
     total: int
     sha256: str
+    raw_header: list[str] = field(default_factory=list)
+    header_row: int = 1
+
+
+def _limits() -> tuple[int, int, int]:
+    """(longest line, largest cell, largest uncompressed XLSX) in bytes, from the settings."""
+    from django.conf import settings
+
+    return (
+        int(getattr(settings, "IMPORT_MAX_LINE_BYTES", 1 << 20)),
+        int(getattr(settings, "IMPORT_MAX_CELL_BYTES", 32 << 10)),
+        int(getattr(settings, "IMPORT_MAX_XLSX_BYTES", 256 << 20)),
+    )
 
 
 def _scan(path: pathlib.Path) -> tuple[str, int, int, bytes]:
@@ -169,75 +198,232 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
+def _too_big_cell(row_no: int, column: int, size: int) -> Refused:
+    return Refused(
+        RowError(
+            row_no,
+            str(column + 1) if column >= 0 else "",
+            "",
+            _("ô dài quá %(n)s kB: tệp bị từ chối") % {"n": size >> 10},
+        )
+    )
+
+
+def _check_zip(path: pathlib.Path, limit: int) -> None:
+    """An XLSX is a zip: refuse one whose contents, once decompressed, would exceed ``limit``
+    bytes (a zip bomb), counting what decompressing really yields, never what it declares."""
+    broken = _("Không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính)")
+    too_big = _(
+        "Tệp XLSX giải nén ra quá %(n)s MB (tệp hỏng hoặc “bom nén”): hãy chia nhỏ tệp "
+        "hoặc lưu dưới dạng CSV UTF-8"
+    ) % {"n": limit >> 20}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            if sum(i.file_size for i in infos) > limit:
+                raise Refused(RowError(1, "", "", too_big))
+            total = 0
+            for info in infos:
+                with zf.open(info) as member:
+                    while chunk := member.read(1 << 20):
+                        total += len(chunk)
+                        if total > limit:
+                            raise Refused(RowError(1, "", "", too_big))
+    except Refused:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError):
+        raise Refused(RowError(1, "", "", broken)) from None
+    except Exception:  # zlib errors and the like: a damaged file
+        raise Refused(RowError(1, "", "", broken)) from None
+
+
 def _xlsx_rows(path: pathlib.Path) -> tuple[Iterator[tuple[int, list[str]]], int]:
     from python_calamine import CalamineWorkbook
 
+    _line, max_cell, max_xlsx = _limits()
+    with path.open("rb") as fh:
+        zipped = fh.read(4) == b"PK\x03\x04"
+    if zipped:
+        _check_zip(path, max_xlsx)
     try:
         wb = CalamineWorkbook.from_path(str(path))
         sheet = wb.get_sheet_by_index(0)
     except Exception:
         raise Refused(
-            RowError(0, "", "", _("Không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính)"))
+            RowError(1, "", "", _("Không đọc được tệp XLSX (tệp hỏng hoặc không phải bảng tính)"))
         ) from None
 
     def gen() -> Iterator[tuple[int, list[str]]]:
         for i, row in enumerate(sheet.iter_rows(), start=1):
-            yield i, [_cell(v) for v in row]
+            cells = [_cell(v) for v in row]
+            for j, c in enumerate(cells):
+                if len(c) > max_cell // 4 and len(c.encode("utf-8")) > max_cell:
+                    raise _too_big_cell(i, j, max_cell)
+            yield i, cells
 
     return gen(), int(sheet.height)
 
 
+def _not_utf8(row: int) -> Refused:
+    return Refused(
+        RowError(
+            row,
+            "",
+            "",
+            _(
+                "Tệp CSV không phải mã UTF-8 (Excel lưu “CSV (phân cách bằng dấu phẩy)” theo "
+                "bảng mã Windows): trong Excel chọn Lưu thành → “CSV UTF-8 (phân cách bằng dấu "
+                "phẩy)”, hoặc lưu dạng XLSX"
+            ),
+        )
+    )
+
+
 def _csv_rows(path: pathlib.Path) -> Iterator[tuple[int, list[str]]]:
+    max_line, max_cell, _xlsx = _limits()
     fh = path.open("r", encoding="utf-8-sig", newline="")
+    state = {"line": 0, "long": False}
+
+    def lines() -> Iterator[str]:
+        while True:
+            try:
+                line = fh.readline(max_line + 1)
+            except UnicodeDecodeError:
+                raise _not_utf8(state["line"] + 1) from None
+            if not line:
+                return
+            state["line"] += 1
+            n = len(line)
+            if n > max_cell // 4:
+                size = len(line.encode("utf-8"))
+                if size > max_line + 2 or (n > max_line and not line.endswith("\n")):
+                    raise Refused(
+                        RowError(
+                            state["line"],
+                            "",
+                            "",
+                            _("dòng dài quá %(n)s MB: tệp bị từ chối (không phải tệp dữ liệu?)")
+                            % {"n": max(max_line >> 20, 1)},
+                        )
+                    )
+                state["long"] = size > max_cell
+            yield line
+
     try:
-        reader = csv.reader(fh)
+        reader = csv.reader(lines())
         n = 0
         while True:
             try:
                 row = next(reader)
             except StopIteration:
                 return
-            except UnicodeDecodeError:
-                raise Refused(
-                    RowError(
-                        n + 1,
-                        "",
-                        "",
-                        _("Tệp không phải mã UTF-8: hãy lưu lại tệp CSV dưới dạng UTF-8"),
-                    )
-                ) from None
             except csv.Error as exc:
+                if "field larger than field limit" in str(exc):
+                    raise _too_big_cell(n + 1, -1, max_cell) from None
                 raise Refused(
                     RowError(n + 1, "", "", _("Tệp CSV sai định dạng: %(e)s") % {"e": exc})
                 ) from None
             n += 1
+            if state["long"]:
+                state["long"] = False
+                for j, c in enumerate(row):
+                    if len(c) > max_cell // 4 and len(c.encode("utf-8")) > max_cell:
+                        raise _too_big_cell(n, j, max_cell)
             yield n, list(map(str.strip, row))
     finally:
         fh.close()
 
 
-def open_source(path: pathlib.Path) -> Source:
+def _utf16(head: bytes) -> bool:
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return True
+    sample = head[:2000]
+    if len(sample) < 4:
+        return False
+    # text in UTF-16 without a BOM: every other byte is a zero
+    even, odd = sample[0::2], sample[1::2]
+    return max(even.count(0), odd.count(0)) * 10 >= len(sample) // 2 * 8
+
+
+HEADER_ROWS = 20
+
+
+def match_header(kind: str, cells: Sequence[str], columns: tuple[str, ...]) -> list[str]:
+    """The column each cell of a header row names ('' where none)."""
+    from ansinh.core.importcols import header_names, norm
+
+    names = header_names(kind, columns)
+    return [names.get(norm(c), "") if c else "" for c in cells]
+
+
+def open_source(
+    path: pathlib.Path,
+    *,
+    kind: str = "",
+    required: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> Source:
+    """Open a CSV or XLSX file and find its header: the first row, among the first 20, that
+    names every required column (title rows of a form above it are skipped); where no row
+    does, the row naming most of them (the missing ones are then reported)."""
     if not path.is_file():
         raise Refused(RowError(0, "", str(path), _("Không tìm thấy tệp")))
     sha, size, lines, head = _scan(path)
     if size == 0:
-        raise Refused(RowError(0, "", "", _("Tệp rỗng")))
+        raise Refused(RowError(1, "", "", _("Tệp rỗng")))
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
         rows, total = _xlsx_rows(path)
+    elif _utf16(head):
+        raise Refused(
+            RowError(
+                1,
+                "",
+                "",
+                _(
+                    "Tệp được lưu ở dạng Unicode UTF-16 (Excel: “Văn bản Unicode”), không phải "
+                    "CSV UTF-8: trong Excel chọn Lưu thành → “CSV UTF-8 (phân cách bằng dấu "
+                    "phẩy)”, hoặc lưu dạng XLSX"
+                ),
+            )
+        )
     elif b"\x00" in head:
-        raise Refused(RowError(0, "", "", _("Tệp nhị phân: chỉ nhận tệp CSV (UTF-8) hoặc XLSX")))
+        raise Refused(
+            RowError(
+                1,
+                "",
+                "",
+                _("Tệp không phải bảng tính: chỉ nhận tệp CSV (UTF-8) hoặc XLSX"),
+            )
+        )
     else:
         rows = _csv_rows(path)
         total = lines
-    # header: the first row that is not blank
-    header: list[str] | None = None
-    for _n, row in rows:
-        if any(row):
-            header = [c.strip().lower() for c in row]
+    columns = (*required, *optional)
+    seen: list[tuple[int, list[str]]] = []
+    best: tuple[int, list[str], list[str]] | None = None
+    best_score = -1
+    for row_no, row in rows:
+        if not any(row):
+            continue
+        seen.append((row_no, row))
+        named = match_header(kind, row, columns) if kind else [c.lower() for c in row]
+        score = sum(1 for c in required if c in named)
+        if score > best_score:
+            best, best_score = (row_no, row, named), score
+        if score == len(required) or len(seen) >= HEADER_ROWS:
             break
-    if header is None:
-        raise Refused(RowError(0, "", "", _("Tệp rỗng")))
-    return Source(header=header, rows=rows, total=max(total - 1, 0), sha256=sha)
+    if best is None:
+        raise Refused(RowError(1, "", "", _("Tệp rỗng")))
+    header_row, raw, named = best
+    rest = (r for r in seen if r[0] > header_row)
+    return Source(
+        header=named,
+        rows=itertools.chain(rest, rows),
+        total=max(total - header_row, 0),
+        sha256=sha,
+        raw_header=list(raw),
+        header_row=header_row,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -560,6 +746,49 @@ class KeyTracker:
 # ---------------------------------------------------------------------------------------------
 # validation helpers
 
+# a code or identifier may not hold these (a "/" breaks the addresses that name a record)
+BAD_IDENT = re.compile(r"[/\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_VN_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})", re.ASCII)
+_DIGITS = re.compile(r"-?\d+", re.ASCII)
+# grouped in threes by one separator used throughout: 3.000.000, 3,000,000, 3 000 000
+_GROUPED = re.compile(r"-?\d{1,3}(?P<sep>[.,   ])\d{3}(?:(?P=sep)\d{3})*", re.ASCII)
+_PERCENT = re.compile(r"(\d{1,3})(?:[.,](\d+))?", re.ASCII)
+
+
+def parse_date(value: str) -> str | None:
+    """``YYYY-MM-DD``, ``DD/MM/YYYY`` or ``D/M/YYYY`` as an ISO string; None otherwise."""
+    m = _ISO_DATE.fullmatch(value)
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), int(m[3])
+    else:
+        m = _VN_DATE.fullmatch(value)
+        if not m:
+            return None
+        d, mo, y = int(m[1]), int(m[2]), int(m[3])
+    try:
+        return dt.date(y, mo, d).isoformat()
+    except ValueError:
+        return None
+
+
+def parse_whole(value: str) -> int | None:
+    """A whole number as SPEC section 2 takes it, or None."""
+    if _DIGITS.fullmatch(value):
+        return int(value)
+    if _GROUPED.fullmatch(value):
+        return int(re.sub(r"[^\d-]", "", value))
+    return None
+
+
+def parse_percent(value: str) -> str | None:
+    """``95.5`` or ``95,5`` (a trailing ``%`` allowed) as a decimal string, or None."""
+    v = value.removesuffix("%").strip()
+    m = _PERCENT.fullmatch(v)
+    if not m:
+        return None
+    return m[1] + ("." + m[2] if m[2] else "")
+
 
 class Context:
     """What an importer needs while it runs: errors, warnings, scope, the column map."""
@@ -579,57 +808,61 @@ class Context:
         self.dry_run = dry_run
         self.columns = columns
         self.errors: list[RowError] = []
+        self.error_total = 0
+        # set while the import writes: what undoing it will need (``UndoLog``)
+        self.undo: UndoLog | None = None
         self.warnings: list[str] = []
-        self._dates: set[str] = set()
+        self._dates: dict[str, str] = {}
 
     def error(self, row: int, column: str, value: Any, message: str) -> None:
-        self.errors.append(RowError(row, column, "" if value is None else str(value), message))
-        if len(self.errors) >= MAX_ERRORS:
-            raise TooManyErrors
+        self.error_total += 1
+        if len(self.errors) < MAX_ERRORS:
+            v = "" if value is None else str(value)
+            self.errors.append(RowError(row, column, v[:200], message))
 
     # typed readers: return the clean value, or record an error and return ``BAD``
 
     def date(self, row: int, column: str, value: str, *, required: bool = True) -> Any:
-        """An ISO ``YYYY-MM-DD`` date, returned as that string (validated once per value)."""
+        """A date as ISO ``YYYY-MM-DD`` or Vietnamese ``DD/MM/YYYY`` (``D/M/YYYY`` too; never
+        month first), returned as its ISO string (each distinct value checked once)."""
         if not value:
             if required:
                 self.error(row, column, value, _("thiếu giá trị bắt buộc"))
                 return BAD
             return None
-        if value in self._dates:
-            return value
-        ok = len(value) == 10 and value[4] == "-" and value[7] == "-"
-        if ok:
-            try:
-                dt.date.fromisoformat(value)
-            except ValueError:
-                ok = False
-        if not ok:
-            self.error(row, column, value, _("ngày không hợp lệ (định dạng YYYY-MM-DD)"))
+        iso = self._dates.get(value)
+        if iso is not None:
+            return iso
+        iso = parse_date(value)
+        if iso is None:
+            self.error(row, column, value, _("ngày không hợp lệ (viết DD/MM/YYYY hoặc YYYY-MM-DD)"))
             return BAD
-        self._dates.add(value)
-        return value
+        self._dates[value] = iso
+        return iso
 
     def integer(
         self, row: int, column: str, value: str, *, required: bool = True, low: int = 0
     ) -> Any:
+        """A whole number: digits, optionally grouped in threes by ``.``, ``,`` or spaces
+        (``3.000.000``). Anything else (``300,5``, ``3.00``) refuses the row: a number is
+        never truncated or read as a decimal."""
         if not value:
             if required:
                 self.error(row, column, value, _("thiếu giá trị bắt buộc"))
                 return BAD
             return None
-        try:
-            n = int(value)
-        except ValueError:
-            try:
-                f = float(value)
-            except ValueError:
-                f = float("nan")
-            if f == f and f.is_integer() and abs(f) < 1e18:
-                n = int(f)
-            else:
-                self.error(row, column, value, _("phải là số nguyên"))
-                return BAD
+        n = parse_whole(value)
+        if n is None:
+            self.error(
+                row,
+                column,
+                value,
+                _(
+                    "không phải số nguyên: viết 3000000, 3.000.000, 3,000,000 hoặc 3 000 000 "
+                    "(không nhận số thập phân)"
+                ),
+            )
+            return BAD
         if n < low:
             if low == 0:
                 self.error(row, column, value, _("không được âm"))
@@ -658,24 +891,35 @@ class Context:
         allowed: Any,
         *,
         required: bool = True,
+        names: str | None = None,
     ) -> Any:
+        """A code of a list, written as the code or by its name (Vietnamese or English;
+        ``names``: the list of ``core.importcols.CODE_LISTS``, by default the column's)."""
         if not value:
             if required:
                 self.error(row, column, value, _("thiếu giá trị bắt buộc"))
                 return BAD
             return None
-        if value not in allowed:
-            if len(allowed) <= 15:
-                self.error(
-                    row,
-                    column,
-                    value,
-                    _("mã không hợp lệ; dùng một trong: %(codes)s") % {"codes": ", ".join(allowed)},
-                )
-            else:
-                self.error(row, column, value, _("mã không hợp lệ"))
-            return BAD
-        return value
+        if value in allowed:
+            return value
+        listed = names or column
+        if listed in CODE_LISTS:
+            code = code_from(listed, value)
+            if code is not None and code in allowed:
+                return code
+            shown = [str(CODE_LISTS[listed].get(c, c)) for c in allowed]
+        else:
+            shown = list(allowed)
+        if len(shown) <= 15:
+            self.error(
+                row,
+                column,
+                value,
+                _("giá trị không hợp lệ; dùng một trong: %(codes)s") % {"codes": "; ".join(shown)},
+            )
+        else:
+            self.error(row, column, value, _("giá trị không hợp lệ"))
+        return BAD
 
     def text(
         self, row: int, column: str, value: str, *, required: bool = False, max_length: int = 200
@@ -689,6 +933,24 @@ class Context:
             self.error(row, column, value, _("dài quá %(n)s ký tự") % {"n": max_length})
             return BAD
         return value
+
+    def ident(
+        self, row: int, column: str, value: str, *, required: bool = False, max_length: int = 64
+    ) -> Any:
+        """A code or an identifier (a record's code, a person's ID): text without ``/`` or
+        control characters, which would break the addresses and files that name it."""
+        v = self.text(row, column, value, required=required, max_length=max_length)
+        if v is BAD or v is None:
+            return v
+        if BAD_IDENT.search(v):
+            self.error(
+                row,
+                column,
+                value,
+                _("mã không được chứa dấu “/”, “\\” hay ký tự điều khiển"),
+            )
+            return BAD
+        return v
 
     def in_scope(self, row: int, column: str, value: str, unit_code: str, *, missing: str) -> bool:
         """Whether ``unit_code`` (the unit a row's ``value`` belongs to) is in the actor's
@@ -854,6 +1116,8 @@ class StagedImporter(Importer):
         return planned is not None and planned.updated == 0 and planned.unchanged == 0
 
     def write(self, *, batch_id: int) -> None:
+        if self.ctx.undo is not None:
+            self.ctx.undo.save(t=self.table(), stg=self.stg_name)
         merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=self.all_new())
 
     def teardown(self) -> None:
@@ -886,17 +1150,22 @@ def import_file(
     progress: Callable[[int, int], None] | None = None,
     allowed_units: set[str] | None = None,
     write_hook: WriteHook | None = None,
+    inspect: Inspector | None = None,
 ) -> ImportResult:
     """Validate every row of the file, then write all of it or nothing (one transaction).
 
     ``allowed_units`` limits the rows to those units (an office's scope; None = no limit);
     ``ansinh.monitoring.importing.import_run`` derives it from the actor. ``write_hook`` is
-    called just before and just after the write, in the same transaction."""
+    called just before and just after the write, in the same transaction. ``inspect`` looks
+    at the figures just before the write and after it (in the same transaction); where its
+    ``after`` answers True everything is rolled back (a preview: the result says
+    ``dry_run``)."""
     from ansinh.core.models import ImportBatch
     from ansinh.core.services import audit_record
 
     if kind not in KINDS:
         raise ValueError(kind)
+    rolled_back = False
     path = pathlib.Path(path)
     cls = importer_class(kind)
     result = ImportResult(
@@ -912,44 +1181,47 @@ def import_file(
         batch_id=None,
     )
     try:
-        src = open_source(path)
+        src = open_source(path, kind=kind, required=cls.required, optional=cls.optional)
     except Refused as exc:
         result.errors = exc.errors
+        result.error_total = len(exc.errors)
         result.refused = True
         return result
 
     columns: dict[str, int] = {}
-    known = {*cls.required, *cls.optional}
-    for i, name in enumerate(src.header):
+    hrow = src.header_row
+    for i, (name, raw) in enumerate(zip(src.header, src.raw_header, strict=False)):
+        if not raw:
+            continue
         if not name:
+            result.warnings.append(_("cột không xác định “%(c)s” được bỏ qua") % {"c": raw[:60]})
             continue
         if name in columns:
-            result.errors.append(RowError(1, name, name, _("cột bị lặp lại trong dòng tiêu đề")))
+            result.errors.append(RowError(hrow, name, raw, _("cột bị lặp lại trong dòng tiêu đề")))
             continue
         columns[name] = i
-        if name not in known:
-            result.warnings.append(_("cột không xác định “%(c)s” được bỏ qua") % {"c": name})
     missing = [name for name in cls.required if name not in columns]
-    named = [c for c in src.header if c]
+    named = [c for c in src.raw_header if c]
     if missing and len(named) == 1 and ";" in named[0]:
         # Excel saves "CSV" with ";" where the list separator is ";" (Vietnamese settings);
         # the one "unknown column" warning would only repeat it
         result.warnings.clear()
         result.errors.append(
             RowError(
-                1,
+                hrow,
                 "",
                 named[0][:60],
                 _(
-                    "các cột được phân cách bằng dấu “;”: hãy lưu lại tệp dưới dạng "
-                    "“CSV UTF-8 (phân cách bằng dấu phẩy)” hoặc XLSX"
+                    "các cột được phân cách bằng dấu “;” (Excel theo thiết lập tiếng Việt): hãy "
+                    "lưu lại tệp dưới dạng “CSV UTF-8 (phân cách bằng dấu phẩy)” hoặc XLSX"
                 ),
             )
         )
         missing = []
     for name in missing:
-        result.errors.append(RowError(1, name, "", _("thiếu cột bắt buộc")))
+        result.errors.append(RowError(hrow, name, "", _("thiếu cột bắt buộc")))
     if result.errors:
+        result.error_total = len(result.errors)
         result.refused = True
         return result
 
@@ -993,16 +1265,12 @@ def import_file(
                     progress(rows, rows)
                 result.rows = rows
                 if rows == 0:
-                    ctx.errors.append(RowError(0, "", "", _("Tệp không có dòng dữ liệu nào")))
+                    ctx.error(0, "", "", _("Tệp không có dòng dữ liệu nào"))
                 if not ctx.errors:
                     imp.check()
-            except TooManyErrors:
-                result.rows = rows
-                ctx.warnings.append(
-                    _("Quá nhiều lỗi: dừng kiểm tra ở dòng %(r)s") % {"r": ctx.errors[-1].row}
-                )
             except Refused as exc:
                 ctx.errors.extend(exc.errors)
+                ctx.error_total += len(exc.errors)
             if ctx.errors:
                 raise _Rollback
             plan = imp.plan()
@@ -1025,13 +1293,27 @@ def import_file(
                 errors=0,
                 user=actor if getattr(actor, "pk", None) else None,
             )
+            if inspect is not None:
+                inspect.before(imp)
             if plan.created or plan.updated or plan.restamped:
                 # an unchanged file writes only its batch row
                 if write_hook is not None:
                     write_hook.before_write(imp)
+                ctx.undo = UndoLog(batch_row.pk)
                 imp.write(batch_id=batch_row.pk)
                 if write_hook is not None:
                     write_hook.after_write(imp)
+                batch_row.undo = ctx.undo.tables
+                batch_row.touched = {
+                    "units": sorted(plan.touched_units),
+                    "since": plan.touched_since.isoformat() if plan.touched_since else None,
+                }
+                batch_row.save(update_fields=["undo", "touched"])
+            if inspect is not None and inspect.after(imp, result):
+                # a preview: what the written file makes of the figures, then all rolled back
+                rolled_back = True
+                imp.teardown()
+                raise _Rollback
             imp.teardown()
             result.batch_id = batch_row.pk
             audit_record(
@@ -1053,23 +1335,42 @@ def import_file(
             imp.teardown()
         except Exception:  # the connection may be unusable after a failed statement
             pass
+    if rolled_back:
+        result.dry_run, result.batch_id = True, None
     result.errors = sorted(ctx.errors, key=lambda e: e.row)
+    result.error_total = max(ctx.error_total, len(result.errors))
     result.warnings = result.warnings + ctx.warnings
     result.refused = bool(result.errors)
     if result.refused:
         result.created = result.updated = result.unchanged = 0
+        result.error_total = max(result.error_total, len(result.errors))
         result.touched_units, result.touched_since = set(), None
     return result
 
 
-def errors_csv(errors: Sequence[RowError | dict[str, Any]]) -> str:
-    """The ``row,column,value,message`` CSV of SPEC section 1."""
+def error_count(result: ImportResult) -> int:
+    return max(result.error_total, len(result.errors))
+
+
+def errors_csv(errors: Sequence[RowError | dict[str, Any]], total: int = 0) -> str:
+    """The ``row,column,value,message`` CSV of SPEC section 1. Where more errors were found
+    than kept (``total``), a last line without a row says how many more."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["row", "column", "value", "message"])
     for e in errors:
         d = e.as_dict() if isinstance(e, RowError) else e
         w.writerow(sheet_row([d["row"], d["column"], d["value"], d["message"]]))
+    if total > len(errors):
+        w.writerow(
+            [
+                "",
+                "",
+                "",
+                _("… và %(n)s lỗi khác (chỉ liệt kê %(k)s lỗi đầu tiên)")
+                % {"n": total - len(errors), "k": len(errors)},
+            ]
+        )
     return buf.getvalue()
 
 
@@ -1109,8 +1410,8 @@ def summary_line(result: ImportResult) -> str:
     """``KIND: N rows read, C created, U updated, S unchanged`` or the refusal line."""
     if result.refused:
         if _english():
-            return f"{result.kind}: refused, {len(result.errors)} errors"
-        return f"{result.kind}: bị từ chối, {len(result.errors)} lỗi"
+            return f"{result.kind}: refused, {error_count(result)} errors"
+        return f"{result.kind}: bị từ chối, {error_count(result)} lỗi"
     if _english():
         return (
             f"{result.kind}: {result.rows} rows read, {result.created} created, "
@@ -1127,3 +1428,231 @@ def error_line(error: RowError) -> str:
     if _english():
         return f"row {error.row}, column {error.column}: {error.message}"
     return f"dòng {error.row}, cột {error.column}: {error.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# undo (SPEC section 10): what a batch changed, kept set-based in tables of its own
+
+UNDO_PREFIX = "ansinh_undo_"
+
+
+class UndoLog:
+    """Kept while one import writes: for each model table it merges into, a copy of the rows
+    it is about to update (their values before) and the keys of the rows it is about to
+    create — two ``CREATE TABLE … AS SELECT`` per table, whatever the file's size. Stored on
+    the batch (``ImportBatch.undo``), read by :func:`undo_batch`."""
+
+    def __init__(self, batch_id: int) -> None:
+        self.batch_id = int(batch_id)
+        self.tables: list[dict[str, Any]] = []
+
+    def save(self, *, t: Table, stg: str, also_changed: str = "") -> None:
+        """Before merging ``stg`` into ``t``: the stored rows it changes (``diff`` or
+        ``also_changed``, an SQL condition on ``s``, the staged row) and the keys it adds."""
+        n = len(self.tables)
+        old = f"{UNDO_PREFIX}{self.batch_id}_{n}_old"
+        new = f"{UNDO_PREFIX}{self.batch_id}_{n}_new"
+        keys = [t.col(k) for k in t.key]
+        changed = t.diff_sql("s", "t")
+        if also_changed:
+            changed = f"({changed} OR {also_changed})"
+        k0 = qn(keys[0])
+        for name in (old, new):
+            execute(f"DROP TABLE IF EXISTS {qn(name)}")
+        execute(
+            f"CREATE TABLE {qn(old)} AS SELECT t.* FROM {qn(stg)} s "
+            f"JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} WHERE {changed}"
+        )
+        cols = ", ".join(f"s.{qn(c)} AS {qn(c)}" for c in keys)
+        execute(
+            f"CREATE TABLE {qn(new)} AS SELECT DISTINCT {cols} FROM {qn(stg)} s "
+            f"LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} WHERE t.{k0} IS NULL"
+        )
+        _index_keys(old, keys)
+        _index_keys(new, keys)
+        self.tables.append({"table": t.table, "key": keys, "old": old, "new": new})
+
+
+def _index_keys(table: str, keys: Sequence[str]) -> None:
+    """An index on an undo table's key: the undo's probes (and a later batch's conflict
+    check) look rows up by it."""
+    execute(f"CREATE INDEX {qn(table + '_key')} ON {qn(table)} ({', '.join(qn(k) for k in keys)})")
+
+
+class TableCapture:
+    """Around a write that is not a merge (the ``after_import`` hooks: the worklists), what
+    it changed in ``tables`` (db table -> key columns), added to a batch's undo: a copy of
+    each table before, compared with the table after (rows changed or deleted: their values
+    before; rows added: their keys)."""
+
+    def __init__(self, batch_id: int, tables: dict[str, list[str]]) -> None:
+        self.batch_id = int(batch_id)
+        self.tables = {t: k for t, k in tables.items() if _table_exists(t)}
+
+    def _copy(self, table: str) -> str:
+        return f"{UNDO_PREFIX}{self.batch_id}_cap_{table}"
+
+    def begin(self) -> None:
+        for table in self.tables:
+            execute(f"DROP TABLE IF EXISTS {qn(self._copy(table))}")
+            execute(f"CREATE TABLE {qn(self._copy(table))} AS SELECT * FROM {qn(table)}")
+
+    def end(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The batch's undo ``entries`` with what the write changed appended."""
+        out = list(entries)
+        op = distinct_op()
+        for table, keys in self.tables.items():
+            copy = self._copy(table)
+            cols = [
+                c.name
+                for c in connection.introspection.get_table_description(connection.cursor(), table)
+            ]
+            n = len(out)
+            old = f"{UNDO_PREFIX}{self.batch_id}_{n}_old"
+            new = f"{UNDO_PREFIX}{self.batch_id}_{n}_new"
+            differs = " OR ".join(f"c.{qn(x)} {op} t.{qn(x)}" for x in cols) or "1 = 0"
+            k0 = qn(keys[0])
+            execute(
+                f"CREATE TABLE {qn(old)} AS SELECT c.* FROM {qn(copy)} c "
+                f"LEFT JOIN {qn(table)} t ON {_key_match('c', 't', keys)} "
+                f"WHERE t.{k0} IS NULL OR {differs}"
+            )
+            key_cols = ", ".join(f"t.{qn(k)} AS {qn(k)}" for k in keys)
+            execute(
+                f"CREATE TABLE {qn(new)} AS SELECT {key_cols} FROM {qn(table)} t "
+                f"LEFT JOIN {qn(copy)} c ON {_key_match('c', 't', keys)} WHERE c.{k0} IS NULL"
+            )
+            execute(f"DROP TABLE {qn(copy)}")
+            if int(
+                sql(f"SELECT (SELECT COUNT(*) FROM {qn(old)}) + (SELECT COUNT(*) FROM {qn(new)})")[
+                    0
+                ][0]
+            ):
+                _index_keys(old, keys)
+                _index_keys(new, keys)
+                out.append({"table": table, "key": list(keys), "old": old, "new": new})
+            else:
+                execute(f"DROP TABLE {qn(old)}")
+                execute(f"DROP TABLE {qn(new)}")
+        return out
+
+    def abandon(self) -> None:
+        for table in self.tables:
+            execute(f"DROP TABLE IF EXISTS {qn(self._copy(table))}")
+
+
+def _key_match(a: str, b: str, keys: Sequence[str]) -> str:
+    return " AND ".join(f"{a}.{qn(k)} = {b}.{qn(k)}" for k in keys)
+
+
+def _table_exists(name: str) -> bool:
+    return name in connection.introspection.table_names()
+
+
+def undo_conflicts(batch: Any) -> list[int]:
+    """The later batches (still in force) that changed rows this batch created or updated:
+    undoing it would take their changes away too."""
+    from ansinh.core.models import ImportBatch
+
+    mine = batch.undo or []
+    later = ImportBatch.objects.filter(
+        id__gt=batch.pk, state=ImportBatch.State.DONE, undo__isnull=False
+    ).order_by("id")
+    tables = connection.introspection.table_names()
+    out: list[int] = []
+    for other in later:
+        hit = False
+        for a in mine:
+            for b in other.undo or []:
+                if a["table"] != b["table"] or a["key"] != b["key"]:
+                    continue
+                for x in (a["old"], a["new"]):
+                    for y in (b["old"], b["new"]):
+                        if x not in tables or y not in tables:
+                            continue
+                        if sql(
+                            f"SELECT 1 FROM {qn(x)} x WHERE EXISTS (SELECT 1 FROM {qn(y)} y "
+                            f"WHERE {_key_match('x', 'y', a['key'])}) LIMIT 1"
+                        ):
+                            hit = True
+                            break
+                    if hit:
+                        break
+                if hit:
+                    break
+            if hit:
+                break
+        if hit:
+            out.append(other.pk)
+    return out
+
+
+def undo_missing(batch: Any) -> bool:
+    """Whether the batch's undo tables are gone (a batch of before undo existed, or a
+    database restored without them)."""
+    if batch.undo is None:
+        return True
+    tables = set(connection.introspection.table_names())
+    return any(t["old"] not in tables or t["new"] not in tables for t in batch.undo)
+
+
+def undo_apply(batch: Any) -> dict[str, int]:
+    """Reverse the batch's writes, in the caller's transaction: last table first, the rows it
+    created deleted, the rows it updated given back every value they had. Returns the number
+    of rows deleted and restored."""
+    from django.apps import apps
+
+    deleted = restored = 0
+    models_by_table = {m._meta.db_table: m for m in apps.get_models()}
+    for entry in reversed(batch.undo or []):
+        model = models_by_table[entry["table"]]
+        table, keys = qn(entry["table"]), entry["key"]
+        deleted += execute(
+            f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {qn(entry['new'])} n "
+            f"WHERE {_key_match('n', table, keys)})"
+        )
+        columns = [
+            str(f.column)
+            for f in model._meta.concrete_fields
+            if f.column and f.column not in keys and not f.primary_key
+        ]
+        if columns:
+            sets = ", ".join(f"{qn(c)} = o.{qn(c)}" for c in columns)
+            restored += execute(
+                f"UPDATE {table} SET {sets} FROM {qn(entry['old'])} o "
+                f"WHERE {_key_match('o', table, keys)}"
+            )
+        else:
+            restored += int(sql(f"SELECT COUNT(*) FROM {qn(entry['old'])}")[0][0])
+        # rows the write deleted (a hook's): back as they were
+        all_cols = ", ".join(
+            qn(c.name)
+            for c in connection.introspection.get_table_description(
+                connection.cursor(), entry["old"]
+            )
+        )
+        restored += execute(
+            f"INSERT INTO {table} ({all_cols}) SELECT {all_cols} FROM {qn(entry['old'])} o "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} x WHERE {_key_match('o', 'x', keys)})"
+        )
+    return {"deleted": deleted, "restored": restored}
+
+
+def undo_drop(batch: Any) -> None:
+    for entry in batch.undo or []:
+        for name in (entry["old"], entry["new"]):
+            execute(f"DROP TABLE IF EXISTS {qn(name)}")
+
+
+def undo_rows(batch: Any, table: str, column: str, which: str = "both") -> str:
+    """A SELECT of ``column`` over the rows of ``table`` the batch created and/or updated
+    (its undo tables), for the callers that need what it touched (the snapshot's pairs)."""
+    parts = []
+    for entry in batch.undo or []:
+        if entry["table"] != table:
+            continue
+        if which in ("both", "old"):
+            parts.append(f"SELECT {column} FROM {qn(entry['old'])}")
+        if which in ("both", "new"):
+            parts.append(f"SELECT {column} FROM {qn(entry['new'])}")
+    return " UNION ".join(parts) if parts else ""

@@ -47,3 +47,40 @@ class LanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", code)
         return response
+
+
+class UploadLimitMiddleware:
+    """An upload larger than ``IMPORT_MAX_UPLOAD_BYTES`` is refused from its announced size,
+    before anything of it is read (no temporary file, no parsing): 413 with the limit in the
+    user's words — JSON under /api/, a short page elsewhere (issue 21 item 4)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+        from django.http import JsonResponse
+        from django.utils.html import escape
+        from django.utils.translation import gettext as _
+
+        limit = int(getattr(settings, "IMPORT_MAX_UPLOAD_BYTES", 0) or 0)
+        try:
+            size = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            size = 0
+        if limit and size > limit and request.method in {"POST", "PUT", "PATCH"}:
+            message = _(
+                "Tệp tải lên quá lớn: tối đa %(n)s. Hãy chia tệp thành nhiều tệp nhỏ hơn."
+            ) % {"n": f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit >> 10} kB"}
+            if request.path.startswith("/api/"):
+                response: HttpResponse = JsonResponse({"detail": message}, status=413)
+            else:
+                response = HttpResponse(
+                    f'<!doctype html><meta charset="utf-8"><title>413</title>'
+                    f'<p class="error">{escape(message)}</p><p><a href="/imports/">←</a></p>',
+                    status=413,
+                    content_type="text/html; charset=utf-8",
+                )
+            response["Connection"] = "close"
+            return response
+        return self.get_response(request)

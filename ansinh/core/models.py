@@ -94,7 +94,18 @@ class WorkerBeat(models.Model):
 
 
 class ImportBatch(models.Model):
-    """One imported file: what it was, who loaded it, what it changed."""
+    """One imported file: what it was, who loaded it, what it changed (SPEC section 10).
+
+    ``state``: ``done`` (written), ``refused`` (an upload of the import page or the API that
+    was refused: kept in the history with its errors file, nothing of it written) or
+    ``undone`` (reversed by ``ansinh import undo``). ``undo`` describes the per-batch tables
+    holding the prior values of the rows the batch updated and the keys of those it created
+    (``core.importing``); ``touched`` the units and the first date whose figures it changed."""
+
+    class State(models.TextChoices):
+        DONE = "done"
+        REFUSED = "refused"
+        UNDONE = "undone"
 
     kind = models.CharField(max_length=32)
     file_name = models.CharField(max_length=300)
@@ -108,6 +119,16 @@ class ImportBatch(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.DONE)
+    job = models.ForeignKey(
+        "core.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undo = models.JSONField(null=True, blank=True)
+    touched = models.JSONField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-id"]

@@ -17,6 +17,7 @@ from ansinh.core.importing import (
     Importer,
     Plan,
     StagedImporter,
+    Staging,
     Table,
 )
 from ansinh.geography.models import (
@@ -107,16 +108,12 @@ class UnitsImporter(Importer):
 
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         ctx, get = self.ctx, self.get
-        code = ctx.text(row_no, "code", get(row, "code"), required=True, max_length=32)
+        code = ctx.ident(row_no, "code", get(row, "code"), required=True, max_length=32)
         name = ctx.text(row_no, "name", get(row, "name"), required=True, max_length=200)
         level = ctx.code(row_no, "level", get(row, "level"), LEVELS)
-        parent = ctx.text(row_no, "parent_code", get(row, "parent_code"), max_length=32)
+        parent = ctx.ident(row_no, "parent_code", get(row, "parent_code"), max_length=32)
         vf = ctx.date(row_no, "valid_from", get(row, "valid_from"), required=False)
         vt = ctx.date(row_no, "valid_to", get(row, "valid_to"), required=False)
-        if code is not BAD and "/" in code:
-            # "/" separates the codes of a unit's path (a unit and all below it)
-            ctx.error(row_no, "code", code, _("mã đơn vị không được chứa dấu “/”"))
-            code = BAD
         if level is not BAD and parent is None and level != "province":
             ctx.error(
                 row_no, "parent_code", "", _("chỉ đơn vị cấp tỉnh mới được để trống đơn vị cha")
@@ -259,6 +256,34 @@ class UnitsImporter(Importer):
                 )
             )
         objs.sort(key=lambda u: u.depth)
+        if self.ctx.undo is not None and objs:
+            stg = Staging(
+                "stg_units_undo",
+                [
+                    ("code", "text"),
+                    ("name", "text"),
+                    ("level", "text"),
+                    ("parent_id", "text"),
+                    ("valid_from", "date"),
+                    ("valid_to", "date"),
+                ],
+            )
+            stg.create()
+            stg.insert(
+                [
+                    (i, u.code, u.name, u.level, u.parent_id, u.valid_from, u.valid_to)
+                    for i, u in enumerate(objs)
+                ]
+            )
+            self.ctx.undo.save(
+                t=Table(
+                    Unit,
+                    key=["code"],
+                    values=["name", "level", "parent", "valid_from", "valid_to"],
+                ),
+                stg=stg.name,
+            )
+            stg.drop()
         Unit.objects.bulk_create(
             objs,
             batch_size=500,

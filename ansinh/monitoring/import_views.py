@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from pathlib import Path
@@ -11,17 +12,30 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from ansinh.core.codes import SCHEMES
+from ansinh.core.formats import fmt_date
+from ansinh.core.importcols import KIND_LABELS, header_label
 from ansinh.core.importing import KINDS, errors_csv, importer_class
+from ansinh.core.importtemplates import template_xlsx
 from ansinh.monitoring.importing import (
+    CONFIRM_SHARE,
+    UndoRefused,
+    batch_get,
     can_import,
     errors_path,
     import_batches,
+    import_job_confirm,
     import_job_get,
     import_job_retryable,
     import_job_start,
+    import_undo,
+    undo_blockers,
 )
 from ansinh.monitoring.importing import import_job_retry as import_job_retry_start
 
@@ -37,10 +51,73 @@ def _allowed(request: HttpRequest) -> Any:
 
 
 def _kinds() -> list[dict[str, Any]]:
+    lang = "en" if (translation.get_language() or "vi").startswith("en") else "vi"
     out = []
     for kind in KINDS:
         cls = importer_class(kind)
-        out.append({"code": kind, "required": cls.required, "optional": cls.optional})
+        out.append(
+            {
+                "code": kind,
+                "label": KIND_LABELS[kind],
+                "required": [header_label(kind, c, lang) for c in cls.required],
+                "optional": [header_label(kind, c, lang) for c in cls.optional],
+            }
+        )
+    return out
+
+
+STATUS_LABELS = {
+    "queued": gettext_lazy("Đang chờ"),
+    "running": gettext_lazy("Đang nhập"),
+    "done": gettext_lazy("Đã xong"),
+    "failed": gettext_lazy("Lỗi hệ thống"),
+    "refused": gettext_lazy("Bị từ chối"),
+}
+STATE_LABELS = {
+    "done": gettext_lazy("Đã nhập"),
+    "refused": gettext_lazy("Bị từ chối"),
+    "undone": gettext_lazy("Đã hoàn tác"),
+}
+
+
+def _history(user: Any) -> list[dict[str, Any]]:
+    rows = []
+    for b in import_batches(actor=user):
+        rows.append(
+            {
+                "batch": b,
+                "kind_label": KIND_LABELS.get(b.kind, b.kind),
+                "state_label": STATE_LABELS.get(b.state, b.state),
+            }
+        )
+    return rows
+
+
+def _day(value: Any) -> str:
+    try:
+        return fmt_date(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return ""
+
+
+def _preview_rows(preview: dict[str, Any] | None) -> list[dict[str, Any]]:
+    if not preview:
+        return []
+    out = []
+    for code, v in (preview.get("schemes") or {}).items():
+        before, after = int(v["before"]), int(v["after"])
+        share = None if before == 0 else (after - before) * 100 / before
+        out.append(
+            {
+                "code": code,
+                "label": SCHEMES.get(code, code),
+                "before": before,
+                "after": after,
+                "change": after - before,
+                "share": share,
+                "big": share is not None and abs(share) > CONFIRM_SHARE * 100,
+            }
+        )
     return out
 
 
@@ -67,7 +144,13 @@ def import_page(request: HttpRequest) -> HttpResponse:
                 with dest.open("wb") as fh:
                     for chunk in upload.chunks():
                         fh.write(chunk)
-                job = import_job_start(kind=kind, uploaded_path=dest, display_name=name, actor=user)
+                job = import_job_start(
+                    kind=kind,
+                    uploaded_path=dest,
+                    display_name=name,
+                    actor=user,
+                    confirm_above=CONFIRM_SHARE,
+                )
                 return redirect("import_job", job_id=job.pk)
     return render(
         request,
@@ -76,7 +159,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
             "kinds": _kinds(),
             "kind": kind,
             "error": error,
-            "batches": import_batches(actor=user),
+            "history": _history(user),
         },
         status=400 if error else 200,
     )
@@ -89,13 +172,19 @@ def _job_context(request: HttpRequest, job_id: int) -> dict[str, Any]:
         raise Http404
     result = job.result if isinstance(job.result, dict) else {}
     errors = result.get("errors") or []
+    params = job.params or {}
     return {
         "job": job,
+        "status_label": STATUS_LABELS.get(job.status, job.status),
+        "kind_label": KIND_LABELS.get(str(params.get("kind")), params.get("kind")),
+        "preview_rows": _preview_rows(result.get("preview")),
+        "preview_day": _day((result.get("preview") or {}).get("as_of")),
+        "needs_confirmation": bool(result.get("needs_confirmation")) and bool(params.get("upload")),
         "result": result,
         "running": job.status in {"queued", "running"},
         "errors": errors[:SHOWN_ERRORS],
         "errors_total": result.get("errors_total", len(errors)),
-        "params": job.params or {},
+        "params": params,
         "retryable": import_job_retryable(job),
     }
 
@@ -135,4 +224,85 @@ def import_errors_csv(request: HttpRequest, job_id: int) -> HttpResponse:
         body = errors_csv(result.get("errors") or [])
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import_{job.pk}_errors.csv"'
+    return response
+
+
+@login_required
+@require_POST
+def import_job_confirm_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The user confirms an import held back for a large change: it runs now."""
+    user = _allowed(request)
+    job = import_job_get(actor=user, job_id=job_id)
+    if job is None:
+        raise Http404
+    if request.POST.get("confirm") != "yes":
+        return redirect("import_job", job_id=job.pk)
+    new = import_job_confirm(actor=user, job=job)
+    if new is None:
+        raise Http404
+    return redirect("import_job", job_id=new.pk)
+
+
+@login_required
+def batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
+    user = _allowed(request)
+    batch = batch_get(actor=user, batch_id=batch_id)
+    if batch is None:
+        raise Http404
+    return render(
+        request,
+        "monitoring/import_batch.html",
+        {
+            "batch": batch,
+            "kind_label": KIND_LABELS.get(batch.kind, batch.kind),
+            "state_label": STATE_LABELS.get(batch.state, batch.state),
+            "blocker": undo_blockers(batch) if batch.state == "done" else None,
+            "message": request.GET.get("undone") == "1",
+            "error": "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def batch_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
+    user = _allowed(request)
+    batch = batch_get(actor=user, batch_id=batch_id)
+    if batch is None:
+        raise Http404
+    try:
+        import_undo(batch_id=batch.pk, actor=user)
+    except UndoRefused as exc:
+        batch.refresh_from_db()
+        return render(
+            request,
+            "monitoring/import_batch.html",
+            {
+                "batch": batch,
+                "kind_label": KIND_LABELS.get(batch.kind, batch.kind),
+                "state_label": STATE_LABELS.get(batch.state, batch.state),
+                "blocker": None,
+                "message": False,
+                "error": str(exc),
+            },
+            status=409,
+        )
+    return redirect(f"{reverse('import_batch', args=[batch.pk])}?undone=1")
+
+
+@login_required
+def template_download(request: HttpRequest, kind: str) -> HttpResponse:
+    _allowed(request)
+    if kind not in KINDS:
+        raise Http404
+    lang = request.GET.get("lang") or (
+        "en" if (translation.get_language() or "vi").startswith("en") else "vi"
+    )
+    if lang not in {"vi", "en"}:
+        raise Http404
+    body = template_xlsx(kind, lang=lang)
+    response = HttpResponse(
+        body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="ansinh_{kind}_{lang}.xlsx"'
     return response

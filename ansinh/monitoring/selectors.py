@@ -53,6 +53,7 @@ def data_version() -> str:
     with connection.cursor() as cur:
         cur.execute(
             "SELECT (SELECT MAX(id) FROM core_importbatch), "
+            "(SELECT MAX(undone_at) FROM core_importbatch), "
             "(SELECT MAX(built_at) FROM monitoring_snapshotstate), "
             "(SELECT COUNT(*) FROM monitoring_snapshotstate)"
         )
@@ -636,3 +637,10 @@ def ranking_by_gap(
     items = ranking(unit=unit, as_of=as_of, scheme=scheme, level=level, actor=actor, rows=rows)
     items.sort(key=lambda i: (i["gap"] is None, -(i["gap"] or 0), i["unit"]))
     return items
+
+
+def participants_totals(*, unit: Unit, as_of: dt.date) -> dict[str, int]:
+    """Participants per scheme of ``unit`` (and below) at ``as_of``, every scheme present
+    (the preview of an import, SPEC section 10)."""
+    totals = _totals(leaf_rows(unit=unit, as_of=as_of))
+    return {code: int(totals.get(code, 0)) for code in SCHEME_CODES}

@@ -60,7 +60,7 @@ class ActivitiesImporter(StagedImporter):
 
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         ctx, get = self.ctx, self.get
-        code = ctx.text(row_no, "code", get(row, "code"), required=True, max_length=64)
+        code = ctx.ident(row_no, "code", get(row, "code"), required=True, max_length=64)
         unit = self.units.check(row_no, "unit_code", get(row, "unit_code"))
         channel = ctx.code(row_no, "channel", get(row, "channel"), CHANNEL_CODES)
         date = ctx.date(row_no, "date", get(row, "date"))
@@ -72,11 +72,11 @@ class ActivitiesImporter(StagedImporter):
         group = ctx.code(row_no, "group", get(row, "group"), GROUP_CODES, required=False)
         orgs: Any = []
         raw_orgs = get(row, "coordinating_orgs")
-        for org in (o.strip() for o in raw_orgs.split(";")):
-            if not org:
+        for written in (o.strip() for o in raw_orgs.split(";")):
+            if not written:
                 continue
-            if org not in ORG_CODES:
-                ctx.error(row_no, "coordinating_orgs", org, _("mã tổ chức không hợp lệ"))
+            org = ctx.code(row_no, "coordinating_orgs", written, ORG_CODES)
+            if org is BAD:
                 orgs = BAD
                 break
             if org not in orgs:
@@ -145,7 +145,7 @@ class AttendeesImporter(StagedImporter):
             missing=_("không có hoạt động mã này"),
         ):
             activity = BAD
-        pid = ctx.text(row_no, "person_id", get(row, "person_id"), required=True, max_length=64)
+        pid = ctx.ident(row_no, "person_id", get(row, "person_id"), required=True, max_length=64)
         name = ctx.text(row_no, "full_name", get(row, "full_name"), max_length=200)
         phone = ctx.text(row_no, "phone", get(row, "phone"), max_length=32)
         address = ctx.text(row_no, "address", get(row, "address"), max_length=300)

@@ -19,10 +19,11 @@ import pathlib
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
-from ansinh.core.importing import execute, qn, sql, vendor
+from ansinh.core.importing import execute, match_header, qn, sql, vendor
 from ansinh.registry.importers import PART_COLUMNS
 
 # what str.strip() removes (Python's Unicode whitespace), for btrim()
@@ -32,6 +33,8 @@ CAL_FIRST, CAL_LAST = "1900-01-01", "2100-12-31"
 BLOCK = 1 << 20  # bytes per COPY write, whole lines
 MIN_BYTES = 1 << 16  # below this the row-by-row path is as fast
 
+# what core.importing.BAD_IDENT refuses in a code, as a PostgreSQL regular expression
+IDENT_RE = "[/\\\\[:cntrl:]\u2028\u2029\u0080-\u009f]"
 RAW = "stg_participations_raw"
 # optional columns the fast path leaves to the row-by-row reader (consent words need Python)
 ROW_PATH_COLUMNS = frozenset({"address", "village", "consent", "email"})
@@ -94,9 +97,11 @@ def copy_participations(
         if b'"' in first or first.startswith(b"PK\x03\x04") or b"\x00" in first:
             return None
         try:
-            names = [c.strip().lower() for c in first.decode("utf-8").rstrip("\r\n").split(",")]
+            cells = [c.strip() for c in first.decode("utf-8").rstrip("\r\n").split(",")]
         except UnicodeDecodeError:
             return None
+        # the header on the first line (no title rows above it), every column a known one
+        names = match_header("participations", cells, PART_COLUMNS)
         if names != header or not all(names) or len(set(names)) != len(names):
             return None
         if ROW_PATH_COLUMNS.intersection(names):
@@ -126,12 +131,15 @@ def _copy_raw(
     )
     lines = 0
     spacey = False
+    max_line = int(getattr(settings, "IMPORT_MAX_LINE_BYTES", 1 << 20))
     with connection.connection.cursor() as cur:
         with cur.copy(f"COPY {RAW} ({', '.join(cols)}) FROM STDIN (FORMAT csv)") as copy:
             while block := fh.readlines(BLOCK):
                 data = b"".join(block)
                 if b'"' in data or b"\\." in data or data.count(b"\r") != data.count(b"\r\n"):
                     raise _NotPlain
+                if max(map(len, block)) > max_line:
+                    raise _NotPlain  # the row-by-row path refuses the long line
                 if not spacey:
                     spacey = data[:1] == b" " or any(b in data for b in _SPACEY)
                 copy.write(data)
@@ -149,11 +157,14 @@ def _lookups(unit_ok: frozenset[str]) -> None:
             for code in sorted(unit_ok):
                 copy.write_row((code,))
     execute(f"DROP TABLE IF EXISTS {CAL}")
-    execute(
-        f"CREATE TEMP TABLE {CAL} ON COMMIT DROP AS "
-        "SELECT to_char(g.d, 'YYYY-MM-DD') AS ds, CAST(g.d AS date) AS d FROM generate_series("
+    # every way SPEC section 2 writes a date: ISO, DD/MM/YYYY and D/M/YYYY (and mixes)
+    forms = ("YYYY-MM-DD", "DD/MM/YYYY", "FMDD/MM/YYYY", "DD/FMMM/YYYY", "FMDD/FMMM/YYYY")
+    union = " UNION ".join(
+        f"SELECT to_char(g.d, '{f}') AS ds, CAST(g.d AS date) AS d FROM generate_series("
         f"DATE '{CAL_FIRST}', DATE '{CAL_LAST}', interval '1 day') AS g(d)"
+        for f in forms
     )
+    execute(f"CREATE TEMP TABLE {CAL} ON COMMIT DROP AS {union}")
     execute(f"ALTER TABLE {CAL} ADD PRIMARY KEY (ds)")
     execute(f"ANALYZE {CAL}")
     execute(f"ANALYZE {UNITS}")
@@ -207,6 +218,9 @@ def _copy_and_check(
         LEFT JOIN {CAL} ce ON ce.ds = {v("end_date")}
         LEFT JOIN {CAL} cb ON cb.ds = {v("birth_date")}
         WHERE {v("person_id")} <> '' AND length({v("person_id")}) <= 64
+          AND {v("person_id")} !~ %s
+          AND ({v("household_id")} = '' OR {v("household_id")} !~ %s)
+          AND ({v("employer_code")} = '' OR {v("employer_code")} !~ %s)
           AND {v("unit_code")} IN (SELECT code FROM {UNITS})
           AND {v("scheme")} IN ({schemes}) AND {v("group")} IN ({groups})
           AND ({v("end_date")} = '' OR (ce.d IS NOT NULL AND ce.d >= cs.d))
@@ -215,7 +229,7 @@ def _copy_and_check(
           AND length({v("sex")}) <= 8 AND length({v("full_name")}) <= 200
           AND length({v("phone")}) <= 32
         """,
-        [*tparams, *SCHEME_CODES, *GROUP_CODES],
+        [*tparams, *([IDENT_RE] * 3), *SCHEME_CODES, *GROUP_CODES],
     )
     execute("SET LOCAL enable_nestloop = on")
     rows = int(sql(f"SELECT COUNT(*) FROM {RAW}")[0][0])

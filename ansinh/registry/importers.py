@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.importing import (
     BAD,
+    BAD_IDENT,
     KeyTracker,
     Plan,
     StagedImporter,
@@ -38,6 +39,7 @@ from ansinh.geography.importers import UnitLookup
 from ansinh.registry.models import Count, Person, Spell
 
 _SCHEMES = frozenset(SCHEME_CODES)
+_BAD_IDENT = BAD_IDENT.search
 
 # the optional ``consent`` column (to be messaged): English or Vietnamese, any case
 CONSENT_VALUES = {
@@ -216,16 +218,17 @@ class ParticipationsImporter(StagedImporter):
         # lacks reads the '' appended at the row's end)
         self.width = max(i for i in self.ix if i is not None) + 1
         self.pick = operator.itemgetter(*(-1 if i is None else i for i in self.ix))
-        self.dates: set[str] = set()
+        # a date as written -> its ISO text (ISO or DD/MM/YYYY), for the values seen valid
+        self.dates: dict[str, str] = {}
 
     def _date(self, row_no: int, column: str, value: str, required: bool) -> Any:
         if value in self.dates:
-            return value
+            return self.dates[value]
         if not value and not required:
             return None
         v = self.ctx.date(row_no, column, value, required=required)
         if v is not BAD and v is not None:
-            self.dates.add(v)
+            self.dates[value] = v
         return v
 
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
@@ -241,17 +244,25 @@ class ParticipationsImporter(StagedImporter):
             )
         address, village, consent_raw, email = more
         consent = CONSENT_VALUES.get(consent_raw.strip().lower()) if consent_raw else ""
-        dates = self.dates
+        dget = self.dates.get
+        s = dget(start)
+        e = dget(end) if end else None
+        b = dget(birth) if birth else None
         if (
             pid
             and not self.units.former  # codes read by the spell's date: the checks below
             and len(pid) <= 64
+            and pid.isprintable()
+            and "/" not in pid
+            and "\\" not in pid
             and unit in self.unit_ok
             and scheme in _SCHEMES
             and group in _GROUPS
-            and start in dates
-            and (not end or (end in dates and end >= start))
-            and (not birth or birth in dates)
+            and s is not None
+            and (not end or (e is not None and e >= s))
+            and (not birth or b is not None)
+            and not (hh and _BAD_IDENT(hh))
+            and not (emp and _BAD_IDENT(emp))
             and len(hh) <= 64
             and len(emp) <= 64
             and len(sex) <= 8
@@ -269,11 +280,11 @@ class ParticipationsImporter(StagedImporter):
                 unit,
                 scheme,
                 group,
-                start,
-                end or None,
+                s,
+                e,
                 emp,
                 hh or None,
-                birth or None,
+                b,
                 sex or None,
                 name or None,
                 phone or None,
@@ -320,11 +331,11 @@ class ParticipationsImporter(StagedImporter):
         address, village, consent_raw, email = more
         ctx = self.ctx
         bad = False
-        if ctx.text(row_no, "person_id", pid, required=True, max_length=64) is BAD:
+        if ctx.ident(row_no, "person_id", pid, required=True, max_length=64) is BAD:
             bad = True
-        if ctx.code(row_no, "scheme", scheme, SCHEME_CODES) is BAD:
-            bad = True
-        if ctx.code(row_no, "group", group, GROUP_CODES) is BAD:
+        scheme = ctx.code(row_no, "scheme", scheme, SCHEME_CODES)
+        group = ctx.code(row_no, "group", group, GROUP_CODES)
+        if BAD in (scheme, group):
             bad = True
         s = self._date(row_no, "start_date", start, True)
         e = self._date(row_no, "end_date", end, False)
@@ -340,9 +351,10 @@ class ParticipationsImporter(StagedImporter):
         elif e is not None and e < s:
             ctx.error(row_no, "end_date", end, _("ngày kết thúc trước ngày bắt đầu"))
             bad = True
+        for column, value in (("household_id", hh), ("employer_code", emp)):
+            if ctx.ident(row_no, column, value, max_length=_LIMITS[column]) is BAD:
+                bad = True
         for column, value in (
-            ("household_id", hh),
-            ("employer_code", emp),
             ("sex", sex),
             ("full_name", name),
             ("phone", phone),
@@ -367,11 +379,11 @@ class ParticipationsImporter(StagedImporter):
             unit,
             scheme,
             group,
-            start,
-            end or None,
+            s,
+            e,
             emp,
             hh or None,
-            birth or None,
+            b,
             sex or None,
             name or None,
             phone or None,
@@ -631,6 +643,15 @@ class ParticipationsImporter(StagedImporter):
                     "WHERE t.person_id = s.person_id) THEN 1 ELSE 0 END) FROM stg_person s"
                 )[0]
             )
+        undo = self.ctx.undo
+        if undo is not None:
+            undo.save(t=self.person_table(), stg="stg_person")
+            ties = (
+                "EXISTS (SELECT 1 FROM stg_tie x WHERE x.row_no = s.row_no)"
+                if getattr(self, "tie_count", 0)
+                else ""
+            )
+            undo.save(t=self.table(), stg=self.stg_name, also_changed=ties)
         if planned is None or planned.created or planned.updated:
             # (only ties to restamp: the merges would change nothing)
             people_new = people > 0 and new_people == people

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import ClassVar
 
 from django.utils.translation import gettext as _
 
 from ansinh.core.codes import INDICATORS
-from ansinh.core.importing import BAD, StagedImporter, Table
+from ansinh.core.importing import BAD, StagedImporter, Table, parse_percent
 from ansinh.geography.importers import UnitLookup
 from ansinh.targets.models import Target
 
@@ -43,31 +43,31 @@ class TargetsImporter(StagedImporter):
         target: Decimal | None = None
         if not raw:
             ctx.error(row_no, "target", raw, _("thiếu giá trị bắt buộc"))
-        else:
-            try:
-                target = Decimal(raw)
-                if not target.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
-                ctx.error(row_no, "target", raw, _("phải là số"))
-                target = None
-        if target is not None:
-            if target < 0:
-                ctx.error(row_no, "target", raw, _("không được âm"))
-                target = None
-            elif indicator == "hi_coverage":
+        elif indicator is BAD:
+            pass  # the indicator decides how the target reads
+        elif indicator == "hi_coverage":
+            # a percentage: 95.5 or 95,5
+            pct = parse_percent(raw)
+            if pct is None:
+                ctx.error(
+                    row_no, "target", raw, _("tỷ lệ phần trăm không hợp lệ (viết 95,5 hoặc 95.5)")
+                )
+            else:
+                target = Decimal(pct)
                 if target > 100:
                     ctx.error(row_no, "target", raw, _("tỷ lệ phần trăm phải từ 0 đến 100"))
                     target = None
                 elif target != target.quantize(Decimal("0.01")):
                     ctx.error(row_no, "target", raw, _("tối đa 2 chữ số thập phân"))
                     target = None
-            elif indicator is not BAD and target != target.to_integral_value():
-                ctx.error(row_no, "target", raw, _("chỉ tiêu số người phải là số nguyên"))
-                target = None
-            elif target >= Decimal("1e12"):
-                ctx.error(row_no, "target", raw, _("số quá lớn"))
-                target = None
+        else:
+            # a number of participants: a whole number (3.000 or 3000)
+            n = ctx.integer(row_no, "target", raw)
+            if n is not BAD:
+                if n >= 10**12:
+                    ctx.error(row_no, "target", raw, _("số quá lớn"))
+                else:
+                    target = Decimal(n)
         if target is None or BAD in (year, unit, indicator):
             return None
         return (row_no, year, unit, indicator, target.quantize(Decimal("0.01")))

@@ -61,7 +61,7 @@ CASES: list[tuple[str, str, list[tuple[int, str]]]] = [
     (
         "counts",
         C
-        + "2025-02-30,C1,hi,,5\n30/09/2025,C1,hi,,5\n2025-09-30,C1,bhyt,,5\n2025-09-30,C1,hi,,-1\n2025-09-30,C2,hi,,abc\n",
+        + "2025-02-30,C1,hi,,5\n09-30-2025,C1,hi,,5\n2025-09-30,C1,bhyt,,5\n2025-09-30,C1,hi,,-1\n2025-09-30,C2,hi,,abc\n",
         [(2, "as_of"), (3, "as_of"), (4, "scheme"), (5, "participants"), (6, "participants")],
     ),
     (
@@ -135,7 +135,7 @@ def _write_files(s: Site) -> None:
     s.write("header.csv", C)
     counts = [
         {"as_of": "2025-09-30", "unit_code": "C1", "scheme": "hi", "participants": 5},
-        {"as_of": "30/09/2025", "unit_code": "C1", "scheme": "hi", "participants": 5},
+        {"as_of": "2025.09.30", "unit_code": "C1", "scheme": "hi", "participants": 5},
     ]
     write_xlsx(s.home / "dates.xlsx", counts, ["as_of", "unit_code", "scheme", "participants"])
     s.write("ok.csv", OK)
@@ -206,7 +206,8 @@ def test_whole_file_problems(site: Site) -> None:
         assert re.fullmatch(rf"{kind}: refused, [1-9]\d* errors\n", r.out), (name, r.out)
         assert "Traceback" not in r.err and r.err.strip(), name
         _error_lines(r.err, "en")
-    # a text date where an XLSX has date cells: row 3 refused, the date cell of row 2 is fine
+    # a text date of no accepted form where an XLSX has date cells: row 3 refused, the date
+    # cell of row 2 is fine
     _check_refused(results[len(WHOLE)], "counts", [(3, "as_of")], "en")
     assert site.unchanged  # type: ignore[attr-defined]
 

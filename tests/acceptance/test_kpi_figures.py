@@ -104,7 +104,7 @@ def build() -> dict[str, list[dict[str, Any]]]:
         # 25101 / 20000 = 125.505 % -> 125.51 half-up (a float would give 125.5)
         dict(year=2025, unit_code="22999", indicator="si_voluntary", target=20_000),
         dict(year=2025, unit_code="22999", indicator="ui", target=40_000),  # 1 -> 0.0025 %
-        dict(year=2025, unit_code="22999", indicator="si_compulsory", target="300.0"),
+        dict(year=2025, unit_code="22999", indicator="si_compulsory", target="300"),
         # the office's own row wins over its communes' sum; hi_coverage is never summed
         dict(year=2025, unit_code="BHXH-NT", indicator="si_voluntary", target=2_500),
         dict(year=2025, unit_code=PROVINCE, indicator="si_compulsory", target=21_495),

@@ -297,8 +297,9 @@ def test_cli_refusal_lines_in_english(cli: Any, tmp_path: Path, monkeypatch: Any
         {"units: bị từ chối, 2 lỗi"},
         [
             "dòng 3, cột name: thiếu giá trị bắt buộc",
-            "dòng 3, cột level: mã không hợp lệ; dùng một trong: province, office, district, "
-            "commune",
+            # the valid values by their names (issue 16 item 6), never the codes alone
+            "dòng 3, cột level: giá trị không hợp lệ; dùng một trong: Tỉnh; BHXH cơ sở; "
+            "Huyện (cũ); Xã, phường",
         ],
     )
 
@@ -309,7 +310,8 @@ def test_cli_refusal_lines_in_english(cli: Any, tmp_path: Path, monkeypatch: Any
         {"units: refused, 2 errors"},
         [
             "row 3, column name: required value missing",
-            "row 3, column level: invalid code; use one of: province, office, district, commune",
+            "row 3, column level: invalid value; use one of: Province; Grassroots SI office; "
+            "District (former); Commune / ward",
         ],
     )
     assert not VIETNAMESE.search(res.out + res.err)

@@ -203,3 +203,33 @@ class _Recorder:
 
     def __exit__(self, *exc: Any) -> Any:
         return self.cm.__exit__(*exc)
+
+
+def test_fast_path_takes_vietnamese_dates_and_headers(
+    cli: Callable, write: Callable, units: None, fast_calls
+):
+    """Day-first dates (DD/MM/YYYY and D/M/YYYY) and Vietnamese headers stay on the fast path
+    on PostgreSQL, and load the same days as their ISO forms."""
+    text = big_file()
+    vi = (
+        "Mã số BHXH,Mã đơn vị,Loại hình bảo hiểm,Nhóm đối tượng,Từ ngày,Đến ngày,Họ và tên,"
+        "Số điện thoại,Ngày sinh,Giới tính,Mã hộ gia đình,Mã đơn vị SDLĐ\n"
+    )
+    lines = text.splitlines(keepends=True)[1:]
+    out = [vi]
+    for i, line in enumerate(lines):
+        cells = line.rstrip("\n").split(",")
+        y, m, d = cells[4].split("-")
+        cells[4] = f"{int(d)}/{int(m)}/{y}" if i % 2 else f"{d}/{m}/{y}"
+        if cells[5]:
+            y, m, d = cells[5].split("-")
+            cells[5] = f"{d}/{m}/{y}"
+        out.append(",".join(cells) + "\n")
+    res = cli("import", "participations", str(write("p.csv", "".join(out))))
+    assert res.code == 0, res.err
+    if pg():
+        assert fast_calls == [1500]
+    got = {s.person_id: (s.start_date, s.end_date) for s in Spell.objects.all()}
+    assert got["P00000"] == (dt.date(2025, 1, 1), dt.date(2025, 6, 30))
+    assert got["P00001"] == (dt.date(2025, 1, 2), None)
+    assert len(got) == 1500

@@ -38,7 +38,8 @@ def test_admin_uploads_and_sees_summary(client, units, settings, tmp_path):
     client.force_login(admin)
     page = client.get("/imports/")
     assert page.status_code == 200
-    assert "participations" in page.content.decode()
+    # kinds by their names, never the code alone
+    assert "Người tham gia (từng người)" in page.content.decode()
     res = _upload(client, "participations", "p.csv", PARTS)
     assert res.status_code == 302
     job = Job.objects.get(kind="import")
@@ -48,7 +49,8 @@ def test_admin_uploads_and_sees_summary(client, units, settings, tmp_path):
     assert job.result["summary"] == "participations: đọc 2 dòng, tạo mới 2, cập nhật 0, không đổi 0"
     assert Spell.objects.count() == 2
     body = client.get(res["Location"]).content.decode()
-    assert job.result["summary"] in body
+    assert "Người tham gia (từng người): đã nhập — đọc 2 dòng, tạo mới 2" in body
+    assert "Running" not in body and "Done" not in body and "Đã xong" in body
     status = client.get(f"/imports/{job.pk}/status/", HTTP_HX_REQUEST="true")
     assert status.status_code == 200 and "hx-get" not in status.content.decode()
     # the upload was consumed; the batch is listed with its uploader

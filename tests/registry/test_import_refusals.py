@@ -36,7 +36,7 @@ CASES = [
     ("participations", P_HEAD + P_OK + "P2,C9,hi,household,2025-01-01,\n", [(3, "unit_code")]),
     ("participations", P_HEAD + P_OK + "P2,C1,xx,household,2025-01-01,\n", [(3, "scheme")]),
     ("participations", P_HEAD + P_OK + "P2,C1,hi,alien,2025-01-01,\n", [(3, "group")]),
-    ("participations", P_HEAD + P_OK + "P2,C1,hi,household,01/02/2025,\n", [(3, "start_date")]),
+    ("participations", P_HEAD + P_OK + "P2,C1,hi,household,02-01-2025,\n", [(3, "start_date")]),
     ("participations", P_HEAD + P_OK + "P2,C1,hi,household,2025-02-30,\n", [(3, "start_date")]),
     ("participations", P_HEAD + P_OK + "P2,C1,hi,household,20250201,\n", [(3, "start_date")]),
     (
