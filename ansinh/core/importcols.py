@@ -29,6 +29,7 @@ KIND_LABELS: dict[str, Any] = {
     "contributions": _("Số phải đóng, đã đóng"),
     "activities": _("Hoạt động truyền thông"),
     "attendees": _("Người dự hoạt động"),
+    "successors": _("Đơn vị kế thừa (sau sắp xếp 1/7/2025)"),
 }
 
 # the Vietnamese header of a column (the first name is the one templates write; the others
@@ -77,6 +78,13 @@ _VI: dict[str, tuple[str, ...]] = {
     "vssid_installs": ("Số lượt cài VssID", "Cài VssID"),
     "cost": ("Kinh phí", "Chi phí"),
     "activity_code": ("Mã hoạt động",),
+    "address": ("Địa chỉ",),
+    "village": ("Thôn, tổ dân phố", "Thôn", "Tổ dân phố"),
+    "consent": ("Đồng ý nhận tin", "Đồng ý liên hệ"),
+    "email": ("Thư điện tử", "Email"),
+    "legacy_code": ("Mã đơn vị cũ", "Mã xã cũ"),
+    "successor_code": ("Mã đơn vị kế thừa", "Mã xã mới"),
+    "share": ("Tỷ lệ",),
 }
 _VI_KIND: dict[tuple[str, str], tuple[str, ...]] = {
     ("units", "code"): ("Mã đơn vị",),
@@ -135,6 +143,15 @@ DESCRIPTIONS: dict[str, Any] = {
     "vssid_installs": _("Số lượt cài đặt VssID, số nguyên."),
     "cost": _("Kinh phí, đồng, số nguyên (3.000.000)."),
     "activity_code": _("Mã hoạt động đã có trong hệ thống."),
+    "address": _("Địa chỉ; có thể để trống."),
+    "village": _("Thôn, tổ dân phố; có thể để trống."),
+    "consent": _("Đồng ý nhận tin nhắc (có/không); để trống nếu chưa hỏi."),
+    "email": _("Địa chỉ thư điện tử; có thể để trống."),
+    "legacy_code": _("Mã xã, phường trước ngày 01/07/2025."),
+    "successor_code": _("Mã xã, phường hiện nay nhận một phần của xã cũ."),
+    "share": _(
+        "Phần của xã cũ thuộc về xã mới (0,4 hoặc 0.4); các phần của một xã cũ cộng lại bằng 1."
+    ),
 }
 
 INDICATOR_LABELS: dict[str, Any] = {**SCHEMES, "hi_coverage": _("Tỷ lệ bao phủ BHYT (%)")}
