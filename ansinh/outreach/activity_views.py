@@ -34,12 +34,13 @@ from ansinh.outreach.activity_services import (
     activity_update,
     attendee_add,
     attendee_delete,
+    attendee_problems,
     attendee_update,
     attendees_add_many,
     attendees_view,
 )
 from ansinh.outreach.funnel import funnel_breakdowns
-from ansinh.outreach.identity import parse_card_qr
+from ansinh.outreach.identity import normalize_phone, parse_card_qr
 from ansinh.outreach.models import Campaign
 
 PAGE_SIZE = 50
@@ -237,8 +238,13 @@ class AttendeeForm(forms.Form):
         label=gettext_lazy("Số định danh (CCCD) hoặc mã số BHXH"),
         max_length=64,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={"required": gettext_lazy("Cần mã số người tham gia.")},
     )
-    full_name = forms.CharField(label=gettext_lazy("Họ và tên"), max_length=200)
+    full_name = forms.CharField(
+        label=gettext_lazy("Họ và tên"),
+        max_length=200,
+        error_messages={"required": gettext_lazy("Cần họ và tên.")},
+    )
     birth_date = forms.DateField(
         label=gettext_lazy("Ngày sinh"),
         required=False,
@@ -274,15 +280,24 @@ class AttendeeForm(forms.Form):
     def to_input(self) -> AttendeeInput:
         cd = self.cleaned_data
         return AttendeeInput(
-            person_id=cd["person_id"],
-            full_name=cd["full_name"],
-            phone=cd["phone"],
-            birth_date=cd["birth_date"],
-            sex=cd["sex"],
-            address=cd["address"],
-            consent=cd["consent"],
-            source=cd["source"] or "typed",
+            person_id=(cd.get("person_id") or "").strip(),
+            full_name=cd.get("full_name") or "",
+            phone=normalize_phone(cd.get("phone") or ""),
+            birth_date=cd.get("birth_date"),
+            sex=cd.get("sex") or "",
+            address=cd.get("address") or "",
+            consent=bool(cd.get("consent")),
+            source=cd.get("source") or "typed",
         )
+
+    def clean(self) -> dict[str, Any]:
+        """Every refusal at once (the service checks the same again)."""
+        cd = super().clean() or {}
+        for field, msgs in attendee_problems(self.to_input()).items():
+            if field in self.fields and field not in self.errors:
+                for m in msgs:
+                    self.add_error(field, m)
+        return cd
 
 
 class BulkForm(forms.Form):
