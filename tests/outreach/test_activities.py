@@ -32,6 +32,10 @@ def _unit(code: str, level: str, parent: Unit | None) -> Unit:
 
 @pytest.fixture
 def world(db: None) -> dict[str, Any]:
+    return make_world()
+
+
+def make_world() -> dict[str, Any]:
     kh = _unit("KH", "province", None)
     o1 = _unit("O1", "office", kh)
     o2 = _unit("O2", "office", kh)

@@ -15,10 +15,15 @@ from ansinh.core.models import AuditEvent
 from ansinh.outreach.identity import id_problem, normalize_phone, parse_card_qr, phone_problem
 from ansinh.outreach.models import Activity, Attendee, Plan, PlanItem
 from ansinh.registry.models import Person, Spell
-from tests.outreach.test_activities import login, world  # noqa: F401 (fixture)
+from tests.outreach.test_activities import login, make_world
 
 D = dt.date
 QR = "056090012345|123456789|Nguyễn Văn  Hùng|15031990|Nam|Thôn 3, xã Cam Lâm, Khánh Hòa|01012022"
+
+
+@pytest.fixture
+def world(db: None) -> dict[str, Any]:
+    return make_world()
 
 
 def test_identity_rules() -> None:
