@@ -57,6 +57,30 @@
   }
   window.ansinhParseCard = parseCard;
 
+  // the image of a File at half its size, as a PNG File
+  function shrink(file) {
+    return new Promise(function (resolve, reject) {
+      var url = URL.createObjectURL(file);
+      var img = new Image();
+      img.onload = function () {
+        var c = document.createElement("canvas");
+        c.width = Math.max(1, Math.round(img.width / 2));
+        c.height = Math.max(1, Math.round(img.height / 2));
+        var ctx = c.getContext("2d");
+        ctx.fillStyle = "#fff";
+        ctx.fillRect(0, 0, c.width, c.height);
+        ctx.drawImage(img, 0, 0, c.width, c.height);
+        URL.revokeObjectURL(url);
+        c.toBlob(function (blob) {
+          if (!blob) { reject("no blob"); return; }
+          resolve(new File([blob], "half.png", { type: "image/png" }));
+        }, "image/png");
+      };
+      img.onerror = function () { URL.revokeObjectURL(url); reject("bad image"); };
+      img.src = url;
+    });
+  }
+
   function qr() {
     var box = document.getElementById("qr");
     var form = document.getElementById("attendee-add");
@@ -96,7 +120,15 @@
       if (f.size > MAX_PHOTO) { say("msgBig", true); fileInput.value = ""; return; }
       var r = lib();
       if (!r) { say("msgBad", true); return; }
-      r.scanFile(f, false).then(function (text) { fill(text); }, function () { say("msgBad", true); })
+      // a photo is tried as it is, then at half and a quarter of its size: the decoder's
+      // binarizer misses codes whose modules are many pixels wide
+      function attempt(file, left) {
+        return r.scanFile(file, false).catch(function (err) {
+          if (!left) throw err;
+          return shrink(file).then(function (smaller) { return attempt(smaller, left - 1); });
+        });
+      }
+      attempt(f, 2).then(function (text) { fill(text); }, function () { say("msgBad", true); })
         .then(function () { fileInput.value = ""; });
     });
     function stop() {
@@ -112,7 +144,10 @@
       say("msgScanning", false);
       camButton.hidden = true;
       stopButton.hidden = false;
-      r.start({ facingMode: "environment" }, { fps: 8, qrbox: { width: 240, height: 240 } },
+      r.start({ facingMode: "environment" }, {
+        fps: 8,
+        qrbox: function (w, h) { var side = Math.floor(Math.min(w, h) * 0.85); return { width: side, height: side }; }
+      },
         function (text) { if (parseCard(text)) { stop(); fill(text); } },
         function () {}
       ).catch(function () { stop(); say("msgNocam", true); });
