@@ -517,3 +517,86 @@ def attendees_view(*, actor: Any, activity: Activity, unmask: bool, ip: str | No
             object_id=activity.code,
             ip=ip,
         )
+
+
+@dataclass
+class SyncResult:
+    """What a sync did: the activity's code, attendees written, and those already there."""
+
+    code: str
+    created_activity: bool
+    added: int
+    already: list[str]
+
+
+class SyncDeleted(Exception):
+    """The activity was deleted on the server after the phone captured it."""
+
+
+def activity_sync(
+    *,
+    actor: Any,
+    client_id: uuid.UUID,
+    fields: dict[str, Any],
+    attendees: Sequence[AttendeeInput],
+) -> SyncResult:
+    """Write an activity captured offline with its attendees, exactly once: the activity and
+    each attendee carry an id made by the phone, so a sync sent again (the answer lost on a
+    weak line) writes nothing new. An attendee already checked in (by another phone) is
+    reported, not refused. Any invalid field refuses the whole sync (ValidationError,
+    nothing written); an activity deleted meanwhile raises SyncDeleted."""
+    existing = Activity.all_objects.filter(client_id=client_id).first()
+    if existing is not None and existing.deleted_at is not None:
+        raise SyncDeleted(existing.code)
+    problems: list[str] = []
+    cleaned = [_clean_input(a) for a in attendees]
+    for n, data in enumerate(cleaned, start=1):
+        for msgs in attendee_problems(data).values():
+            for m in msgs:
+                problems.append(
+                    _("Người thứ %(n)s (%(id)s): %(msg)s")
+                    % {"n": n, "id": data.person_id or "—", "msg": m}
+                )
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        created = existing is None
+        if existing is None:
+            activity = activity_create(actor=actor, client_id=client_id, **fields)
+        else:
+            activity = existing
+            if not can_add_attendee(actor=actor, activity=activity):
+                raise ValidationError(_("Bạn không có quyền thêm người dự hoạt động này."))
+        ids = [a.client_id for a in cleaned if a.client_id is not None]
+        known_ids = set(
+            Attendee.all_objects.filter(client_id__in=ids).values_list("client_id", flat=True)
+        )
+        present = set(
+            Attendee.objects.filter(activity=activity).values_list("person_id", flat=True)
+        )
+        added = 0
+        already: list[str] = []
+        now = timezone.now()
+        for data in cleaned:
+            if data.client_id in known_ids:
+                continue  # sent before: written then
+            if data.person_id in present:
+                already.append(data.person_id)
+                continue
+            _save_attendee(
+                actor=actor,
+                activity=activity,
+                data=AttendeeInput(**{**data.__dict__, "source": data.source or "sync"}),
+                now=now,
+            )
+            present.add(data.person_id)
+            added += 1
+        if added:
+            audit_record(
+                actor=actor,
+                action="attendee.sync",
+                object_type="activity",
+                object_id=activity.code,
+                after={"count": added, "consent": sum(d.consent for d in cleaned)},
+            )
+    return SyncResult(code=activity.code, created_activity=created, added=added, already=already)

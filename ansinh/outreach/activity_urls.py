@@ -5,6 +5,10 @@ from ansinh.outreach import activity_views as views
 urlpatterns = [
     path("activities/", views.activity_list_view, name="activity_list"),
     path("activities/new/", views.activity_new_view, name="activity_new"),
+    path("activities/sync/", views.sync_view, name="activity_sync"),
+    path("field/", views.field_view, name="field"),
+    path("sw.js", views.service_worker_view, name="service_worker"),
+    path("manifest.webmanifest", views.manifest_view, name="manifest"),
     path("activities/<str:code>/", views.activity_detail_view, name="activity_detail"),
     path("activities/<str:code>/edit/", views.activity_edit_view, name="activity_edit"),
     path("activities/<str:code>/delete/", views.activity_delete_view, name="activity_delete"),

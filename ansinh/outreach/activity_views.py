@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import uuid
+from pathlib import Path
 from typing import Any, cast
 
 from django import forms
@@ -13,11 +16,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ansinh.accounts.selectors import actor_root_unit, mask_name
@@ -29,8 +32,10 @@ from ansinh.geography.selectors import unit_root
 from ansinh.outreach import activity_selectors as sel
 from ansinh.outreach.activity_services import (
     AttendeeInput,
+    SyncDeleted,
     activity_create,
     activity_delete,
+    activity_sync,
     activity_update,
     attendee_add,
     attendee_delete,
@@ -768,3 +773,133 @@ def funnel_view(request: HttpRequest) -> HttpResponse:
             "error": error,
         },
     )
+
+
+# ---------------------------------------------------------------- offline capture
+
+
+@login_required
+def field_view(request: HttpRequest) -> HttpResponse:
+    """The capture screen that works with no connection (static/ansinh/offline.js): the
+    service worker keeps it, IndexedDB keeps what is captured until it syncs."""
+    actor = request.user
+    if not sel.can_write(actor):
+        raise Http404
+    units = [u for u in sel.actor_units(actor).order_by("name") if u.level == "commune"]
+    return render(
+        request,
+        "outreach/field.html",
+        {
+            "units": units,
+            "channels": _choices(codes.CHANNELS),
+            "orgs": _choices(codes.ORGS),
+            "groups": _choices(codes.GROUPS),
+            "lead_default": getattr(actor, "org", "") or "si_office",
+            "today": dt.date.today().isoformat(),
+        },
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(value)
+    return int(value)
+
+
+@login_required
+@require_POST
+def sync_view(request: HttpRequest) -> HttpResponse:
+    """One activity captured offline, with its attendees, as JSON:
+    ``{"client_id", "unit", "date", "channel", "lead_org", "group", "reach", …,
+    "attendees": [{"client_id", "person_id", "full_name", "phone", "birth_date", "sex",
+    "address", "consent", "source"}]}``. Answers ``{"code", "added", "already"}`` (200),
+    ``{"error": …, "errors": [...]}`` (400), or 409 when the activity was deleted meanwhile.
+    Sending the same again writes nothing new."""
+    actor = request.user
+    if not sel.can_write(actor):
+        raise Http404
+    try:
+        body = json.loads(request.body.decode("utf-8"))
+        client_id = uuid.UUID(str(body["client_id"]))
+        unit = sel.actor_units(actor).filter(code=str(body.get("unit", ""))).first()
+        date = dt.date.fromisoformat(str(body.get("date", "")))
+        counts = {
+            f: _int_or_none(body.get(f))
+            for f in ("planned_reach", "reach", "leads", "registrations", "vssid_installs", "cost")
+        }
+        people = [
+            AttendeeInput(
+                person_id=str(p.get("person_id") or ""),
+                full_name=str(p.get("full_name") or ""),
+                phone=str(p.get("phone") or ""),
+                birth_date=dt.date.fromisoformat(p["birth_date"]) if p.get("birth_date") else None,
+                sex=str(p.get("sex") or ""),
+                address=str(p.get("address") or ""),
+                consent=bool(p.get("consent")),
+                source=str(p.get("source") or "sync"),
+                client_id=uuid.UUID(str(p["client_id"])) if p.get("client_id") else None,
+            )
+            for p in body.get("attendees") or []
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        return JsonResponse({"error": _("Dữ liệu gửi lên không đọc được.")}, status=400)
+    if unit is None:
+        return JsonResponse({"error": _("Đơn vị ngoài phạm vi của bạn.")}, status=400)
+    fields = {
+        "unit": unit,
+        "date": date,
+        "channel": str(body.get("channel") or ""),
+        "lead_org": str(body.get("lead_org") or ""),
+        "group": str(body.get("group") or ""),
+        "note": str(body.get("note") or ""),
+        **counts,
+    }
+    try:
+        result = activity_sync(actor=actor, client_id=client_id, fields=fields, attendees=people)
+    except SyncDeleted as exc:
+        return JsonResponse(
+            {
+                "error": _(
+                    "Hoạt động %(code)s đã bị xóa trên máy chủ sau khi bạn ghi; danh sách "
+                    "này không được đồng bộ. Hãy ghi lại nếu hoạt động vẫn cần."
+                )
+                % {"code": exc.args[0]}
+            },
+            status=409,
+        )
+    except ValidationError as exc:
+        return JsonResponse(
+            {"error": _("Chưa đồng bộ được, cần sửa:"), "errors": exc.messages}, status=400
+        )
+    return JsonResponse(
+        {"code": result.code, "added": result.added, "already": result.already}, status=200
+    )
+
+
+def service_worker_view(request: HttpRequest) -> HttpResponse:
+    """The service worker, served from the root so that it may keep the capture pages."""
+    body = (Path(__file__).resolve().parent.parent / "static" / "ansinh" / "sw.js").read_text()
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def manifest_view(request: HttpRequest) -> HttpResponse:
+    """The web app manifest (installable on a phone), Vietnamese first."""
+    data = {
+        "name": _("ansinh · Ghi nhận hoạt động tại cơ sở"),
+        "short_name": "ansinh",
+        "lang": get_language() or "vi",
+        "start_url": "/field/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#f5f7fa",
+        "theme_color": "#0b5cad",
+        "icons": [
+            {"src": "/static/ansinh/icons/icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/ansinh/icons/icon-512.png", "sizes": "512x512", "type": "image/png"},
+        ],
+    }
+    return JsonResponse(data, content_type="application/manifest+json")

@@ -5,6 +5,8 @@ picker, and the funnel counting captured attendees like imported ones."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 from typing import Any
 
 import pytest
@@ -286,3 +288,76 @@ def test_funnel_counts_captured_like_imported(
     res = client.get("/funnel/?from=2025-05-01&to=2025-05-31&unit=KH")
     rows = {r["key"]: r for r in res.context["sections"][0]["rows"]}
     assert rows["conference"]["attendees"] == 2 and rows["conference"]["converted"] == 1
+
+
+def _sync(client: Client, body: dict[str, Any]) -> Any:
+    return client.post("/activities/sync/", data=json.dumps(body), content_type="application/json")
+
+
+def test_sync_exactly_once_and_refusals(world: dict[str, Any], client: Client) -> None:
+    login(client, world["office"])
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "unit": "C1",
+        "date": "2025-06-02",
+        "channel": "door_to_door",
+        "lead_org": "si_office",
+        "reach": "7",
+        "attendees": [
+            {"client_id": str(uuid.uuid4()), "person_id": "0123456789", "full_name": "Lê A"},
+            {
+                "client_id": str(uuid.uuid4()),
+                "person_id": "056090012345",
+                "full_name": "Nguyễn Văn Hùng",
+                "birth_date": "1990-03-15",
+                "consent": True,
+                "source": "qr",
+            },
+        ],
+    }
+    res = _sync(client, body)
+    assert res.status_code == 200, res.content
+    code = res.json()["code"]
+    assert res.json()["added"] == 2
+    # sent again (the answer was lost): nothing new
+    res = _sync(client, body)
+    assert res.status_code == 200 and res.json() == {"code": code, "added": 0, "already": []}
+    assert Activity.objects.filter(client_id=body["client_id"]).count() == 1
+    assert Attendee.objects.filter(activity_id=code).count() == 2
+    a = Attendee.objects.get(activity_id=code, person_id="056090012345")
+    assert a.consent and a.source == "qr"
+    # one more attendee captured later; another phone checked the same person in
+    body["attendees"].append(
+        {"client_id": str(uuid.uuid4()), "person_id": "0123456789", "full_name": "Lê A"}
+    )
+    res = _sync(client, body)
+    assert res.json() == {"code": code, "added": 0, "already": ["0123456789"]}
+    # an invalid ID: the whole sync refused with the reason, nothing written
+    bad = {**body, "client_id": str(uuid.uuid4())}
+    bad["attendees"] = [{"client_id": str(uuid.uuid4()), "person_id": "abc", "full_name": "X"}]
+    res = _sync(client, bad)
+    assert res.status_code == 400 and "12 chữ số" in " ".join(res.json()["errors"])
+    assert not Activity.all_objects.filter(client_id=bad["client_id"]).exists()
+    assert _sync(client, {"client_id": "x"}).status_code == 400
+    assert _sync(client, {**bad, "unit": "C3", "attendees": []}).status_code == 400
+    # deleted on the server meanwhile: 409 explained, nothing written
+    assert client.post(f"/activities/{code}/delete/").status_code == 302
+    res = _sync(client, body)
+    assert res.status_code == 409 and "đã bị xóa" in res.json()["error"]
+    assert Attendee.all_objects.filter(activity_id=code).count() == 2
+    # a viewer may not sync
+    login(client, world["viewer"])
+    assert _sync(client, {**body, "client_id": str(uuid.uuid4())}).status_code == 404
+
+
+def test_pwa_files(world: dict[str, Any], client: Client) -> None:
+    res = client.get("/sw.js")
+    assert res.status_code == 200 and "/field/" in res.content.decode()
+    res = client.get("/manifest.webmanifest")
+    assert res.status_code == 200 and res.json()["start_url"] == "/field/"
+    assert res.json()["lang"] == "vi"
+    login(client, world["office"])
+    res = client.get("/field/")
+    assert res.status_code == 200 and "chưa đồng bộ" in res.content.decode()
+    login(client, world["viewer"])
+    assert client.get("/field/").status_code == 404
