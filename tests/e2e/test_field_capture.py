@@ -3,6 +3,7 @@ from the camera (Chromium's fake camera fed a video file), filling the attendee 
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ import segno
 from PIL import Image
 from playwright.sync_api import expect
 
-from ansinh.outreach.models import Attendee
+from ansinh.outreach.models import Activity, Attendee
 from tests.e2e.conftest import CHROMIUM
 from tests.outreach.test_activities import make_world
 
@@ -133,6 +134,68 @@ def test_qr_from_camera(
             expect(pg.locator("#id_person_id")).to_have_value("056090012345", timeout=30000)
             assert pg.input_value("#id_full_name") == "Nguyễn Văn Hùng"
             assert pg.is_visible("#qr-camera")  # the camera stopped once read
+            assert not pg.is_visible("#qr-stop")
         finally:
             b.close()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_offline_capture_reload_then_sync_once(
+    browser: Any,
+    live_server: Any,
+    office: Any,
+    login: Callable[..., None],
+    shot: Callable[[Any, str], Path],
+) -> None:
+    pg = _phone(browser, live_server.url)
+    login(pg, office.username, PASSWORD)
+    pg.goto(f"{live_server.url}/field/")
+    # the service worker has kept the screen
+    pg.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    pg.reload()
+    pg.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+    expect(pg.locator("#pending-count")).to_have_text("chưa đồng bộ: 0")
+    pg.context.set_offline(True)
+    pg.reload()  # with no connection: the kept copy
+    expect(pg.locator("#net-status")).to_contain_text("không có mạng")
+    pg.select_option("#f-activity select[name=unit]", "C1")
+    pg.select_option("#f-activity select[name=channel]", "door_to_door")
+    pg.click("#start-activity")
+    expect(pg.locator("#pending-count")).to_have_text("chưa đồng bộ: 1")
+    for pid, name in [("0123456789", "Lê Văn A"), ("056090012345", "Nguyễn Văn Hùng")]:
+        pg.fill("#f-attendee input[name=person_id]", pid)
+        pg.fill("#f-attendee input[name=full_name]", name)
+        pg.check("#f-attendee input[name=consent]")
+        pg.click("#add-attendee")
+        expect(pg.locator("#attendee-msg")).to_contain_text(name)
+    # typed wrong, and a repeat: refused on the phone already
+    pg.fill("#f-attendee input[name=person_id]", "abc")
+    pg.fill("#f-attendee input[name=full_name]", "X")
+    pg.click("#add-attendee")
+    expect(pg.locator("#attendee-msg")).to_contain_text("12 chữ số")
+    pg.fill("#f-attendee input[name=person_id]", "0123456789")
+    pg.click("#add-attendee")
+    expect(pg.locator("#attendee-msg")).to_contain_text("đã điểm danh")
+    expect(pg.locator("#pending-count")).to_have_text("chưa đồng bộ: 3")
+    pg.reload()  # still offline: the queue survives, the activity is still the current one
+    expect(pg.locator("#pending-count")).to_have_text("chưa đồng bộ: 3")
+    expect(pg.locator("#f-activity select[name=channel]")).to_have_value("door_to_door")
+    assert not pg.is_visible("#start-activity")
+    assert not Activity.objects.filter(date=dt.date.today(), channel="door_to_door").exists()
+    shot(pg, "field-offline-390")
+    pg.context.set_offline(False)
+    pg.evaluate("() => window.dispatchEvent(new Event('online'))")
+    expect(pg.locator("#pending-count")).to_have_text("chưa đồng bộ: 0", timeout=20000)
+    acts = Activity.objects.filter(channel="door_to_door", unit_id="C1")
+    assert acts.count() == 1
+    code = acts.get().code
+    assert Attendee.objects.filter(activity_id=code).count() == 2
+    assert Attendee.objects.filter(activity_id=code, consent=True).count() == 2
+    expect(pg.locator("#queue li").first).to_contain_text(code)
+    # a second sync sends nothing twice
+    pg.click("#sync-now")
+    pg.reload()
+    expect(pg.locator("#pending-count")).to_have_text("chưa đồng bộ: 0")
+    assert Attendee.objects.filter(activity_id=code).count() == 2
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+    pg.context.close()

@@ -47,7 +47,7 @@
         li.dataset.clientId = r.client_id;
         var state = r.state === "synced" ? msg("msgSynced") + (r.code ? " · " + r.code : "")
           : r.state === "conflict" ? msg("msgConflict") : msg("msgPending");
-        li.textContent = r.date + " · " + r.unit_name + " · " + r.attendees.length + " " + msg("msgPeople") + " · " + state;
+        li.textContent = vdate(r.date) + " · " + r.unit_name + " · " + r.attendees.length + " " + msg("msgPeople") + " · " + state;
         if (r.message) {
           var p = document.createElement("div");
           p.className = r.state === "conflict" ? "error" : "muted";
@@ -58,10 +58,26 @@
       });
       document.getElementById("pending-count").textContent = root.dataset.pendingLabel + ": " + pending;
       var cur = document.getElementById("current-activity");
-      cur.textContent = current ? "· " + current.unit_name + " · " + current.date : "";
-      document.getElementById("start-activity").hidden = !!current;
-      document.getElementById("save-results").hidden = !current;
-      document.getElementById("new-activity").hidden = !current;
+      cur.textContent = current ? "· " + current.unit_name + " · " + vdate(current.date) : "";
+      show("start-activity", !current);
+      show("save-results", !!current);
+      show("new-activity", !!current);
+    });
+  }
+
+  function show(id, on) { document.getElementById(id).style.display = on ? "" : "none"; }
+  // dates as the page's language writes them (dd/mm/yyyy in Vietnamese)
+  function vdate(iso) {
+    var p = String(iso || "").split("-");
+    if (p.length !== 3) return iso;
+    return document.documentElement.lang === "en" ? iso : p[2] + "/" + p[1] + "/" + p[0];
+  }
+  // the activity being captured shown in its form (after a reload)
+  function showCurrent() {
+    if (!current) return;
+    var form = document.getElementById("f-activity");
+    ["unit", "date", "channel", "lead_org", "group", "reach", "leads", "registrations", "vssid_installs", "cost"].forEach(function (k) {
+      if (form.elements[k] && current[k] !== undefined && current[k] !== null) form.elements[k].value = current[k];
     });
   }
 
@@ -96,6 +112,7 @@
 
   function newActivity() {
     current = null;
+    document.getElementById("f-activity").reset();
     localStorage.removeItem("ansinh-field-current");
     refresh();
   }
@@ -207,6 +224,7 @@
     var id = localStorage.getItem("ansinh-field-current");
     (id ? db.activities.get(id) : Promise.resolve(null)).then(function (r) {
       current = r || null;
+      showCurrent();
       return refresh();
     }).then(sync);
     if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch(function () {});
