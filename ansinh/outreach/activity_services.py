@@ -567,6 +567,28 @@ def activity_sync(
             activity = existing
             if not can_add_attendee(actor=actor, activity=activity):
                 raise ValidationError(_("Bạn không có quyền thêm người dự hoạt động này."))
+            # results recorded on the phone after an earlier sync (the activity closed later)
+            results = {
+                f: fields[f]
+                for f in ("reach", "leads", "registrations", "vssid_installs", "cost")
+                if fields.get(f) is not None and fields[f] != getattr(activity, f)
+            }
+            if results and can_edit_activity(actor=actor, activity=activity):
+                current = {k: v for k, v in _snapshot(activity).items() if k in _COUNT_FIELDS}
+                activity = activity_update(
+                    actor=actor,
+                    activity=activity,
+                    unit=activity.unit,
+                    channel=activity.channel,
+                    date=activity.date,
+                    lead_org=activity.lead_org,
+                    group=activity.group,
+                    coordinating_orgs=activity.coordinating_orgs or [],
+                    note=activity.note,
+                    campaign=activity.campaign,
+                    plan_item=activity.plan_item,
+                    **{**current, **results},
+                )
         ids = [a.client_id for a in cleaned if a.client_id is not None]
         known_ids = set(
             Attendee.all_objects.filter(client_id__in=ids).values_list("client_id", flat=True)

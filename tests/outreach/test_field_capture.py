@@ -330,8 +330,12 @@ def test_sync_exactly_once_and_refusals(world: dict[str, Any], client: Client) -
     body["attendees"].append(
         {"client_id": str(uuid.uuid4()), "person_id": "0123456789", "full_name": "Lê A"}
     )
+    body["registrations"] = 3  # closed on the phone after the first sync
     res = _sync(client, body)
     assert res.json() == {"code": code, "added": 0, "already": ["0123456789"]}
+    assert Activity.objects.get(code=code).registrations == 3
+    assert Activity.objects.get(code=code).reach == 7
+    assert AuditEvent.objects.filter(action="activity.update", object_id=code).count() == 1
     # an invalid ID: the whole sync refused with the reason, nothing written
     bad = {**body, "client_id": str(uuid.uuid4())}
     bad["attendees"] = [{"client_id": str(uuid.uuid4()), "person_id": "abc", "full_name": "X"}]
