@@ -15,13 +15,13 @@ NAV = re.compile(r"<nav>(.*?)</nav>", re.S)
 MAIN = re.compile(r"<main>(.*?)</main>", re.S)
 # the pages a role must find in its navigation (and nothing it cannot open)
 EXPECTED = {
-    "admin": {"/", "/imports/", "/plans/", "/activities/", "/field/", "/funnel/",
-              "/worklists/", "/arrears/", "/reports/", "/audit/"},
-    "prov": {"/", "/imports/", "/plans/", "/activities/", "/field/", "/funnel/",
-             "/worklists/", "/arrears/", "/reports/"},
-    "off1": {"/", "/imports/", "/plans/", "/activities/", "/field/", "/funnel/",
-             "/worklists/", "/arrears/", "/reports/"},
-    "partner": {"/", "/activities/", "/field/", "/funnel/"},
+    "admin": {"/", "/imports/", "/plans/", "/activities/", "/funnel/", "/worklists/",
+              "/arrears/", "/reports/", "/audit/"},
+    "prov": {"/", "/imports/", "/plans/", "/activities/", "/funnel/", "/worklists/",
+             "/arrears/", "/reports/"},
+    "off1": {"/", "/imports/", "/plans/", "/activities/", "/funnel/", "/worklists/",
+             "/arrears/", "/reports/"},
+    "partner": {"/", "/activities/", "/funnel/"},
     "viewer": {"/", "/plans/", "/activities/", "/funnel/", "/arrears/", "/reports/"},
 }  # fmt: skip
 
