@@ -25,7 +25,7 @@ from ansinh.accounts.selectors import (
     mask_phone,
 )
 from ansinh.geography.models import Unit
-from ansinh.outreach.models import Activity, Attendee, Campaign, PlanItem
+from ansinh.outreach.models import Activity, Attendee, Campaign, Plan, PlanItem
 
 DUPLICATE_WINDOW_DAYS = 7
 WRITE_ROLES = frozenset({"admin", "province", "office", "partner"})
@@ -94,7 +94,9 @@ def activity_list(
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)
     return (
-        qs.select_related("unit").annotate(n_attendees=Count("attendees")).order_by("-date", "code")
+        qs.select_related("unit")
+        .annotate(n_attendees=Count("attendees", filter=Q(attendees__deleted_at__isnull=True)))
+        .order_by("-date", "code")
     )
 
 
@@ -141,6 +143,54 @@ def can_add_attendee(*, actor: Any, activity: Activity) -> bool:
     return can_write(actor) and can_see_attendees(actor=actor, activity=activity)
 
 
+def can_edit_activity(*, actor: Any, activity: Activity) -> bool:
+    """Correct, close or delete an activity: admin/province/office within their scope (the
+    activity was found through :func:`activity_get`); a partner the ones its organisation
+    leads, or that its user recorded."""
+    if not can_write(actor):
+        return False
+    if _role(actor) == "partner":
+        return is_own_activity(actor=actor, activity=activity) or (
+            activity.created_by_id is not None and activity.created_by_id == actor.pk
+        )
+    return True
+
+
+def can_edit_attendee(*, actor: Any, activity: Activity, attendee: Attendee) -> bool:
+    """Correct or take off an attendee: those who may see people (within scope) any of the
+    activity's attendees; a partner those its user checked in."""
+    if not can_add_attendee(actor=actor, activity=activity):
+        return False
+    return can_see_people(actor) or (
+        attendee.added_by_id is not None and attendee.added_by_id == actor.pk
+    )
+
+
+def attendee_get(*, actor: Any, activity: Activity, pk: int) -> Attendee:
+    """An attendee of the activity that the actor may correct; Http404 otherwise."""
+    attendee = Attendee.objects.filter(activity=activity, pk=pk).first()
+    if attendee is None or not can_edit_attendee(actor=actor, activity=activity, attendee=attendee):
+        raise Http404
+    return attendee
+
+
+def plan_item_choices(*, actor: Any) -> list[PlanItem]:
+    """The plan items an activity may be recorded against: those of the latest version of
+    each plan (unit, year) of the actor's units, by commune, month and channel."""
+    units = actor_units(actor)
+    latest: dict[tuple[str, int], tuple[int, int]] = {}
+    for pk, unit_id, year, version in Plan.objects.values_list("pk", "unit_id", "year", "version"):
+        key = (unit_id, year)
+        if key not in latest or version > latest[key][1]:
+            latest[key] = (pk, version)
+    plan_ids = [v[0] for v in latest.values()]
+    return list(
+        PlanItem.objects.filter(plan_id__in=plan_ids, unit__in=units)
+        .select_related("unit", "plan")
+        .order_by("unit__name", "month", "channel", "group")
+    )
+
+
 def activity_attendees(*, actor: Any, activity: Activity, unmask: bool = False) -> list[dict]:
     """The attendees of an activity the actor may see, masked unless ``unmask`` (allowed to
     admin/province/office only; the caller writes the audit row), each with the conversions
@@ -155,12 +205,19 @@ def activity_attendees(*, actor: Any, activity: Activity, unmask: bool = False) 
 
         conversions = activity_conversions(activity=activity)
     out = []
+    me = getattr(actor, "pk", None)
     for a in Attendee.objects.filter(activity=activity).order_by("person_id"):
+        # whoever checked a person in sees what they typed
+        own = me is not None and a.added_by_id == me
+        plain = clear or own
         out.append(
             {
-                "person_id": a.person_id if clear else mask_id(a.person_id),
-                "full_name": a.full_name if clear else mask_name(a.full_name),
-                "phone": a.phone if clear else mask_phone(a.phone),
+                "pk": a.pk,
+                "person_id": a.person_id if plain else mask_id(a.person_id),
+                "full_name": a.full_name if plain else mask_name(a.full_name),
+                "phone": a.phone if plain else mask_phone(a.phone),
+                "consent": a.consent,
+                "editable": can_edit_attendee(actor=actor, activity=activity, attendee=a),
                 "converted": conversions.get(a.person_id, []),
             }
         )

@@ -72,7 +72,8 @@ def _candidates_cte() -> str:
     that ``rn = 1`` is the conversion: the earliest start, then the latest activity."""
     plus90 = _plus_days("a.date", WINDOW_DAYS)
     return f"""people AS (
-    SELECT DISTINCT t.person_id FROM outreach_attendee t WHERE t.activity_id IN (SELECT code FROM sel)
+    SELECT DISTINCT t.person_id FROM outreach_attendee t
+    WHERE t.activity_id IN (SELECT code FROM sel) AND t.deleted_at IS NULL
 ),
 cand AS (
     SELECT t.person_id, s.scheme, s.start_date AS sdate, a.code AS acode,
@@ -85,6 +86,7 @@ cand AS (
     JOIN registry_spell s ON s.person_id = t.person_id
          AND s.start_date > a.date AND s.start_date <= {plus90}
     WHERE t.person_id IN (SELECT person_id FROM people)
+      AND t.deleted_at IS NULL AND a.deleted_at IS NULL
       AND NOT EXISTS (
           SELECT 1 FROM registry_spell c
           WHERE c.person_id = t.person_id AND c.scheme = s.scheme
@@ -124,7 +126,7 @@ WITH sel AS ({acts_sql}),
 conv AS (SELECT acode, COUNT(*) AS n FROM cand WHERE rn = 1 GROUP BY acode),
 att AS (
     SELECT activity_id, COUNT(*) AS n FROM outreach_attendee
-    WHERE activity_id IN (SELECT code FROM sel) GROUP BY activity_id
+    WHERE activity_id IN (SELECT code FROM sel) AND deleted_at IS NULL GROUP BY activity_id
 )
 SELECT {key_list},
        COUNT(*),

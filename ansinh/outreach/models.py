@@ -99,6 +99,13 @@ class PlanItem(models.Model):
         return f"{self.unit_id} {self.month} {self.channel} {self.group}"
 
 
+class LiveManager(models.Manager):
+    """The rows not deleted (soft delete: ``deleted_at`` set, kept for the audit trail)."""
+
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Activity(models.Model):
     code = models.CharField(max_length=64, primary_key=True)
     unit = models.ForeignKey("geography.Unit", on_delete=models.PROTECT, related_name="+")
@@ -127,8 +134,15 @@ class Activity(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # set by the phone that captured it offline: a sync sent twice writes once
+    client_id = models.UUIDField(null=True, blank=True, unique=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveManager()
+    all_objects = models.Manager()
 
     class Meta:
+        base_manager_name = "all_objects"
         ordering = ["-date", "code"]
         indexes = [models.Index(fields=["unit", "date"], name="activity_unit_date_idx")]
 
@@ -152,8 +166,24 @@ class Attendee(models.Model):
     batch = models.ForeignKey(
         "core.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # captured in the field (typed, scanned from the CCCD QR code, pasted)
+    birth_date = models.DateField(null=True, blank=True)
+    sex = models.CharField(max_length=8, blank=True, default="")  # male / female
+    # when the consent above ("yes") was given in the field (Law 91/2025): nobody is
+    # contacted without it
+    consent_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=8, blank=True, default="")  # typed / qr / paste
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    client_id = models.UUIDField(null=True, blank=True, unique=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LiveManager()
+    all_objects = models.Manager()
 
     class Meta:
+        base_manager_name = "all_objects"
         constraints = [
             models.UniqueConstraint(fields=["activity", "person_id"], name="attendee_unique"),
         ]

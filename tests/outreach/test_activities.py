@@ -32,6 +32,10 @@ def _unit(code: str, level: str, parent: Unit | None) -> Unit:
 
 @pytest.fixture
 def world(db: None) -> dict[str, Any]:
+    return make_world()
+
+
+def make_world() -> dict[str, Any]:
     kh = _unit("KH", "province", None)
     o1 = _unit("O1", "office", kh)
     o2 = _unit("O2", "office", kh)
@@ -179,19 +183,24 @@ def test_add_attendee(world: dict[str, Any], client: Client) -> None:
     login(client, world["office"])
     res = client.post(
         "/activities/S1/attendees/",
-        {"person_id": "077777777777", "full_name": "Lê Văn C", "phone": "0987654321"},
+        {"person_id": "079185001234", "full_name": "Lê Thị C", "phone": "0987654321"},
     )
     assert res.status_code == 302
-    assert Attendee.objects.filter(activity_id="S1", person_id="077777777777").exists()
+    assert Attendee.objects.filter(activity_id="S1", person_id="079185001234").exists()
     assert AuditEvent.objects.filter(action="attendee.add", object_id="S1").count() == 1
-    res = client.post("/activities/S1/attendees/", {"person_id": "077777777777"})
+    res = client.post(
+        "/activities/S1/attendees/", {"person_id": "079185001234", "full_name": "Lê Thị C"}
+    )
     assert res.status_code == 400  # already there
+    assert "đã điểm danh" in res.content.decode()
     assert Attendee.objects.filter(activity_id="S1").count() == 2
     login(client, world["women"])  # coordinates S1 but does not lead it
-    assert client.post("/activities/S1/attendees/", {"person_id": "1"}).status_code == 404
-    assert client.post("/activities/W1/attendees/", {"person_id": "1"}).status_code == 302
+    ok = {"person_id": "0123456789", "full_name": "Phạm Văn D"}
+    assert client.post("/activities/S1/attendees/", ok).status_code == 404
+    assert client.post("/activities/W1/attendees/", ok).status_code == 302
     login(client, world["viewer"])
-    assert client.post("/activities/W1/attendees/", {"person_id": "2"}).status_code == 404
+    ok2 = {"person_id": "0123456788", "full_name": "Phạm Văn E"}
+    assert client.post("/activities/W1/attendees/", ok2).status_code == 404
     assert Attendee.objects.filter(activity_id="W1").count() == 4
 
 
