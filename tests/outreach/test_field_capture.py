@@ -98,7 +98,7 @@ def test_checkin_consent_repeat_and_own_entry_unmasked(
         world["women"],
     )
     ev = AuditEvent.objects.filter(action="attendee.add", object_id="W1").latest("id")
-    assert ev.after == {"person_id": "056090012345", "consent": True}
+    assert ev.after == {"person_id": "056090012345", "consent": "yes"}
     # the partner sees in full the person it typed, the others masked
     res = client.get("/activities/W1/")
     html = res.content.decode()
