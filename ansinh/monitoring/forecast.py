@@ -46,7 +46,12 @@ from ansinh.core.formats import fmt_date
 from ansinh.geography.models import Unit
 from ansinh.monitoring import figures
 from ansinh.monitoring.models import SnapshotState
-from ansinh.monitoring.selectors import data_as_of, data_version, leaf_rows
+from ansinh.monitoring.selectors import (
+    data_as_of,
+    data_version,
+    leaf_rows,
+    legacy_snapshot_rows,
+)
 from ansinh.targets.selectors import target_tree
 
 INTERVAL = 80
@@ -77,7 +82,8 @@ class Fit:
 
 def history(*, root: Unit, until: dt.date) -> tuple[list[dt.date], dict[str, dict[str, list[int]]]]:
     """The materialised month-ends up to ``until`` and, per leaf path and scheme, participants
-    at each of them: one query over the snapshot for every unit below ``root``."""
+    at each of them: one query over the snapshot for every unit below ``root``, plus the
+    former communes' rows credited to their successors (SPEC section 9)."""
     dates = sorted(SnapshotState.objects.filter(as_of__lte=until).values_list("as_of", flat=True))
     if not dates:
         return [], {}
@@ -97,6 +103,11 @@ def history(*, root: Unit, until: dt.date) -> tuple[list[dt.date], dict[str, dic
             day = d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10])
             if scheme in SCHEME_CODES and day in index:
                 out[path][scheme][index[day]] += int(n or 0)
+    # facts of before 1 July 2025 keyed by former communes count in today's communes
+    for day, rows in legacy_snapshot_rows(unit=root, dates=dates).items():
+        for r in rows:
+            if r.in_total and r.scheme in SCHEME_CODES and day in index:
+                out[r.path][r.scheme][index[day]] += r.participants
     return dates, dict(out)
 
 

@@ -513,24 +513,10 @@ def series_all(
         ).values_list("as_of", "scheme", "participants")
         for d, scheme, n in qs:
             snap[(d, scheme)] += int(n)
-        leg = legacy_under(unit=unit)
-        if leg is not None:
-            by_date: dict[dt.date, list[RawRow]] = defaultdict(list)
-            for d, u, s, g, n, t, c in KpiSnapshot.objects.filter(
-                as_of__in=ready, unit_id__in=leg.relevant
-            ).values_list(
-                "as_of", "unit_id", "scheme", "group", "participants", "in_total", "from_counts"
-            ):
-                by_date[d].append((u, s, g, int(n), bool(t), bool(c)))
-            own: dict[dt.date, set[tuple[str, str]]] = defaultdict(set)
-            for d, u, s in KpiSnapshot.objects.filter(
-                as_of__in=list(by_date), unit_id__in=list(leg.paths), from_counts=True
-            ).values_list("as_of", "unit_id", "scheme"):
-                own[d].add((u, s))
-            for d, raw in by_date.items():
-                for r in legacy_rows(leg=leg, raw=raw, own_counts=own[d]):
-                    if r.in_total:
-                        snap[(d, r.scheme)] += r.participants
+        for d, rows in legacy_snapshot_rows(unit=unit, dates=ready).items():
+            for r in rows:
+                if r.in_total:
+                    snap[(d, r.scheme)] += r.participants
     out: dict[str, list[tuple[dt.date, int]]] = {s: [] for s in SCHEME_CODES}
     for d in points:
         if d in ready:
@@ -542,6 +528,28 @@ def series_all(
         for s in SCHEME_CODES:
             out[s].append((d, totals.get(s, 0)))
     return out
+
+
+def legacy_snapshot_rows(
+    *, unit: Unit, dates: set[dt.date] | list[dt.date]
+) -> dict[dt.date, list[LeafRow]]:
+    """The stored snapshot rows of former communes at ``dates`` as rows of today's communes
+    below ``unit`` (``legacy_rows``): what a series across 1 July 2025 adds to the snapshot
+    rows of today's units. Empty where no former units are loaded."""
+    leg = legacy_under(unit=unit)
+    if leg is None:
+        return {}
+    by_date: dict[dt.date, list[RawRow]] = defaultdict(list)
+    for d, u, s, g, n, t, c in KpiSnapshot.objects.filter(
+        as_of__in=list(dates), unit_id__in=leg.relevant
+    ).values_list("as_of", "unit_id", "scheme", "group", "participants", "in_total", "from_counts"):
+        by_date[d].append((u, s, g, int(n), bool(t), bool(c)))
+    own: dict[dt.date, set[tuple[str, str]]] = defaultdict(set)
+    for d, u, s in KpiSnapshot.objects.filter(
+        as_of__in=list(by_date), unit_id__in=list(leg.paths), from_counts=True
+    ).values_list("as_of", "unit_id", "scheme"):
+        own[d].add((u, s))
+    return {d: legacy_rows(leg=leg, raw=raw, own_counts=own[d]) for d, raw in by_date.items()}
 
 
 def series_dates(*, as_of: dt.date, months: int) -> list[dt.date]:
