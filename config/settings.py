@@ -91,7 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "ansinh.core.context_processors.nav",
+                "ansinh.accounts.context_processors.nav",
             ],
         },
     }

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import Actor
 from ansinh.accounts.models import ApiToken, User
 from ansinh.core.codes import ORG_CODES, ROLES
 from ansinh.core.services import audit_record
@@ -25,7 +26,7 @@ class UserError(ValueError):
 
 def user_create(
     *,
-    actor: Any,
+    actor: Actor,
     username: str,
     role: str,
     unit_code: str | None = None,
@@ -49,9 +50,9 @@ def user_create(
         unit = Unit.objects.filter(code=unit_code).first()
         if unit is None:
             raise UserError(f"unit: {unit_code}")
-    if role in {"office", "viewer"} and unit is None:
+    if role in {User.Role.OFFICE, User.Role.VIEWER} and unit is None:
         raise UserError("unit required")
-    if role == "partner" and not org:
+    if role == User.Role.PARTNER and not org:
         raise UserError("org required")
     if org and org not in ORG_CODES:
         raise UserError(f"org: {org}")
@@ -62,7 +63,7 @@ def user_create(
         org=org or "",
         must_change_password=must_change_password and bool(password),
     )
-    if role == "admin":
+    if role == User.Role.ADMIN:
         user.is_staff = True
         user.is_superuser = True
     if password:
@@ -86,9 +87,9 @@ def user_create(
 def _check_role(role: str, unit: Unit | None, org: str) -> None:
     if role not in ROLES:
         raise UserError(f"role: {role}")
-    if role in {"office", "viewer"} and unit is None:
+    if role in {User.Role.OFFICE, User.Role.VIEWER} and unit is None:
         raise UserError("unit required")
-    if role == "partner" and not org:
+    if role == User.Role.PARTNER and not org:
         raise UserError("org required")
     if org and org not in ORG_CODES:
         raise UserError(f"org: {org}")
@@ -105,7 +106,7 @@ def _snapshot(user: User) -> dict[str, Any]:
 
 def user_update(
     *,
-    actor: Any,
+    actor: Actor,
     user: User,
     role: str,
     unit_code: str | None,
@@ -121,12 +122,12 @@ def user_update(
             raise UserError(f"unit: {unit_code}")
     org = org or ""
     _check_role(role, unit, org)
-    if getattr(actor, "pk", None) == user.pk and (role != "admin" or not is_active):
+    if getattr(actor, "pk", None) == user.pk and (role != User.Role.ADMIN or not is_active):
         raise UserError("self")
     before = _snapshot(user)
     with transaction.atomic():
         user.role, user.unit, user.org, user.is_active = role, unit, org, is_active
-        user.is_staff = user.is_superuser = role == "admin"
+        user.is_staff = user.is_superuser = role == User.Role.ADMIN
         user.save(update_fields=["role", "unit", "org", "is_active", "is_staff", "is_superuser"])
         after = _snapshot(user)
         if after != before:
@@ -141,7 +142,7 @@ def user_update(
     return user
 
 
-def user_reset_password(*, actor: Any, user: User, password: str) -> None:
+def user_reset_password(*, actor: Actor, user: User, password: str) -> None:
     """An admin gives a login a new password (checked by Django's validators); the user must
     choose their own at the next login. The lockout of that name is lifted too."""
     validate_password(password, user)
@@ -171,7 +172,7 @@ def user_change_own_password(*, user: User, old: str, new: str) -> None:
         )
 
 
-def user_unlock(*, actor: Any, username: str) -> int:
+def user_unlock(*, actor: Actor, username: str) -> int:
     """Lift the lockout (django-axes) of a login name: forget its failed attempts from every
     address. Returns how many records were removed."""
     with transaction.atomic():
@@ -186,7 +187,7 @@ def user_unlock(*, actor: Any, username: str) -> int:
     return removed
 
 
-def user_set_password(*, actor: Any, user: User, password: str) -> None:
+def user_set_password(*, actor: Actor, user: User, password: str) -> None:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
@@ -195,7 +196,7 @@ def user_set_password(*, actor: Any, user: User, password: str) -> None:
         )
 
 
-def token_create(*, actor: Any, user: User) -> str:
+def token_create(*, actor: Actor, user: User) -> str:
     key = ApiToken.new_key()
     with transaction.atomic():
         ApiToken.objects.create(user=user, key_hash=ApiToken.hash(key), prefix=key[:8])

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ansinh.accounts.access import may
 from ansinh.accounts.models import User
 from ansinh.accounts.selectors import failed_attempts, locked_usernames, users_list
 from ansinh.accounts.services import (
@@ -66,7 +67,7 @@ class LogoutView(auth_views.LogoutView):
 def _admin_only(request: HttpRequest) -> Any:
     """Only admins manage logins; anyone else gets the same 404 as a missing page."""
     user: Any = request.user
-    if not user.is_authenticated or getattr(user, "role", None) != "admin":
+    if not may(user, "manage_users"):
         raise Http404
     return user
 
@@ -163,7 +164,7 @@ def _password_errors(form: forms.Form, exc: ValidationError, field: str = "passw
 def users_page(request: HttpRequest) -> HttpResponse:
     actor = _admin_only(request)
     # least privilege first: a new login is a viewer unless the admin picks another role
-    form = UserCreateForm(request.POST or None, initial={"role": "viewer"})
+    form = UserCreateForm(request.POST or None, initial={"role": User.Role.VIEWER})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -1,7 +1,7 @@
 """The REST API of SPEC section 5 (django-ninja; OpenAPI at /api/schema/, docs at /api/docs/).
 
 Thin: every endpoint authenticates (session or ``Authorization: Bearer TOKEN``), resolves the
-unit through the access door (``ansinh.accounts.selectors``) and returns the dict of the
+unit through the access door (``ansinh.accounts.access``) and returns the dict of the
 selector that the command line prints, unchanged — except that aggregate person counts are
 suppressed below 5 (``<5``) for viewers and partners (SPEC section 4). A record the actor may
 not see answers 404 exactly like a missing one; unauthenticated calls answer 401.
@@ -25,18 +25,19 @@ from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import APIKeyCookie, HttpBearer
 
-from ansinh.accounts.access import suppress_cells, suppress_rows
-from ansinh.accounts.selectors import (
+from ansinh.accounts.access import (
+    Actor,
     actor_root_unit,
     allowed_units,
+    can_import,
+    can_see_arrears,
+    suppress_cells,
     unit_in_scope,
 )
 from ansinh.accounts.services import token_authenticate
 from ansinh.accounts.views import client_ip
 from ansinh.geography.selectors import unit_root
 from ansinh.monitoring.importing import import_job_retry
-
-IMPORT_ROLES = frozenset({"admin", "province", "office"})
 
 
 class BearerAuth(HttpBearer):
@@ -163,7 +164,7 @@ def _default_date(*, version: str | None = None) -> dt.date:
     return data_as_of(version=version) or timezone.localdate()
 
 
-def _unit(actor: Any, code: str | None, units: Any = None) -> Any:
+def _unit(actor: Actor, code: str | None, units: Any = None) -> Any:
     """The unit named by ``unit`` if visible, else the actor's own unit; 404 otherwise.
     ``units`` is the queryset of visible units (default: the access door's)."""
     if code and "\x00" in code:
@@ -198,23 +199,6 @@ def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str | Non
     return value
 
 
-def suppress_kpi(obj: dict[str, Any], actor: Any) -> dict[str, Any]:
-    """The kpi JSON as a viewer/partner may see it (``accounts.access``, kind ``kpi``)."""
-    if "indicators" in obj:
-        obj["indicators"] = suppress_rows(obj["indicators"], actor=actor, kind="kpi")
-    for row in obj.get("rows", []):
-        row["indicators"] = suppress_rows(row.get("indicators") or [], actor=actor, kind="kpi")
-    return obj
-
-
-def suppress_funnel(obj: dict[str, Any], actor: Any) -> dict[str, Any]:
-    """The funnel JSON as a viewer/partner may see it (kind ``funnel``)."""
-    obj["rows"] = suppress_rows(obj.get("rows") or [], actor=actor, kind="funnel")
-    if isinstance(obj.get("totals"), dict):
-        obj["totals"] = suppress_cells(obj["totals"], actor=actor, kind="funnel")
-    return obj
-
-
 # ---------------------------------------------------------------------------- figures
 
 
@@ -238,7 +222,8 @@ def kpi(
     by_ = _choice(by, "by", ("unit", "group"))
     u = _unit(actor, unit)
     figures = kpi_figures_cached(unit=u, as_of=date, by=by_, actor=actor, version=version)
-    return suppress_kpi(figures, actor)
+    # suppressed by the selector (``access.suppress_rows``, kind ``kpi``), as on the pages
+    return figures
 
 
 @api.get(
@@ -300,7 +285,8 @@ def funnel(
     by_ = _choice(by, "by", ("channel", "org", "group")) or "channel"
     u = _unit(actor, unit, actor_units(actor))
     data = funnel_figures(unit=u, date_from=start, date_to=to, by=by_, actor=actor)
-    return suppress_funnel(data, actor)
+    # suppressed by the selector (kind ``funnel``), as on the funnel page
+    return data
 
 
 @api.get(
@@ -317,7 +303,7 @@ def arrears(
     from ansinh.arrears.selectors import arrears as arrears_figures
 
     actor = _actor(request)
-    if getattr(actor, "role", None) == "partner":
+    if not can_see_arrears(actor):
         raise Http404
     date = _parse_date(as_of, "as_of") or _default_date()
     u = _unit(actor, unit)
@@ -424,7 +410,7 @@ def import_start(request: HttpRequest, kind: str, file: UploadedFile = File(...)
     from ansinh.monitoring.importing import import_job_start
 
     actor = _actor(request)
-    if getattr(actor, "role", None) not in IMPORT_ROLES or kind not in KINDS:
+    if not can_import(actor) or kind not in KINDS:
         raise Http404
     name = Path(file.name or "upload.csv").name
     suffix = Path(name).suffix.lower()

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from ansinh.accounts.access import may
 from ansinh.accounts.models import User
 from ansinh.accounts.services import token_authenticate
 from ansinh.core.models import AuditEvent, ImportBatch, Job
@@ -65,7 +66,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
     auth = request.headers.get("Authorization", "")
     if auth.startswith("Bearer "):
         user = token_authenticate(key=auth[len("Bearer ") :].strip()) or user
-    if getattr(user, "role", None) != "admin" or not user.is_active:
+    if not may(user, "see_audit") or not user.is_active:
         raise Http404
     registry = CollectorRegistry()
     registry.register(_State())

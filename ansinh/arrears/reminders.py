@@ -42,7 +42,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ansinh.accounts.selectors import actor_root_unit, unit_filter
+from ansinh.accounts.access import SYSTEM, Actor, actor_root_unit, actor_user, may, unit_filter
 from ansinh.arrears import selectors
 from ansinh.arrears.models import Employer, FollowUp, MessageTemplate, OutboxMessage
 from ansinh.core.formats import fmt_date, fmt_int
@@ -118,7 +118,7 @@ def template_check(text: str) -> str | None:
 
 
 def template_save(
-    *, actor: Any, kind: str, channel: str, subject: str, body: str, zns_template_id: str = ""
+    *, actor: Actor, kind: str, channel: str, subject: str, body: str, zns_template_id: str = ""
 ) -> MessageTemplate:
     """Save the words of a kind of message on a channel (ValueError with the reason when a
     placeholder is unknown or braces do not match; nothing written)."""
@@ -138,7 +138,7 @@ def template_save(
                 "subject": subject.strip()[:200],
                 "body": body.strip(),
                 "zns_template_id": zns_template_id.strip()[:64],
-                "updated_by": actor if getattr(actor, "pk", None) else None,
+                "updated_by": actor_user(actor),
             },
         )
         audit_record(
@@ -233,7 +233,7 @@ class QueueResult:
 
 def outbox_queue(
     *,
-    actor: Any,
+    actor: Actor,
     kind: str,
     channel: str,
     unit: Unit | None = None,
@@ -381,7 +381,7 @@ def _message(
     words: dict[str, str],
     values: dict[str, str],
     reason: str,
-    actor: Any,
+    actor: Actor,
     person_id: str = "",
     followup: FollowUp | None = None,
     employer: Employer | None = None,
@@ -401,7 +401,7 @@ def _message(
         zns_data=values,
         state=OutboxMessage.State.SKIPPED if reason else OutboxMessage.State.QUEUED,
         reason=reason[:500],
-        created_by=actor if getattr(actor, "pk", None) else None,
+        created_by=actor_user(actor),
     )
 
 
@@ -556,7 +556,7 @@ def _finish(pk: int, **fields: Any) -> None:
         OutboxMessage.objects.filter(pk=pk, state=OutboxMessage.State.SENDING).update(**fields)
 
 
-def outbox_send(*, actor: Any = None, limit: int | None = None) -> dict[str, int]:
+def outbox_send(*, actor: Actor, limit: int | None = None) -> dict[str, int]:
     """Send the queued messages (oldest first, at most ``limit``); safe to run twice at once.
     Returns how many were ``sent``, put back to wait (``retry``), ``failed`` and ``skipped``
     (consent withdrawn since queueing)."""
@@ -624,7 +624,7 @@ def outbox_send(*, actor: Any = None, limit: int | None = None) -> dict[str, int
     return counts
 
 
-def outbox_send_job_start(*, actor: Any) -> Job:
+def outbox_send_job_start(*, actor: Actor) -> Job:
     """``outbox_send`` as a background job (``core.jobs``, kind ``outbox_send``: the button of
     the outbox page)."""
     return job_enqueue(kind="outbox_send", params={}, actor=actor)
@@ -632,7 +632,7 @@ def outbox_send_job_start(*, actor: Any) -> Job:
 
 def outbox_send_job_run(job: Job) -> dict[str, Any]:
     """The ``outbox_send`` job kind: send what is queued, as the job's creator."""
-    result = outbox_send(actor=job.created_by)
+    result = outbox_send(actor=job.created_by or SYSTEM)
     summary = _("Đã gửi %(s)d; %(r)d chờ gửi lại; %(f)d lỗi; %(k)d bỏ qua (không còn đồng ý).") % {
         "s": result["sent"],
         "r": result["retry"],
@@ -642,7 +642,7 @@ def outbox_send_job_run(job: Job) -> dict[str, Any]:
     return {**result, "summary": summary}
 
 
-def outbox_requeue(*, actor: Any, message: OutboxMessage) -> OutboxMessage:
+def outbox_requeue(*, actor: Actor, message: OutboxMessage) -> OutboxMessage:
     """Put a failed message back in the queue (after fixing the address or the settings)."""
     with transaction.atomic():
         n = OutboxMessage.objects.filter(pk=message.pk, state=OutboxMessage.State.FAILED).update(
@@ -659,7 +659,7 @@ def outbox_requeue(*, actor: Any, message: OutboxMessage) -> OutboxMessage:
     return message
 
 
-def person_opt_out(*, actor: Any, person_id: str) -> bool:
+def person_opt_out(*, actor: Actor, person_id: str) -> bool:
     """Record that a person withdrew consent to be messaged (Decree 356/2025: the right to
     withdraw): queued messages to them are skipped with the reason. False when unknown."""
     with transaction.atomic():
@@ -679,11 +679,9 @@ def person_opt_out(*, actor: Any, person_id: str) -> bool:
     return True
 
 
-def outbox_visible(*, actor: Any) -> QuerySet[OutboxMessage]:
-    if getattr(actor, "role", None) not in {"admin", "province", "office"} and actor is not None:
+def outbox_visible(*, actor: Actor) -> QuerySet[OutboxMessage]:
+    if not may(actor, "work_followups"):
         return OutboxMessage.objects.none()
-    if actor is None:
-        return OutboxMessage.objects.all()
     return OutboxMessage.objects.filter(unit_filter(actor))
 
 

@@ -1,6 +1,6 @@
 """Reads of the arrears app: late contributions (SPEC section 8), employers, worklists.
 
-Every selector takes the actor and scopes through ``ansinh.accounts.selectors``; a record
+Every selector takes the actor and scopes through ``ansinh.accounts.access``; a record
 outside the actor's scope raises Http404, exactly like a missing one.
 """
 
@@ -16,7 +16,17 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from ansinh.accounts.selectors import can_see_people, unit_filter, unit_visible
+from ansinh.accounts.access import (
+    Actor,
+    actor_org,
+    actor_user,
+    can_see_arrears,
+    can_see_people,
+    org_scoped,
+    roles_with,
+    unit_filter,
+    unit_visible,
+)
 from ansinh.arrears import sql
 from ansinh.arrears.models import (
     Contribution,
@@ -59,8 +69,8 @@ def _like_prefix(path: str) -> str:
     return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _check_unit(unit: Unit, actor: Any) -> None:
-    if actor is not None and unit_visible(actor=actor, code=unit.code) is None:
+def _check_unit(unit: Unit, actor: Actor) -> None:
+    if not can_see_arrears(actor) or unit_visible(actor=actor, code=unit.code) is None:
         raise Http404
 
 
@@ -135,7 +145,7 @@ def arrears_pct(overdue: int, due_ytd: int) -> float | None:
     return float(round_half_up(Decimal(overdue) * 100 / Decimal(due_ytd), 2))
 
 
-def arrears(*, unit: Unit, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
+def arrears(*, unit: Unit, as_of: dt.date, actor: Actor) -> dict[str, Any]:
     """Late contributions of the employers in ``unit`` and below at ``as_of``: exactly the
     JSON object of SPEC section 8.
 
@@ -278,7 +288,7 @@ def arrears_breakdown(*, unit: Unit, data: dict[str, Any]) -> list[dict[str, Any
 # ---------------------------------------------------------------- employers
 
 
-def employer_get(*, actor: Any, code: str) -> Employer:
+def employer_get(*, actor: Actor, code: str) -> Employer:
     """An employer the actor may see, else Http404."""
     if not can_see_arrears(actor):
         raise Http404
@@ -288,19 +298,10 @@ def employer_get(*, actor: Any, code: str) -> Employer:
     return employer
 
 
-def employers_visible(*, actor: Any) -> QuerySet[Employer]:
+def employers_visible(*, actor: Actor) -> QuerySet[Employer]:
     if not can_see_arrears(actor):
         return Employer.objects.none()
     return Employer.objects.select_related("unit").filter(unit_filter(actor))
-
-
-def can_see_arrears(actor: Any) -> bool:
-    return actor is None or getattr(actor, "role", None) in {
-        "admin",
-        "province",
-        "office",
-        "viewer",
-    }
 
 
 def employer_contributions(*, employer: Employer, as_of: dt.date) -> list[dict[str, Any]]:
@@ -361,13 +362,13 @@ def contributions_as_of_default() -> dt.date:
 # ---------------------------------------------------------------- worklists
 
 
-def followups_visible(*, actor: Any) -> QuerySet[FollowUp]:
+def followups_visible(*, actor: Actor) -> QuerySet[FollowUp]:
     if not can_see_people(actor):
         return FollowUp.objects.none()
     return FollowUp.objects.filter(unit_filter(actor))
 
 
-def followup_get(*, actor: Any, pk: int) -> FollowUp:
+def followup_get(*, actor: Actor, pk: int) -> FollowUp:
     fu = followups_visible(actor=actor).select_related("unit", "employer").filter(pk=pk).first()
     if fu is None:
         raise Http404
@@ -375,7 +376,7 @@ def followup_get(*, actor: Any, pk: int) -> FollowUp:
 
 
 def followup_funnel_rows(
-    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Actor
 ) -> list[dict[str, Any]]:
     """The funnel row ``followup`` (registered as a ``core.hooks`` funnel row): what the
     worklists of persons and households (not employers) in ``unit`` and below brought in.
@@ -398,10 +399,9 @@ def followup_funnel_rows(
     base = FollowUp.objects.filter(unit__path__startswith=unit.path).exclude(
         kind=FollowUp.Kind.EMPLOYER_OVERDUE
     )
-    if actor is not None:
-        base = base.filter(unit_filter(actor))
-        if getattr(actor, "role", None) == "partner":
-            base = base.filter(assigned_org=getattr(actor, "org", "") or "-")
+    base = base.filter(unit_filter(actor))
+    if org_scoped(actor):
+        base = base.filter(assigned_org=actor_org(actor) or "-")
     contacts = FollowUpOutcome.objects.filter(
         followup__in=base, automatic=False, on__gte=date_from, on__lte=date_to
     )
@@ -485,7 +485,7 @@ def employer_figures(*, employer: Employer, as_of: dt.date) -> dict[str, int]:
     }
 
 
-def review_newly_overdue(*, unit: Unit, as_of: dt.date, actor: Any = None) -> list[dict[str, Any]]:
+def review_newly_overdue(*, unit: Unit, as_of: dt.date, actor: Actor) -> list[dict[str, Any]]:
     """The monthly review: employers overdue at ``as_of`` that were not overdue at the previous
     month's review (the same day one month earlier)."""
     now = arrears(unit=unit, as_of=as_of, actor=actor)
@@ -508,7 +508,7 @@ def followup_count(*, qs: QuerySet[FollowUp]) -> int:
 def followup_filter(
     *,
     qs: QuerySet[FollowUp],
-    actor: Any,
+    actor: Actor,
     village: str = "",
     group: str = "",
     due_days: int | None = None,
@@ -535,7 +535,7 @@ def followup_filter(
             reference_date__gte=as_of, reference_date__lte=as_of + dt.timedelta(days=due_days)
         )
     if assigned == "me":
-        qs = qs.filter(assigned_to=actor)
+        qs = qs.filter(assigned_to=actor_user(actor))
     elif assigned == "none":
         qs = qs.filter(assigned_to__isnull=True, assigned_org="")
     elif assigned.startswith("u") and assigned[1:].isdigit():
@@ -627,7 +627,7 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int, offset: int = 0) -> lis
     return rows
 
 
-def followup_summary(*, actor: Any) -> list[dict[str, Any]]:
+def followup_summary(*, actor: Actor) -> list[dict[str, Any]]:
     """Open and closed follow-ups per kind in the actor's scope."""
     from django.db.models import Count, Q
 
@@ -694,13 +694,13 @@ def staff_label(user: Any) -> str:
     return f"{full} ({user.username})" if full else str(user.username)
 
 
-def assignable_staff(*, actor: Any, unit: Unit | None = None) -> list[Any]:
+def assignable_staff(*, actor: Actor, unit: Unit | None = None) -> list[Any]:
     """The active officers (admin, province, office logins) an entry can be given to: those
     of the actor's scope and, for an entry of ``unit``, every officer of the office that
     serves it (the office's login and those of its communes) and of the units above it."""
     from django.contrib.auth import get_user_model
 
-    qs = get_user_model().objects.filter(role__in=["admin", "province", "office"], is_active=True)
+    qs = get_user_model().objects.filter(role__in=roles_with("work_followups"), is_active=True)
     scope = unit_filter(actor) | Q(unit__isnull=True)
     if unit is not None:
         parts = [p for p in unit.path.split("/") if p]
@@ -726,7 +726,7 @@ def _row_outstanding(c: Contribution, on: dt.date) -> int:
 
 
 def legal_states(
-    *, unit: Unit, as_of: dt.date, actor: Any = None, data: dict[str, Any] | None = None
+    *, unit: Unit, as_of: dt.date, actor: Actor, data: dict[str, Any] | None = None
 ) -> list[dict[str, Any]]:
     """The legal step of each employer overdue at ``as_of`` (Law 41/2024 arts. 38–39):
 
@@ -797,7 +797,7 @@ def current_quarter(day: dt.date) -> str:
     return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
-def offenders(*, unit: Unit, quarter: str, actor: Any = None) -> dict[str, Any]:
+def offenders(*, unit: Unit, quarter: str, actor: Actor) -> dict[str, Any]:
     """The quarterly list of employers late or evading, for publication (DOMAIN.md §4: the
     province sends it before the 15th of each quarter's first month): the employers overdue on
     the last day of the quarter before, with their legal step on that day."""
@@ -831,7 +831,7 @@ def employer_details(codes: Iterable[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def interest_split(*, unit: Unit, as_of: dt.date, actor: Any = None) -> list[dict[str, Any]]:
+def interest_split(*, unit: Unit, as_of: dt.date, actor: Actor) -> list[dict[str, Any]]:
     """Where each employer's interest (SPEC section 8: every row, overdue or since paid) comes
     from: ``on_overdue`` the rows overdue at ``as_of`` (still owed), ``since_paid`` the rows
     paid in full but late, with how many such periods and their span. Per row rounded as the

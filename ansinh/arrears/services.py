@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ansinh.accounts.selectors import unit_visible
+from ansinh.accounts.access import SYSTEM, Actor, actor_user, may, unit_visible
 from ansinh.arrears import sql, worklists
 from ansinh.arrears.models import Employer, FollowUp, FollowUpOutcome, Reminder, WorklistBuild
 from ansinh.arrears.selectors import data_date
@@ -108,7 +108,7 @@ def _insert_employer_list(*, as_of: dt.date, overdue: list[worklists.Candidate])
 def followup_sync(
     *,
     as_of: dt.date,
-    actor: Any = None,
+    actor: Actor,
     kinds: tuple[str, ...] | None = None,
     source: str = "",
 ) -> dict[str, int]:
@@ -159,7 +159,7 @@ def followup_sync(
     return result
 
 
-def followup_sync_job_start(*, as_of: dt.date, actor: Any) -> Job:
+def followup_sync_job_start(*, as_of: dt.date, actor: Actor) -> Job:
     """Run ``followup_sync`` as a background job (``core.jobs``, kind ``followup_sync``); the
     result dict holds the counts per kind and a ``summary`` line."""
     return job_enqueue(kind="followup_sync", params={"as_of": as_of.isoformat()}, actor=actor)
@@ -171,7 +171,7 @@ def followup_sync_job_run(job: Job) -> dict[str, Any]:
     raw = (job.params or {}).get("as_of")
     as_of = dt.date.fromisoformat(raw) if raw else data_date()
     source = "page" if raw else "daily"
-    result = followup_sync(as_of=as_of, actor=job.created_by, source=source)
+    result = followup_sync(as_of=as_of, actor=job.created_by or SYSTEM, source=source)
     summary = _(
         "%(a)d sắp hết hạn, %(b)d ngừng tham gia, %(c)d hộ gia đình, %(e)d đơn vị chậm "
         "đóng mới; %(x)d mục đã đóng."
@@ -307,7 +307,7 @@ def _close_employers(*, as_of: dt.date, overdue: list[worklists.Candidate] | Non
     return n
 
 
-def followup_close_converted(*, as_of: dt.date, actor: Any = None) -> int:
+def followup_close_converted(*, as_of: dt.date, actor: Actor) -> int:
     """Close the follow-ups whose person registered (a spell of the scheme running past the
     reference date, written by an import after the follow-up was created), whose household is
     now fully covered, or whose employer is no longer overdue, on ``as_of``. Open follow-ups and
@@ -328,7 +328,7 @@ def followup_close_converted(*, as_of: dt.date, actor: Any = None) -> int:
     return n
 
 
-def followup_after_import(*, kind: str, actor: Any = None) -> dict[str, Any]:
+def followup_after_import(*, kind: str, actor: Actor) -> dict[str, Any]:
     """The ``after_import`` hook (``core.hooks``, registered in ``ArrearsConfig.ready``): after
     an import of participations (the person lists) or of contributions or employers (the
     employer list), in the same job, bring those lists up to date on the data date
@@ -343,15 +343,16 @@ def followup_after_import(*, kind: str, actor: Any = None) -> dict[str, Any]:
     }
 
 
-def _check_followup(actor: Any, followup: FollowUp) -> None:
-    role = getattr(actor, "role", None)
-    if actor is not None and role not in {"admin", "province", "office"}:
+def _check_followup(actor: Actor, followup: FollowUp) -> None:
+    if not may(actor, "work_followups"):
         raise Http404
-    if actor is not None and unit_visible(actor=actor, code=followup.unit_id) is None:
+    if unit_visible(actor=actor, code=followup.unit_id) is None:
         raise Http404
 
 
-def followup_assign(*, actor: Any, followup: FollowUp, user: Any = None, org: str = "") -> FollowUp:
+def followup_assign(
+    *, actor: Actor, followup: FollowUp, user: Any = None, org: str = ""
+) -> FollowUp:
     """Assign a follow-up to a staff login (in scope) or to a partner organisation."""
     from ansinh.core.codes import ORGS
 
@@ -359,10 +360,9 @@ def followup_assign(*, actor: Any, followup: FollowUp, user: Any = None, org: st
     if org and org not in ORGS:
         raise ValueError(org)
     if user is not None and (
-        getattr(user, "role", None) not in {"admin", "province", "office"}
+        not may(user, "work_followups")
         or (
-            actor is not None
-            and getattr(user, "unit_id", None) is not None
+            getattr(user, "unit_id", None) is not None
             and unit_visible(actor=actor, code=user.unit_id) is None
         )
     ):
@@ -384,7 +384,7 @@ def followup_assign(*, actor: Any, followup: FollowUp, user: Any = None, org: st
 
 
 def followup_assign_many(
-    *, actor: Any, followups: list[FollowUp], user: Any = None, org: str = ""
+    *, actor: Actor, followups: list[FollowUp], user: Any = None, org: str = ""
 ) -> int:
     """Assign several entries at once (the ticked rows of a worklist page): all or none, one
     audit row per entry as ``followup_assign``."""
@@ -395,7 +395,7 @@ def followup_assign_many(
 
 
 def followup_record_outcome(
-    *, actor: Any, followup: FollowUp, outcome: str, on: dt.date, note: str = ""
+    *, actor: Actor, followup: FollowUp, outcome: str, on: dt.date, note: str = ""
 ) -> FollowUpOutcome:
     """Record what came of a call or visit. ``registered``, ``refused`` and ``do_not_contact``
     close the follow-up; ``do_not_contact`` also marks the person so that they never appear on
@@ -411,7 +411,7 @@ def followup_record_outcome(
             outcome=outcome,
             on=on,
             note=note[:500],
-            by=actor if getattr(actor, "pk", None) else None,
+            by=actor_user(actor),
         )
         if outcome in CLOSING_OUTCOMES and followup.status == FollowUp.Status.OPEN:
             followup.status = FollowUp.Status.CLOSED
@@ -434,7 +434,7 @@ def followup_record_outcome(
 
 
 def person_data_view_record(
-    *, actor: Any, what: str, person_ids: list[str], unmasked: bool
+    *, actor: Actor, what: str, person_ids: list[str], unmasked: bool
 ) -> None:
     """Audit a view or export of person data (SPEC section 4)."""
     with transaction.atomic():
@@ -448,7 +448,7 @@ def person_data_view_record(
 
 
 def reminder_create(
-    *, actor: Any, employer: Employer, review_month: dt.date, overdue: int, interest: int
+    *, actor: Actor, employer: Employer, review_month: dt.date, overdue: int, interest: int
 ) -> Reminder:
     """The reminder letter of an employer for a monthly review (idempotent per month)."""
     with transaction.atomic():
@@ -473,7 +473,7 @@ def reminder_create(
 
 
 def reminder_mark_sent(
-    *, actor: Any, reminder: Reminder, sent_on: dt.date | None = None, number: str = ""
+    *, actor: Actor, reminder: Reminder, sent_on: dt.date | None = None, number: str = ""
 ) -> Reminder:
     """Record the letter as sent (who, when; the date it went out, today unless given, and its
     number in the register when given): the written reminder of the legal steps."""
@@ -483,7 +483,7 @@ def reminder_mark_sent(
     with transaction.atomic():
         if reminder.sent_at is None or (number and number != reminder.number):
             reminder.sent_at = reminder.sent_at or timezone.now()
-            reminder.sent_by = reminder.sent_by or (actor if getattr(actor, "pk", None) else None)
+            reminder.sent_by = reminder.sent_by or actor_user(actor)
             reminder.sent_on = reminder.sent_on or sent_on or timezone.localdate()
             reminder.number = number or reminder.number
             reminder.save(update_fields=["sent_at", "sent_by", "sent_on", "number"])
@@ -503,7 +503,7 @@ def reminder_mark_sent(
 
 def legal_reminder_record(
     *,
-    actor: Any,
+    actor: Actor,
     employer: Employer,
     sent_on: dt.date,
     number: str,
@@ -535,7 +535,7 @@ def legal_reminder_record(
         reminder.sent_on = sent_on
         reminder.number = number
         reminder.sent_at = reminder.sent_at or timezone.now()
-        reminder.sent_by = reminder.sent_by or (actor if getattr(actor, "pk", None) else None)
+        reminder.sent_by = reminder.sent_by or actor_user(actor)
         reminder.save(update_fields=["sent_on", "number", "sent_at", "sent_by"])
         audit_record(
             actor=actor,

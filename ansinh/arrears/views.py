@@ -15,13 +15,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ansinh.accounts.selectors import (
+from ansinh.accounts.access import (
+    Actor,
     actor_root_unit,
     allowed_units,
+    can_see_arrears,
     can_see_people,
     mask_id,
     mask_name,
     mask_phone,
+    may,
     unit_visible,
 )
 from ansinh.arrears import exports, reminders, selectors, services
@@ -88,13 +91,13 @@ def _unit(request: HttpRequest) -> Unit:
     return unit
 
 
-def _units_menu(actor: Any) -> list[Unit]:
+def _units_menu(actor: Actor) -> list[Unit]:
     """The units to choose from: offices and the province for a province-wide login (the
     communes are reached from the breakdown); every unit of its scope otherwise (an office and
     its communes, or a viewer's own commune). Former units (before 1 July 2025) are not
     offered."""
     units = units_in_force(allowed_units(actor))
-    if getattr(actor, "role", None) in {"admin", "province"}:
+    if may(actor, "see_all_units"):
         units = units.exclude(level="commune")
     return list(units.order_by("path"))
 
@@ -118,7 +121,7 @@ def _money_short(value: int) -> str:
 @login_required
 def arrears_page(request: HttpRequest) -> HttpResponse:
     actor = request.user
-    if not selectors.can_see_arrears(actor):
+    if not can_see_arrears(actor):
         raise Http404
     unit = _unit(request)
     as_of = _as_of(request)
@@ -189,7 +192,7 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
             "trend": trend,
             "chart": chart,
             "interest_note": interest_note,
-            "can_review": getattr(actor, "role", None) in {"admin", "province", "office"},
+            "can_review": may(actor, "work_followups"),
             "quarter": selectors.current_quarter(as_of),
             "goal": selectors.ARREARS_GOAL_PCT,
             "units": _units_menu(actor),
@@ -221,7 +224,7 @@ def employer_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _review_actor(request: HttpRequest) -> Any:
-    if getattr(request.user, "role", None) not in {"admin", "province", "office"}:
+    if not may(request.user, "work_followups"):
         raise Http404
     return request.user
 
@@ -257,7 +260,7 @@ def review_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _letter_kwargs(*, actor: Any, employer: Any, as_of: dt.date) -> dict[str, Any]:
+def _letter_kwargs(*, actor: Actor, employer: Any, as_of: dt.date) -> dict[str, Any]:
     """The arguments of ``exports.letter_texts`` for one employer at ``as_of``. Reads only (a
     GET never writes): the letter carries the number its reminder of the month was issued
     with (the issuer's register, or the one recorded by hand), else it is a draft with the
@@ -381,7 +384,7 @@ def _int_param(raw: str, *, low: int, high: int) -> int | None:
 
 
 def _worklist_rows(
-    request: HttpRequest, actor: Any, *, limit: int = PAGE_SIZE, paged: bool = True
+    request: HttpRequest, actor: Actor, *, limit: int = PAGE_SIZE, paged: bool = True
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The rows of the worklist the request's filters select (one page of ``PAGE_SIZE`` for
     the page, everything up to ``limit`` for the exports), masked unless ``unmask=1``."""
@@ -501,7 +504,7 @@ def worklists_page(request: HttpRequest) -> HttpResponse:
             "staff_options": [(f"u{u.pk}", selectors.staff_label(u)) for u in staff],
             "quick_outcomes": _quick_outcomes(),
             "today": dt.date.today(),
-            "can_write": getattr(actor, "role", None) in {"admin", "province", "office"},
+            "can_write": may(actor, "work_followups"),
         },
     )
 
@@ -578,7 +581,7 @@ def worklist_export(request: HttpRequest, fmt: str) -> HttpResponse:
 @require_POST
 def worklists_sync(request: HttpRequest) -> HttpResponse:
     actor = _worklist_actor(request)
-    if getattr(actor, "role", None) not in {"admin", "province"}:
+    if not may(actor, "manage_arrears"):
         raise Http404
     raw = request.POST.get("as_of", "")
     try:
@@ -688,7 +691,7 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _legal_rows(
-    request: HttpRequest, actor: Any, unit: Unit, as_of: dt.date
+    request: HttpRequest, actor: Actor, unit: Unit, as_of: dt.date
 ) -> tuple[list[dict[str, Any]], str]:
     state = request.GET.get("state", "")
     rows = selectors.legal_states(unit=unit, as_of=as_of, actor=actor)
@@ -810,7 +813,7 @@ def letters_bulk(request: HttpRequest, fmt: str) -> HttpResponse:
 def employers_export(request: HttpRequest) -> HttpResponse:
     """The late employers of a unit at a date as XLSX (figures of SPEC section 8, legal step)."""
     actor = request.user
-    if not selectors.can_see_arrears(actor):
+    if not can_see_arrears(actor):
         raise Http404
     unit = _unit(request)
     as_of = _as_of(request)
@@ -831,7 +834,7 @@ def employers_export(request: HttpRequest) -> HttpResponse:
 
 def _offenders(request: HttpRequest) -> tuple[Any, Unit, dict[str, Any]]:
     actor = request.user
-    if not selectors.can_see_arrears(actor):
+    if not can_see_arrears(actor):
         raise Http404
     unit = _unit(request)
     quarter = request.GET.get("quarter", "") or selectors.current_quarter(
@@ -897,7 +900,7 @@ def interest_page(request: HttpRequest) -> HttpResponse:
     """Where the interest comes from: on the amounts still owed, and on periods paid in full
     but late (SPEC section 8 counts both, so a unit can show interest with nothing overdue)."""
     actor = request.user
-    if not selectors.can_see_arrears(actor):
+    if not can_see_arrears(actor):
         raise Http404
     unit = _unit(request)
     as_of = _as_of(request)
@@ -925,7 +928,7 @@ def interest_page(request: HttpRequest) -> HttpResponse:
 
 
 def _outbox_actor(request: HttpRequest) -> Any:
-    if getattr(request.user, "role", None) not in {"admin", "province", "office"}:
+    if not may(request.user, "work_followups"):
         raise Http404
     return request.user
 
@@ -1006,7 +1009,7 @@ def outbox_page(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "unmask": unmask,
             "units": list(allowed_units(actor).exclude(level="commune").order_by("path")),
-            "can_edit_templates": getattr(actor, "role", None) in {"admin", "province"},
+            "can_edit_templates": may(actor, "manage_arrears"),
         },
     )
 
@@ -1078,7 +1081,7 @@ def outbox_requeue(request: HttpRequest, pk: int) -> HttpResponse:
 def outbox_templates(request: HttpRequest) -> HttpResponse:
     """The words of each reminder on each channel (admin, province)."""
     actor = _outbox_actor(request)
-    if getattr(actor, "role", None) not in {"admin", "province"}:
+    if not may(actor, "manage_arrears"):
         raise Http404
     error = ""
     if request.method == "POST":

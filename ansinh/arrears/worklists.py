@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import connection
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.arrears import sql
 
 
@@ -231,7 +232,7 @@ def employers_overdue(*, as_of: dt.date) -> list[Candidate]:
     for root in [unit_root()]:
         if root is None:
             continue
-        for e in arrears(unit=root, as_of=as_of)["employers"]:
+        for e in arrears(unit=root, as_of=as_of, actor=SYSTEM)["employers"]:
             out.append(
                 Candidate(
                     kind="employer_overdue",

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import SYSTEM
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
 
     as_of = parse_date_arg(args.as_of, flag="--as-of")
     unit = resolve_unit(args.unit)
-    data = arrears(unit=unit, as_of=as_of)
+    data = arrears(unit=unit, as_of=as_of, actor=SYSTEM)
     if args.format == "json":
         print_json(data)
         return 0

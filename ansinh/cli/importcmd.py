@@ -19,6 +19,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.core.importing import KINDS
 
 SHOWN_ERRORS = 20
@@ -96,7 +97,7 @@ def _list(args: argparse.Namespace) -> int:
 
     if args.file:
         raise _usage(_("import list không nhận thêm đối số"))
-    rows = import_list(actor=None)
+    rows = import_list(actor=SYSTEM)
     if args.format == "json":
         sys.stdout.write(json.dumps(rows, ensure_ascii=False) + "\n")
         return 0
@@ -141,7 +142,7 @@ def _undo(args: argparse.Namespace) -> int:
     if not args.file or not args.file.isdigit():
         raise _usage(_("cần số của lần nhập: ansinh import undo BATCH"))
     try:
-        out = import_undo(batch_id=int(args.file), actor=None)
+        out = import_undo(batch_id=int(args.file), actor=SYSTEM)
     except UndoRefused as exc:
         raise CliError(f"ansinh import undo: {exc}", code=1) from None
     sys.stdout.write(
@@ -209,6 +210,7 @@ def _import(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         preview=args.preview,
         on_wait=_say_waiting,
+        actor=SYSTEM,
     )
     for warning in result.warnings:
         sys.stderr.write(_("cảnh báo: %(w)s") % {"w": warning} + "\n")

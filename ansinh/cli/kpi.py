@@ -9,6 +9,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import SYSTEM
+
 # indicator fields in output order (CSV/table: one line per (row,) indicator)
 FIELDS = (
     "participants",
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ansinh.monitoring.selectors import kpi_figures
 
-    result = kpi_figures(unit=unit, as_of=as_of, by=args.by)
+    result = kpi_figures(unit=unit, as_of=as_of, by=args.by, actor=SYSTEM)
     if args.format == "json":
         print_json(result)
     elif args.format == "csv":
@@ -183,7 +185,9 @@ def run_forecast(args: argparse.Namespace) -> int:
     else:
         as_of = forecast.default_as_of(year=args.year, latest=latest)
     try:
-        result = forecast.forecast_figures(unit=unit, year=args.year, as_of=as_of, by=args.by)
+        result = forecast.forecast_figures(
+            unit=unit, year=args.year, as_of=as_of, by=args.by, actor=SYSTEM
+        )
     except forecast.ForecastError as exc:
         raise CliError(str(exc)) from None
     if args.format == "json":

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import SYSTEM
+
 FORMATS = ("json", "csv", "table")
 
 
@@ -38,7 +40,7 @@ def run_funnel(args: argparse.Namespace) -> int:
             code=2,
         )
     unit = resolve_unit(args.unit)
-    result = funnel(unit=unit, date_from=date_from, date_to=date_to, by=args.by)
+    result = funnel(unit=unit, date_from=date_from, date_to=date_to, by=args.by, actor=SYSTEM)
     if args.format == "json":
         print_json(result)
     elif args.format == "csv":

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.core.documents import KINDS
 
 
@@ -35,7 +36,7 @@ def run_open(args: argparse.Namespace) -> int:
 
     unit = resolve_unit(args.unit)
     try:
-        register = register_open(actor=None, unit=unit, kind=args.kind, symbol=args.symbol)
+        register = register_open(actor=SYSTEM, unit=unit, kind=args.kind, symbol=args.symbol)
     except DocumentError as exc:
         raise CliError(str(exc)) from None
     print(

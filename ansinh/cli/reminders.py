@@ -15,6 +15,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import SYSTEM
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("reminders", help=_("tin nhắc qua e-mail, SMS, Zalo ZNS"))
@@ -53,7 +55,7 @@ def run_queue(args: argparse.Namespace) -> int:
         amount = int(digits)
     as_of = parse_date_arg(args.as_of, flag="--as-of") if args.as_of else None
     result = outbox_queue(
-        actor=None, kind=args.kind, channel=args.channel, unit=unit, amount=amount, as_of=as_of
+        actor=SYSTEM, kind=args.kind, channel=args.channel, unit=unit, amount=amount, as_of=as_of
     )
     sys.stdout.write(
         _("reminders queue: %(q)d vào hàng đợi, %(s)d bỏ qua, %(a)d đã có từ trước")
@@ -66,7 +68,7 @@ def run_queue(args: argparse.Namespace) -> int:
 def run_send(args: argparse.Namespace) -> int:
     from ansinh.arrears.reminders import outbox_send
 
-    result = outbox_send(actor=None, limit=args.limit)
+    result = outbox_send(actor=SYSTEM, limit=args.limit)
     sys.stdout.write(
         _("reminders send: đã gửi %(s)d, chờ gửi lại %(r)d, lỗi %(f)d, bỏ qua %(k)d")
         % {"s": result["sent"], "r": result["retry"], "f": result["failed"], "k": result["skipped"]}

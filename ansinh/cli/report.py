@@ -9,6 +9,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import SYSTEM
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("report", help=_("báo cáo (tiến độ hằng tháng)"))
@@ -55,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(_("--draft chỉ dùng với --format docx"), code=2)
     number = None
     if args.format != "docx":
-        data = report_render(unit=unit, as_of=as_of, lang=lang, fmt=args.format, actor=None)
+        data = report_render(unit=unit, as_of=as_of, lang=lang, fmt=args.format, actor=SYSTEM)
         if args.format == "text" and not args.output:
             sys.stdout.write(data.decode("utf-8"))
             return 0
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         with transaction.atomic():
             if args.format == "docx":
                 data, number = report_issue(
-                    unit=unit, as_of=as_of, lang=lang, actor=None, draft=args.draft
+                    unit=unit, as_of=as_of, lang=lang, actor=SYSTEM, draft=args.draft
                 )
             path = Path(
                 args.output

@@ -9,6 +9,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ansinh.accounts.access import SYSTEM
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("units", help=gettext_lazy("danh mục đơn vị hành chính"))
@@ -34,7 +36,7 @@ def run_official(args: argparse.Namespace) -> int:
     from ansinh.cli import CliError
     from ansinh.geography.services import units_official_load
 
-    result = units_official_load(actor=None, province=args.province.strip(), legacy=args.legacy)
+    result = units_official_load(actor=SYSTEM, province=args.province.strip(), legacy=args.legacy)
     if result is None:
         raise CliError(
             _("--province: danh mục chính thức không có tỉnh mã “%(code)s”")

@@ -6,15 +6,16 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import SYSTEM
+from ansinh.accounts.models import User
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("user", help=_("tài khoản đăng nhập"))
     s = p.add_subparsers(dest="user_cmd", required=True)
     a = s.add_parser("add", help=_("tạo tài khoản đăng nhập"))
     a.add_argument("name")
-    a.add_argument(
-        "--role", required=True, choices=["admin", "province", "office", "partner", "viewer"]
-    )
+    a.add_argument("--role", required=True, choices=list(User.Role.values))
     a.add_argument("--unit")
     a.add_argument("--org")
     a.add_argument("--password-stdin", action="store_true")
@@ -39,7 +40,7 @@ def run_add(args: argparse.Namespace) -> int:
             raise CliError(_("Mật khẩu trống"))
     try:
         user = user_create(
-            actor=None,
+            actor=SYSTEM,
             username=args.name,
             role=args.role,
             unit_code=args.unit,
@@ -73,5 +74,5 @@ def run_token(args: argparse.Namespace) -> int:
     user = User.objects.filter(username=args.name).first()
     if user is None:
         raise CliError(_("Không có tài khoản “%(n)s”") % {"n": args.name})
-    print(token_create(actor=None, user=user))
+    print(token_create(actor=SYSTEM, user=user))
     return 0

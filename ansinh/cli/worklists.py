@@ -15,6 +15,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import SYSTEM
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("worklists", help=_("danh sách theo dõi, vận động"))
@@ -45,7 +47,7 @@ def run_sync(args: argparse.Namespace) -> int:
             )
     else:
         as_of = data_date()
-    result = followup_sync(as_of=as_of, source="cli")
+    result = followup_sync(as_of=as_of, source="cli", actor=SYSTEM)
     sys.stdout.write(
         _(
             "worklists %(d)s: %(a)d sắp hết hạn, %(b)d ngừng tham gia, %(c)d hộ gia đình, "

@@ -47,7 +47,7 @@ def after_import_tables() -> dict[str, list[str]]:
     return dict(_AFTER_IMPORT_TABLES)
 
 
-def after_import_run(*, kind: str, actor: Any = None) -> dict[str, Any]:
+def after_import_run(*, kind: str, actor: Any) -> dict[str, Any]:
     """Run the hooks registered for ``kind``; their results merged (for the job's result)."""
     out: dict[str, Any] = {}
     for kinds, fn in _AFTER_IMPORT:
@@ -64,7 +64,7 @@ def funnel_rows_register(fn: FunnelRows) -> None:
 
 
 def funnel_rows_run(
-    *, unit: Any, date_from: dt.date, date_to: dt.date, actor: Any = None
+    *, unit: Any, date_from: dt.date, date_to: dt.date, actor: Any
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for fn in _FUNNEL_ROWS:

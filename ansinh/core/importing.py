@@ -1144,7 +1144,7 @@ def import_file(
     *,
     kind: str,
     path: pathlib.Path,
-    actor: Any = None,
+    actor: Any,
     dry_run: bool = False,
     display_name: str | None = None,
     progress: Callable[[int, int], None] | None = None,

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.demo.common import LOAD_ORDER
 from ansinh.demo.dataset import AS_OF, write_demo
 from ansinh.demo.units import PROVINCE_CODE
@@ -61,7 +62,7 @@ def demo_load(*, seed: int = 2025, progress: Callable[[str], None] | None = None
                 # the facts: last year's are keyed by the former communes; today's units
                 # keep their offices
                 began = time.monotonic()
-                official = units_official_load(province=PROVINCE_CODE, legacy=True)
+                official = units_official_load(province=PROVINCE_CODE, legacy=True, actor=SYSTEM)
                 results["units_official"] = official
                 if progress is not None and official is not None:
                     progress(
@@ -71,7 +72,10 @@ def demo_load(*, seed: int = 2025, progress: Callable[[str], None] | None = None
                     )
             began = time.monotonic()
             result = import_run(
-                kind=kind, path=folder / f"{kind}.csv", display_name=f"demo/{kind}.csv"
+                kind=kind,
+                path=folder / f"{kind}.csv",
+                display_name=f"demo/{kind}.csv",
+                actor=SYSTEM,
             )
             if result.refused:
                 lines = [summary_line(result)]
@@ -97,7 +101,7 @@ def demo_logins_ensure() -> list[tuple[DemoLogin, bool]]:
             out.append((login, False))
             continue
         user_create(
-            actor=None,
+            actor=SYSTEM,
             username=login.username,
             role=login.role,
             unit_code=login.unit,
@@ -120,7 +124,7 @@ def demo_registers_ensure() -> int:
     for unit in Unit.objects.filter(level__in=["province", "office"], valid_to__isnull=True):
         for kind in KINDS:
             if (unit.code, kind) not in have:
-                register_open(actor=None, unit=unit, kind=kind)
+                register_open(actor=SYSTEM, unit=unit, kind=kind)
                 opened += 1
     return opened
 

@@ -20,7 +20,7 @@ from ansinh.geography.models import (
 from ansinh.geography.official import official_province
 
 
-def unit_paths_rebuild(*, actor: Any = None) -> int:
+def unit_paths_rebuild(*, actor: Any) -> int:
     """Recompute ``path`` and ``depth`` of every unit from the parent links (after an import
     that moved units). Returns the number of units whose path changed."""
     units = {u.code: u for u in Unit.objects.all()}
@@ -73,9 +73,7 @@ class OfficialLoad:
     not_official: list[str] = field(default_factory=list)
 
 
-def units_official_load(
-    *, actor: Any = None, province: str, legacy: bool = False
-) -> OfficialLoad | None:
+def units_official_load(*, actor: Any, province: str, legacy: bool = False) -> OfficialLoad | None:
     """Load the province ``province`` and its commune-level units with the official codes and
     names (SPEC section 9); None when the official list has no such province. Idempotent. A
     commune already loaded keeps its place (its office); a new one hangs under the province.

@@ -38,8 +38,7 @@ from scipy.stats import norm
 from statsmodels.regression.linear_model import OLS
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-from ansinh.accounts.access import suppress_rows
-from ansinh.accounts.selectors import unit_in_scope
+from ansinh.accounts.access import Actor, suppress_rows, unit_in_scope
 from ansinh.core.cache import cached
 from ansinh.core.codes import SCHEME_CODES
 from ansinh.core.formats import fmt_date
@@ -380,11 +379,11 @@ def forecast_figures(
     year: int,
     as_of: dt.date,
     by: str | None = None,
-    actor: Any = None,
+    actor: Actor,
     version: str | None = None,
 ) -> dict[str, Any]:
     """The JSON of ``ansinh kpi forecast`` / ``GET /api/forecast`` (SPEC section 11)."""
-    if actor is not None and not unit_in_scope(actor=actor, unit=unit):
+    if not unit_in_scope(actor=actor, unit=unit):
         raise Http404
     if by not in (None, "unit"):
         raise ValueError(by)
@@ -555,7 +554,7 @@ def at_risk(
     unit: Unit,
     year: int,
     as_of: dt.date,
-    actor: Any = None,
+    actor: Actor,
     version: str | None = None,
     scheme: str | None = None,
 ) -> list[dict[str, Any]]:

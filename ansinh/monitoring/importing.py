@@ -20,7 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ansinh.accounts.selectors import allowed_unit_ids
+from ansinh.accounts.access import Actor, actor_user, can_import, import_scope, may
 from ansinh.core import hooks
 from ansinh.core.formats import fmt_int
 from ansinh.core.importing import (
@@ -50,19 +50,7 @@ from config import env
 SNAPSHOT_KINDS = frozenset({"participations", "counts"})
 SCHEME_CODES = ("si_compulsory", "si_voluntary", "ui", "hi")
 
-IMPORT_ROLES = frozenset({"admin", "province", "office"})
 RESULT_ERRORS = 1000  # errors kept in a job's result; all of them go to its errors CSV
-
-
-def can_import(actor: Any) -> bool:
-    return actor is None or getattr(actor, "role", None) in IMPORT_ROLES
-
-
-def import_scope(actor: Any) -> set[str] | None:
-    """The units whose rows the actor may import: None = all (CLI, admin, province)."""
-    if actor is None or getattr(actor, "role", None) in {"admin", "province"}:
-        return None
-    return allowed_unit_ids(actor)
 
 
 def progress_path(job_id: int) -> pathlib.Path:
@@ -100,7 +88,7 @@ def import_run(
     *,
     kind: str,
     path: pathlib.Path,
-    actor: Any = None,
+    actor: Actor,
     dry_run: bool = False,
     display_name: str | None = None,
     job: Job | None = None,
@@ -150,7 +138,7 @@ def import_run(
     return result
 
 
-def _after_import(*, kind: str, actor: Any, batch_id: int | None) -> None:
+def _after_import(*, kind: str, actor: Actor, batch_id: int | None) -> None:
     batch = ImportBatch.objects.filter(pk=batch_id).first() if batch_id else None
     if batch is None or batch.undo is None:
         hooks.after_import_run(kind=kind, actor=actor)
@@ -214,7 +202,7 @@ def import_job_start(
     kind: str,
     uploaded_path: pathlib.Path,
     display_name: str,
-    actor: Any,
+    actor: Actor,
     confirm_above: float | None = None,
 ) -> Job:
     """Run ``import_run`` on an uploaded file as a background job (``core.jobs``, kind
@@ -242,7 +230,7 @@ def import_job_run(job: Job) -> dict[str, Any]:
     params = job.params or {}
     path = pathlib.Path(params["path"])
     kind, display_name = str(params["kind"]), str(params.get("file") or path.name)
-    actor = job.created_by
+    actor = job.created_by  # an import job is always started by a user
     if actor is None or not actor.is_active:
         raise PermissionDenied
     if not path.is_file():
@@ -294,7 +282,7 @@ def _sweep_held_uploads(*, keep: pathlib.Path) -> None:
             pass
 
 
-def import_job_confirm(*, actor: Any, job: Job) -> Job | None:
+def import_job_confirm(*, actor: Actor, job: Job) -> Job | None:
     """Import, as confirmed, the file a job held back for confirmation (a change above the
     threshold): a new job on the kept file, without the threshold. None when there is none."""
     params = job.params or {}
@@ -321,7 +309,7 @@ def import_job_confirm(*, actor: Any, job: Job) -> Job | None:
     )
 
 
-def import_job_retry(*, actor: Any, job_id: int) -> Job | None:
+def import_job_retry(*, actor: Actor, job_id: int) -> Job | None:
     """Start again an import job that failed (its worker died, or an error) on the same
     uploaded file; None where the actor may not, the job did not fail or the file is gone."""
     old = import_job_get(actor=actor, job_id=job_id)
@@ -375,10 +363,10 @@ def uploads_prune(job: Job | None = None, *, now: float | None = None) -> dict[s
     return {"removed": len(removed)}
 
 
-def import_batches(*, actor: Any, limit: int = 20) -> list[Any]:
+def import_batches(*, actor: Actor, limit: int = 20) -> list[Any]:
     """Recent import batches the actor may see: all for admin/province, their own otherwise."""
     qs = ImportBatch.objects.select_related("user").order_by("-id")
-    if getattr(actor, "role", None) not in {"admin", "province"}:
+    if not may(actor, "see_all_imports"):
         pk = getattr(actor, "pk", None)
         if pk is None:
             return []
@@ -386,9 +374,9 @@ def import_batches(*, actor: Any, limit: int = 20) -> list[Any]:
     return list(qs[:limit])
 
 
-def import_job_get(*, actor: Any, job_id: int) -> Job | None:
+def import_job_get(*, actor: Actor, job_id: int) -> Job | None:
     """An import job the actor may see (its creator, admins and province users), else None."""
-    if not can_import(actor) or actor is None:
+    if not can_import(actor):
         return None
     job = job_get(actor=actor, job_id=job_id)
     if job is None or job.kind != "import":
@@ -493,11 +481,11 @@ def _local_iso(value: dt.datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds")
 
 
-def import_list(*, actor: Any, limit: int | None = None) -> list[dict[str, Any]]:
+def import_list(*, actor: Actor, limit: int | None = None) -> list[dict[str, Any]]:
     """The import batches the actor may see, newest first, as ``ansinh import list --format
     json`` prints them: id, kind, file, rows, user, at, state."""
     qs = ImportBatch.objects.select_related("user").order_by("-id")
-    if actor is not None and getattr(actor, "role", None) not in {"admin", "province"}:
+    if not may(actor, "see_all_imports"):
         qs = qs.filter(user_id=int(getattr(actor, "pk", 0) or 0))
     rows = qs if limit is None else qs[:limit]
     return [
@@ -514,14 +502,14 @@ def import_list(*, actor: Any, limit: int | None = None) -> list[dict[str, Any]]
     ]
 
 
-def batch_get(*, actor: Any, batch_id: int) -> ImportBatch | None:
+def batch_get(*, actor: Actor, batch_id: int) -> ImportBatch | None:
     """A batch the actor may see (CLI, admin, province: all; an office: its own), else None."""
-    if actor is not None and not can_import(actor):
+    if not can_import(actor):
         return None
     batch = ImportBatch.objects.select_related("user", "undone_by").filter(pk=batch_id).first()
     if batch is None:
         return None
-    if actor is not None and getattr(actor, "role", None) not in {"admin", "province"}:
+    if not may(actor, "see_all_imports"):
         if batch.user_id != getattr(actor, "pk", None):
             return None
     return batch
@@ -563,7 +551,7 @@ class _UndonePairs:
         return f"SELECT DISTINCT person_id, scheme FROM ({rows}) z"
 
 
-def import_undo(*, batch_id: int, actor: Any = None) -> dict[str, Any]:
+def import_undo(*, batch_id: int, actor: Actor) -> dict[str, Any]:
     """Reverse one import batch (SPEC section 10): the rows it created deleted, those it
     updated given back their values, then the snapshot and the worklists brought to the same
     state, in one transaction, audited. Raises ``UndoRefused`` (nothing changed) where it
@@ -615,7 +603,7 @@ def import_undo(*, batch_id: int, actor: Any = None) -> dict[str, Any]:
             undo_drop(batch)
             batch.state = ImportBatch.State.UNDONE
             batch.undone_at = timezone.now()
-            batch.undone_by = actor if getattr(actor, "pk", None) else None
+            batch.undone_by = actor_user(actor)
             batch.save(update_fields=["state", "undone_at", "undone_by"])
             audit_record(
                 actor=actor,
@@ -636,7 +624,7 @@ def import_undo(*, batch_id: int, actor: Any = None) -> dict[str, Any]:
 
 
 def record_refused(
-    *, job: Job, kind: str, display_name: str, result: ImportResult, actor: Any
+    *, job: Job, kind: str, display_name: str, result: ImportResult, actor: Actor
 ) -> None:
     """A refused upload of the page or the API stays in the history (state ``refused``) with
     its errors file (``errors_path(job)``); nothing of it was written."""
@@ -646,7 +634,7 @@ def record_refused(
         sha256="",
         rows=result.rows,
         errors=error_count(result),
-        user=actor if getattr(actor, "pk", None) else None,
+        user=actor_user(actor),
         state=ImportBatch.State.REFUSED,
         job=job,
     )

@@ -16,8 +16,7 @@ from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone
 
-from ansinh.accounts.access import suppress_rows, suppresses_small_counts
-from ansinh.accounts.selectors import unit_in_scope
+from ansinh.accounts.access import Actor, suppress_rows, suppresses_small_counts, unit_in_scope
 from ansinh.core.cache import cached
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.formats import month_end
@@ -367,18 +366,18 @@ def population_trees(
 # --------------------------------------------------------------------------- kpi
 
 
-def _check(unit: Unit, actor: Any) -> None:
+def _check(unit: Unit, actor: Actor) -> None:
     if not unit_in_scope(actor=actor, unit=unit):
         raise Http404
 
 
-def _suppressed(items: list[dict[str, Any]], actor: Any) -> list[dict[str, Any]]:
+def _suppressed(items: list[dict[str, Any]], actor: Actor) -> list[dict[str, Any]]:
     """Indicators as a viewer/partner may see them (``accounts.access``, kind ``kpi``)."""
     return suppress_rows(items, actor=actor, kind="kpi")
 
 
 def kpi_figures(
-    *, unit: Unit, as_of: dt.date, by: str | None = None, actor: Any = None
+    *, unit: Unit, as_of: dt.date, by: str | None = None, actor: Actor
 ) -> dict[str, Any]:
     """The JSON object of SPEC section 3 (``ansinh kpi``, ``GET /api/kpi``).
 
@@ -400,7 +399,7 @@ def kpi_figures_cached(
     unit: Unit,
     as_of: dt.date,
     by: str | None = None,
-    actor: Any = None,
+    actor: Actor,
     version: str | None = None,
 ) -> dict[str, Any]:
     """``kpi_figures`` kept per data version (``ansinh.core.cache``; ``version``: the caller's,
@@ -416,7 +415,7 @@ def kpi_figures_cached(
 
 
 def figures_from_rows(
-    *, unit: Unit, as_of: dt.date, by: str | None, rows: list[LeafRow], actor: Any = None
+    *, unit: Unit, as_of: dt.date, by: str | None, rows: list[LeafRow], actor: Actor
 ) -> dict[str, Any]:
     """``kpi_figures`` from leaf rows already read (a page reads them once for all views)."""
     year = as_of.year
@@ -594,7 +593,7 @@ def ranking(
     as_of: dt.date,
     scheme: str,
     level: str | None = None,
-    actor: Any = None,
+    actor: Actor,
     rows: list[LeafRow] | None = None,
 ) -> list[dict[str, Any]]:
     """Units below ``unit`` (its children, or every unit of ``level`` below it) ranked by
@@ -638,7 +637,7 @@ def ranking_by_gap(
     as_of: dt.date,
     scheme: str,
     level: str | None = None,
-    actor: Any = None,
+    actor: Actor,
     rows: list[LeafRow] | None = None,
 ) -> list[dict[str, Any]]:
     """The same items as ``ranking``, largest gap first (units without a target last)."""

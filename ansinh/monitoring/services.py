@@ -19,6 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.core.formats import month_end
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
@@ -137,7 +138,7 @@ def snapshot_refresh(*, units: set[str] | None = None, since: dt.date | None = N
         written += _build_fresh(fresh, materialised=existing & wanted_set)
         _mark(fresh + redo)
         audit_record(
-            actor=None,
+            actor=SYSTEM,
             action="snapshot.refresh",
             object_type="kpi_snapshot",
             after={
@@ -416,7 +417,7 @@ class SnapshotDelta:
         for name in (self.PAIRS, self.SPELLS, self.DIFF):
             _sql(f"DROP TABLE IF EXISTS {name}")
         audit_record(
-            actor=None,
+            actor=SYSTEM,
             action="snapshot.refresh",
             object_type="kpi_snapshot",
             after={
@@ -439,7 +440,7 @@ def snapshot_rebuild() -> int:
         written = _insert(wanted, None)
         SnapshotState.objects.bulk_create([SnapshotState(as_of=d) for d in wanted])
         audit_record(
-            actor=None,
+            actor=SYSTEM,
             action="snapshot.rebuild",
             object_type="kpi_snapshot",
             after={"months": len(wanted), "rows": written},

@@ -13,9 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ansinh.accounts.access import suppresses_small_counts
-from ansinh.accounts.selectors import (
+from ansinh.accounts.access import (
+    Actor,
     actor_root_unit,
+    org_scoped,
+    small,
+    suppresses_small_counts,
     unit_in_scope,
     unit_visible,
 )
@@ -36,7 +39,7 @@ AT_RISK_ROWS = 20
 def dashboard(request: HttpRequest) -> HttpResponse:
     unit = actor_root_unit(request.user)
     if unit is None:
-        if getattr(request.user, "role", None) == "partner":
+        if org_scoped(request.user):
             return redirect("activity_list")  # a partner without a unit: its activities
         raise Http404
     return _page(request, unit)
@@ -50,7 +53,7 @@ def unit_page(request: HttpRequest, code: str) -> HttpResponse:
     return _page(request, unit)
 
 
-def _lineage(actor: Any, links: list[Any], side: str) -> list[tuple[Any, bool]]:
+def _lineage(actor: Actor, links: list[Any], side: str) -> list[tuple[Any, bool]]:
     """Successor links with their share in percent, and whether the actor may open the unit
     on the other side (else its name is shown without a link)."""
     out = []
@@ -129,7 +132,7 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
 
 
 def _figures(
-    *, unit: Unit, as_of: dt.date, scheme: str, actor: Any, version: str
+    *, unit: Unit, as_of: dt.date, scheme: str, actor: Actor, version: str
 ) -> dict[str, Any]:
     """What the dashboard shows of ``unit`` at ``as_of``: the same for every actor who sees
     the unit alike (kept per data version by the caller)."""
@@ -177,7 +180,7 @@ def _figures(
     # … and the forecast fan from the last month-end to December beside the target line
     ahead = [dt.date.fromisoformat(p["date"]) for p in fan if p["date"] > as_of.isoformat()]
     hidden = suppresses_small_counts(actor) and any(
-        0 < p["low"] < 5 or 0 < p["forecast"] < 5 for p in fan
+        small(p["low"]) or small(p["forecast"]) for p in fan
     )
     if hidden:
         ahead, fan = [], []

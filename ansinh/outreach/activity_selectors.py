@@ -12,71 +12,42 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from ansinh.accounts.access import suppress_cells
-from ansinh.accounts.selectors import (
-    allowed_units,
+from ansinh.accounts.access import (
+    Actor,
+    activity_filter,
+    activity_units,
+    actor_org,
     can_see_people,
     mask_id,
     mask_name,
     mask_phone,
+    may,
+    org_scoped,
+    suppress_cells,
 )
+from ansinh.accounts.access import can_unmask as access_can_unmask
 from ansinh.geography.models import Unit
 from ansinh.outreach.models import Activity, Attendee, Campaign, Plan, PlanItem
 
 DUPLICATE_WINDOW_DAYS = 7
-WRITE_ROLES = frozenset({"admin", "province", "office", "partner"})
 
 
-def _role(actor: Any) -> str | None:
-    return getattr(actor, "role", None)
+def scoped_activities(actor: Actor) -> QuerySet[Activity]:
+    """Every activity the actor may see (decided by ``access.activity_filter``)."""
+    return activity_filter(Activity.objects.all(), actor=actor)
 
 
-def with_co_orgs(qs: QuerySet[Activity]) -> QuerySet[Activity]:
-    """Annotate the coordinating orgs (a JSON list) as text, so that a partner filter runs
-    the same on SQLite and PostgreSQL."""
-    return qs.annotate(_co_orgs=Cast("coordinating_orgs", TextField()))
-
-
-def partner_activity_q(org: str) -> Q:
-    """Activities an organisation leads or coordinates (on a :func:`with_co_orgs` queryset)."""
-    return Q(lead_org=org) | Q(_co_orgs__contains=f'"{org}"')
-
-
-def scoped_activities(actor: Any) -> QuerySet[Activity]:
-    """Every activity the actor may see."""
-    qs = Activity.objects.all()
-    role = _role(actor)
-    if actor is None or role in {"admin", "province"}:
-        return qs
-    unit = getattr(actor, "unit", None)
-    if role == "partner":
-        org = getattr(actor, "org", "") or ""
-        if not org:
-            return qs.none()
-        qs = with_co_orgs(qs).filter(partner_activity_q(org))
-        if unit is not None:
-            qs = qs.filter(unit__path__startswith=unit.path)
-        return qs
-    if unit is None:
-        return qs.none()
-    return qs.filter(unit__path__startswith=unit.path)
-
-
-def actor_units(actor: Any) -> QuerySet[Unit]:
-    """The units where the actor may record or look at activities (a partner without a unit
-    works province-wide, limited by its organisation instead)."""
-    if _role(actor) == "partner" and getattr(actor, "unit", None) is None:
-        return Unit.objects.all()
-    return allowed_units(actor)
+def actor_units(actor: Actor) -> QuerySet[Unit]:
+    """The units where the actor may record or look at activities (``access.activity_units``)."""
+    return activity_units(actor)
 
 
 def activity_list(
     *,
-    actor: Any,
+    actor: Actor,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
     channel: str = "",
@@ -103,7 +74,7 @@ def activity_list(
 ACTIVITY_CELLS = ("planned_reach", "reach", "leads", "registrations", "vssid_installs", "cost")
 
 
-def activity_cells(*, actor: Any, activity: Activity) -> dict[str, Any]:
+def activity_cells(*, actor: Actor, activity: Activity) -> dict[str, Any]:
     """An activity's reported figures as the actor may see them (small cells for viewers and
     partners, ``accounts.access`` kind ``activity``), with its attendee count when listed."""
     cells = {k: getattr(activity, k) for k in ACTIVITY_CELLS}
@@ -112,7 +83,7 @@ def activity_cells(*, actor: Any, activity: Activity) -> dict[str, Any]:
     return suppress_cells(cells, actor=actor, kind="activity")
 
 
-def activity_get(*, actor: Any, code: str) -> Activity:
+def activity_get(*, actor: Actor, code: str) -> Activity:
     """The activity if the actor may see it; Http404 otherwise (exactly as a missing one)."""
     activity = scoped_activities(actor).select_related("unit", "campaign").filter(code=code).first()
     if activity is None:
@@ -120,43 +91,43 @@ def activity_get(*, actor: Any, code: str) -> Activity:
     return activity
 
 
-def can_write(actor: Any) -> bool:
-    return _role(actor) in WRITE_ROLES
+def can_write(actor: Actor) -> bool:
+    return may(actor, "write_activities")
 
 
-def is_own_activity(*, actor: Any, activity: Activity) -> bool:
+def is_own_activity(*, actor: Actor, activity: Activity) -> bool:
     """A partner's own activity is one its organisation leads."""
-    return _role(actor) == "partner" and activity.lead_org == getattr(actor, "org", None)
+    return org_scoped(actor) and activity.lead_org == actor_org(actor)
 
 
-def can_see_attendees(*, actor: Any, activity: Activity) -> bool:
+def can_see_attendees(*, actor: Actor, activity: Activity) -> bool:
     if can_see_people(actor):
         return True
     return is_own_activity(actor=actor, activity=activity)
 
 
-def can_unmask(actor: Any) -> bool:
-    return can_see_people(actor)
+def can_unmask(actor: Actor) -> bool:
+    return access_can_unmask(actor)
 
 
-def can_add_attendee(*, actor: Any, activity: Activity) -> bool:
+def can_add_attendee(*, actor: Actor, activity: Activity) -> bool:
     return can_write(actor) and can_see_attendees(actor=actor, activity=activity)
 
 
-def can_edit_activity(*, actor: Any, activity: Activity) -> bool:
+def can_edit_activity(*, actor: Actor, activity: Activity) -> bool:
     """Correct, close or delete an activity: admin/province/office within their scope (the
     activity was found through :func:`activity_get`); a partner the ones its organisation
     leads, or that its user recorded."""
     if not can_write(actor):
         return False
-    if _role(actor) == "partner":
+    if org_scoped(actor):
         return is_own_activity(actor=actor, activity=activity) or (
             activity.created_by_id is not None and activity.created_by_id == actor.pk
         )
     return True
 
 
-def can_edit_attendee(*, actor: Any, activity: Activity, attendee: Attendee) -> bool:
+def can_edit_attendee(*, actor: Actor, activity: Activity, attendee: Attendee) -> bool:
     """Correct or take off an attendee: those who may see people (within scope) any of the
     activity's attendees; a partner those its user checked in."""
     if not can_add_attendee(actor=actor, activity=activity):
@@ -166,7 +137,7 @@ def can_edit_attendee(*, actor: Any, activity: Activity, attendee: Attendee) -> 
     )
 
 
-def attendee_get(*, actor: Any, activity: Activity, pk: int) -> Attendee:
+def attendee_get(*, actor: Actor, activity: Activity, pk: int) -> Attendee:
     """An attendee of the activity that the actor may correct; Http404 otherwise."""
     attendee = Attendee.objects.filter(activity=activity, pk=pk).first()
     if attendee is None or not can_edit_attendee(actor=actor, activity=activity, attendee=attendee):
@@ -174,7 +145,7 @@ def attendee_get(*, actor: Any, activity: Activity, pk: int) -> Attendee:
     return attendee
 
 
-def plan_item_choices(*, actor: Any) -> list[PlanItem]:
+def plan_item_choices(*, actor: Actor) -> list[PlanItem]:
     """The plan items an activity may be recorded against: those of the latest version of
     each plan (unit, year) of the actor's units, by commune, month and channel."""
     units = actor_units(actor)
@@ -191,7 +162,7 @@ def plan_item_choices(*, actor: Any) -> list[PlanItem]:
     )
 
 
-def activity_attendees(*, actor: Any, activity: Activity, unmask: bool = False) -> list[dict]:
+def activity_attendees(*, actor: Actor, activity: Activity, unmask: bool = False) -> list[dict]:
     """The attendees of an activity the actor may see, masked unless ``unmask`` (allowed to
     admin/province/office only; the caller writes the audit row), each with the conversions
     (scheme, start date) credited to this activity for admin/province/office. Empty when the
@@ -252,5 +223,5 @@ def campaign_choices() -> QuerySet[Campaign]:
     return Campaign.objects.order_by("-start", "code")
 
 
-def plan_item_visible(*, actor: Any, item_id: int) -> PlanItem | None:
+def plan_item_visible(*, actor: Actor, item_id: int) -> PlanItem | None:
     return PlanItem.objects.filter(pk=item_id, unit__in=actor_units(actor)).first()

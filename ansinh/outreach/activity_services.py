@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import Actor, actor_org, actor_user, org_scoped
 from ansinh.core.codes import CHANNEL_CODES, GROUP_CODES, ORG_CODES
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
@@ -54,7 +55,7 @@ def _snapshot(activity: Activity) -> dict[str, Any]:
 
 def activity_create(
     *,
-    actor: Any,
+    actor: Actor,
     unit: Unit,
     channel: str,
     date: dt.date,
@@ -76,7 +77,7 @@ def activity_create(
     """Record an activity held. The unit must be within the actor's scope; a partner records
     activities its organisation leads, or ones where it coordinates. Raises ValidationError
     (nothing written) on any refused field."""
-    if not can_write(actor) and actor is not None:
+    if not can_write(actor):
         raise ValidationError(_("Bạn không có quyền ghi nhận hoạt động."))
     counts = {
         "planned_reach": planned_reach,
@@ -124,7 +125,7 @@ def activity_create(
             campaign=campaign,
             plan_item=plan_item,
             client_id=client_id,
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor_user(actor),
         )
         audit_record(
             actor=actor,
@@ -138,7 +139,7 @@ def activity_create(
 
 def _check_activity_fields(
     *,
-    actor: Any,
+    actor: Actor,
     unit: Unit,
     channel: str,
     lead_org: str,
@@ -165,8 +166,8 @@ def _check_activity_fields(
     if any(c not in ORG_CODES for c in coordinating):
         bad("coordinating_orgs", _("Đơn vị phối hợp không hợp lệ."))
     coordinating = [c for c in coordinating if c != lead_org]
-    if getattr(actor, "role", None) == "partner":
-        org = getattr(actor, "org", "")
+    if org_scoped(actor):
+        org = actor_org(actor)
         if lead_org != org and org not in coordinating:
             bad("lead_org", _("Tổ chức của bạn phải chủ trì hoặc phối hợp hoạt động này."))
     for f, value in counts.items():
@@ -179,7 +180,7 @@ def _check_activity_fields(
 
 def activity_update(
     *,
-    actor: Any,
+    actor: Actor,
     activity: Activity,
     unit: Unit,
     channel: str,
@@ -250,7 +251,7 @@ def activity_update(
     return locked
 
 
-def activity_delete(*, actor: Any, activity: Activity) -> None:
+def activity_delete(*, actor: Actor, activity: Activity) -> None:
     """Delete an activity softly: it and its attendees leave every list and figure, the rows
     stay (with ``deleted_at``) for the audit trail. One audit row."""
     if not can_edit_activity(actor=actor, activity=activity):
@@ -336,12 +337,12 @@ def _attendee_fields(data: AttendeeInput, *, now: dt.datetime) -> dict[str, Any]
 
 
 def _save_attendee(
-    *, actor: Any, activity: Activity, data: AttendeeInput, now: dt.datetime
+    *, actor: Actor, activity: Activity, data: AttendeeInput, now: dt.datetime
 ) -> Attendee:
     """Write one checked attendee (a row deleted before comes back); the caller holds the
     transaction and has refused a repeat check-in."""
     fields = _attendee_fields(data, now=now)
-    added_by = actor if getattr(actor, "pk", None) else None
+    added_by = actor_user(actor)
     old = Attendee.all_objects.filter(activity=activity, person_id=data.person_id).first()
     if old is not None:  # deleted earlier: checked in again
         for k, v in fields.items():
@@ -361,12 +362,12 @@ def _save_attendee(
     )
 
 
-def attendee_add(*, actor: Any, activity: Activity, data: AttendeeInput) -> Attendee:
+def attendee_add(*, actor: Actor, activity: Activity, data: AttendeeInput) -> Attendee:
     """Check one person in to an activity the actor may manage: a valid ID (12-digit CCCD in
     agreement with the birth date and sex, or a 10-digit SI code), a name, a mobile number if
     any, the consent to be contacted recorded. A repeat check-in of the same person is
     refused. Raises ValidationError (nothing written)."""
-    if actor is not None and not can_add_attendee(actor=actor, activity=activity):
+    if not can_add_attendee(actor=actor, activity=activity):
         raise ValidationError(_("Bạn không có quyền thêm người dự hoạt động này."))
     data = _clean_input(data)
     errors = attendee_problems(data)
@@ -395,7 +396,7 @@ def attendee_add(*, actor: Any, activity: Activity, data: AttendeeInput) -> Atte
 
 
 def attendee_update(
-    *, actor: Any, activity: Activity, attendee: Attendee, data: AttendeeInput
+    *, actor: Actor, activity: Activity, attendee: Attendee, data: AttendeeInput
 ) -> Attendee:
     """Correct an attendee's details (same checks as :func:`attendee_add`); one audit row."""
     if not can_edit_attendee(actor=actor, activity=activity, attendee=attendee):
@@ -437,7 +438,7 @@ def attendee_update(
     return attendee
 
 
-def attendee_delete(*, actor: Any, activity: Activity, attendee: Attendee) -> None:
+def attendee_delete(*, actor: Actor, activity: Activity, attendee: Attendee) -> None:
     """Take an attendee off the list (soft: the row stays with ``deleted_at``); audited."""
     if not can_edit_attendee(actor=actor, activity=activity, attendee=attendee):
         raise ValidationError(_("Bạn không có quyền xóa người dự này."))
@@ -455,12 +456,12 @@ def attendee_delete(*, actor: Any, activity: Activity, attendee: Attendee) -> No
 
 
 def attendees_add_many(
-    *, actor: Any, activity: Activity, rows: Sequence[tuple[int, AttendeeInput]]
+    *, actor: Actor, activity: Activity, rows: Sequence[tuple[int, AttendeeInput]]
 ) -> int:
     """Check in a list of attendees (a sign-in sheet pasted or uploaded): all of them or, on
     any refusal, none. ``rows`` are (line number, data). Raises ValidationError whose
     messages name the line. Returns the number added."""
-    if actor is not None and not can_add_attendee(actor=actor, activity=activity):
+    if not can_add_attendee(actor=actor, activity=activity):
         raise ValidationError(_("Bạn không có quyền thêm người dự hoạt động này."))
     problems: list[str] = []
     cleaned: list[AttendeeInput] = []
@@ -505,7 +506,9 @@ def attendees_add_many(
     return len(cleaned)
 
 
-def attendees_view(*, actor: Any, activity: Activity, unmask: bool, ip: str | None = None) -> None:
+def attendees_view(
+    *, actor: Actor, activity: Activity, unmask: bool, ip: str | None = None
+) -> None:
     """Record that the actor looked at the attendee list of an activity, masked
     (``attendee.view``) or in full (``attendee.unmask``): every view of person data is
     audited (SPEC 4)."""
@@ -535,7 +538,7 @@ class SyncDeleted(Exception):
 
 def activity_sync(
     *,
-    actor: Any,
+    actor: Actor,
     client_id: uuid.UUID,
     fields: dict[str, Any],
     attendees: Sequence[AttendeeInput],

@@ -23,7 +23,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ansinh.accounts.selectors import actor_root_unit, mask_name
+from ansinh.accounts.access import Actor, actor_org, actor_root_unit, mask_name, may, org_scoped
 from ansinh.core import codes
 from ansinh.core.formats import fmt_int
 from ansinh.core.http import client_ip
@@ -64,7 +64,7 @@ def _parse_date(value: str | None) -> dt.date | None:
         return None
 
 
-def _unit_param(request: HttpRequest, actor: Any) -> Unit | None:
+def _unit_param(request: HttpRequest, actor: Actor) -> Unit | None:
     """The unit named by ``?unit=`` if visible to the actor (404 when not)."""
     code = (request.GET.get("unit") or "").strip()
     if not code:
@@ -75,7 +75,7 @@ def _unit_param(request: HttpRequest, actor: Any) -> Unit | None:
     return unit
 
 
-def _home_unit(actor: Any) -> Unit:
+def _home_unit(actor: Actor) -> Unit:
     unit = actor_root_unit(actor) or unit_root()
     if unit is None:
         raise Http404
@@ -165,7 +165,7 @@ class ActivityForm(forms.Form):
     def _choice_field(self, name: str) -> forms.ChoiceField:
         return cast(forms.ChoiceField, self.fields[name])
 
-    def __init__(self, *args: Any, actor: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
         units = list(units_in_force(sel.actor_units(actor)).order_by("path"))
@@ -184,13 +184,13 @@ class ActivityForm(forms.Form):
         self._choice_field("campaign").choices = [("", "—")] + [
             (c.code, f"{c.code} — {c.name}") for c in sel.campaign_choices()
         ]
-        if getattr(actor, "role", None) == "partner":
-            self.fields["lead_org"].initial = actor.org
+        if org_scoped(actor):
+            self.fields["lead_org"].initial = actor_org(actor)
             self.fields["lead_org"].help_text = _(
                 "Tổ chức của bạn chủ trì, hoặc chọn đơn vị chủ trì khác và đánh dấu tổ chức "
                 "của bạn trong phần phối hợp."
             )
-        elif getattr(actor, "role", None) == "office":
+        elif not may(actor, "see_all_units"):  # an office's own activities
             self.fields["lead_org"].initial = "si_office"
         self.fields["date"].initial = dt.date.today()
         items = sel.plan_item_choices(actor=actor)

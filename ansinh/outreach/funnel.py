@@ -23,7 +23,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import QuerySet, Sum
 
-from ansinh.accounts.access import suppress_cells, suppress_rows
+from ansinh.accounts.access import Actor, actor_org, org_scoped, suppress_cells, suppress_rows
 from ansinh.core import hooks
 from ansinh.core.formats import round_half_up
 from ansinh.geography.models import Unit
@@ -201,7 +201,7 @@ def _finish(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def funnel_activities(
-    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Actor
 ) -> QuerySet[Activity]:
     """The activities a funnel counts: dated within [from, to], in the unit's subtree,
     within the actor's scope."""
@@ -211,7 +211,7 @@ def funnel_activities(
 
 
 def funnel(
-    *, unit: Unit, date_from: dt.date, date_to: dt.date, by: str = "channel", actor: Any = None
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, by: str = "channel", actor: Actor
 ) -> dict[str, Any]:
     """Exactly the JSON object of SPEC section 7 (rows sorted by key)."""
     if by not in BY_FIELDS:
@@ -224,7 +224,7 @@ def funnel(
 
 
 def _with_hook_rows(
-    raw: Sequence[dict[str, Any]], unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any
+    raw: Sequence[dict[str, Any]], unit: Unit, date_from: dt.date, date_to: dt.date, actor: Actor
 ) -> list[dict[str, Any]]:
     """Channel rows plus the rows other apps register (``core.hooks.funnel_rows``: the
     follow-up worklists' row ``followup``), sorted by key."""
@@ -238,7 +238,7 @@ def _result(
     date_to: dt.date,
     by: str,
     raw: Sequence[dict[str, Any]],
-    actor: Any,
+    actor: Actor,
 ) -> dict[str, Any]:
     rows = suppress_rows([_finish(r) for r in raw], actor=actor, kind="funnel")
     return {
@@ -251,7 +251,7 @@ def _result(
 
 
 def funnel_breakdowns(
-    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Actor
 ) -> dict[str, Any]:
     """The three breakdowns of :func:`funnel` (``channel``, ``org``, ``group``, each exactly
     as ``funnel`` would answer), their ``total`` row and ``plan_vs_done``, from one SQL
@@ -331,7 +331,7 @@ def _approved_plan_ids(year_from: int, year_to: int) -> list[int]:
 
 
 def plan_vs_done(
-    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Any = None
+    *, unit: Unit, date_from: dt.date, date_to: dt.date, actor: Actor
 ) -> list[dict[str, Any]]:
     """Plan against what was done, one row per unit directly below ``unit`` (the offices of
     a province; the unit itself when it has none): sessions planned in the approved plans
@@ -347,7 +347,7 @@ def _plan_vs_done(
     unit: Unit,
     date_from: dt.date,
     date_to: dt.date,
-    actor: Any,
+    actor: Actor,
     done: dict[str, dict[str, Any]],
 ) -> list[dict[str, Any]]:
     children = list(Unit.objects.filter(parent=unit).order_by("code")) or [unit]
@@ -357,8 +357,8 @@ def _plan_vs_done(
         month__gte=date_from.strftime("%Y-%m"),
         month__lte=date_to.strftime("%Y-%m"),
     )
-    if getattr(actor, "role", None) == "partner":
-        items = items.filter(lead_org=getattr(actor, "org", ""))
+    if org_scoped(actor):
+        items = items.filter(lead_org=actor_org(actor))
     planned = {
         r["unit_id"]: r
         for r in items.values("unit_id").annotate(

@@ -52,6 +52,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ansinh.accounts.access import Actor, unit_visible
 from ansinh.core import codes
 from ansinh.core.formats import fmt_int
 from ansinh.geography.models import Unit
@@ -669,14 +670,11 @@ def by_unit_rows(
     return rows
 
 
-def plan_draft(*, unit: Unit, year: int, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
+def plan_draft(*, unit: Unit, year: int, as_of: dt.date, actor: Actor) -> dict[str, Any]:
     """The draft plan as the JSON object of SPEC section 6. Raises ``PlanError`` when
     ``as_of`` is not in ``year`` or the unit is outside the actor's scope."""
-    if actor is not None:
-        from ansinh.accounts.selectors import unit_visible
-
-        if unit_visible(actor=actor, code=unit.code) is None:
-            raise PlanError(_("Không có đơn vị mã “%(code)s”") % {"code": unit.code})
+    if unit_visible(actor=actor, code=unit.code) is None:
+        raise PlanError(_("Không có đơn vị mã “%(code)s”") % {"code": unit.code})
     items, by_unit, warnings = plan_compute(unit=unit, year=year, as_of=as_of)
     return draft_dict(
         unit=unit, year=year, as_of=as_of, items=items, by_unit=by_unit, warnings=warnings

@@ -12,21 +12,19 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from ansinh.accounts.selectors import allowed_units, unit_filter
+from ansinh.accounts.access import Actor, allowed_units, may, unit_filter
 from ansinh.core import codes
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import units_in_force
 from ansinh.outreach.models import Campaign, Plan, PlanItem
 from ansinh.outreach.planning import by_unit_rows, plan_months, warning_label, warning_text
 
-PLAN_ROLES = frozenset({"admin", "province", "office", "viewer"})
+
+def _sees_plans(actor: Actor) -> bool:
+    return may(actor, "see_plans")
 
 
-def _sees_plans(actor: Any) -> bool:
-    return actor is None or getattr(actor, "role", None) in PLAN_ROLES
-
-
-def plan_list(*, actor: Any, year: int | None = None, status: str = "") -> QuerySet[Plan]:
+def plan_list(*, actor: Actor, year: int | None = None, status: str = "") -> QuerySet[Plan]:
     if not _sees_plans(actor):
         return Plan.objects.none()
     qs = Plan.objects.filter(unit_filter(actor)).select_related("unit", "created_by")
@@ -42,7 +40,7 @@ def plan_list(*, actor: Any, year: int | None = None, status: str = "") -> Query
     ).order_by("-year", "unit__path", "-version")
 
 
-def plan_get(*, actor: Any, plan_id: int) -> Plan | None:
+def plan_get(*, actor: Actor, plan_id: int) -> Plan | None:
     if not _sees_plans(actor):
         return None
     return (
@@ -56,7 +54,7 @@ def plan_item_get(*, plan: Plan, item_id: int) -> PlanItem | None:
     return PlanItem.objects.filter(plan=plan, pk=item_id).select_related("unit").first()
 
 
-def plan_unit_choices(*, actor: Any) -> list[Unit]:
+def plan_unit_choices(*, actor: Actor) -> list[Unit]:
     """Units a plan can be drafted for: the actor's province, offices and communes."""
     return list(
         units_in_force(allowed_units(actor))
@@ -216,7 +214,7 @@ def plan_calendar(*, plan: Plan) -> dict[str, Any]:
     return {"months": months, "rows": rows, "month_totals": [month_totals[m] for m in months]}
 
 
-def campaign_list(*, actor: Any) -> QuerySet[Campaign]:
+def campaign_list(*, actor: Actor) -> QuerySet[Campaign]:
     """Campaigns of the whole province (no units) or touching a unit within scope."""
     if not _sees_plans(actor):
         return Campaign.objects.none()

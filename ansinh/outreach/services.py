@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ansinh.accounts.selectors import unit_visible
+from ansinh.accounts.access import Actor, actor_user, may, unit_visible
 from ansinh.core import codes
 from ansinh.core.documents import DocumentError, issuer_of, number_issue
 from ansinh.core.services import audit_record
@@ -24,39 +24,33 @@ from ansinh.geography.selectors import unit_ancestors
 from ansinh.outreach.models import Campaign, Plan, PlanItem
 from ansinh.outreach.planning import PlanError, channel_rates, item_figures, plan_compute
 
-EDITOR_ROLES = frozenset({"admin", "province", "office"})
-APPROVER_ROLES = frozenset({"admin", "province"})
 EDITABLE = frozenset({Plan.Status.DRAFT, Plan.Status.RETURNED})
 
 
-def _role(actor: Any) -> str | None:
-    return "admin" if actor is None else getattr(actor, "role", None)
+def can_edit(actor: Actor, plan: Plan) -> bool:
+    return may(actor, "edit_plans") and plan.status in EDITABLE
 
 
-def can_edit(actor: Any, plan: Plan) -> bool:
-    return _role(actor) in EDITOR_ROLES and plan.status in EDITABLE
-
-
-def can_approve(actor: Any, plan: Plan) -> bool:
+def can_approve(actor: Actor, plan: Plan) -> bool:
     """An admin or province user other than the one who submitted the plan (four eyes)."""
     return (
-        _role(actor) in APPROVER_ROLES
+        may(actor, "approve_plans")
         and plan.status == Plan.Status.SUBMITTED
         and not _is_submitter(actor, plan)
     )
 
 
-def _is_submitter(actor: Any, plan: Plan) -> bool:
+def _is_submitter(actor: Actor, plan: Plan) -> bool:
     pk = getattr(actor, "pk", None)
     return pk is not None and plan.submitted_by_id == pk
 
 
-def _require_editor(actor: Any) -> None:
-    if _role(actor) not in EDITOR_ROLES:
+def _require_editor(actor: Actor) -> None:
+    if not may(actor, "edit_plans"):
         raise PlanError(_("Vai trò của bạn không được sửa kế hoạch."), status=403)
 
 
-def _require_editable(actor: Any, plan: Plan) -> None:
+def _require_editable(actor: Actor, plan: Plan) -> None:
     _require_editor(actor)
     if plan.status not in EDITABLE:
         if plan.status == Plan.Status.APPROVED:
@@ -140,7 +134,7 @@ def _check_item_fields(
     return coord
 
 
-def plan_create_draft(*, actor: Any, unit: Unit, year: int, as_of: dt.date) -> Plan:
+def plan_create_draft(*, actor: Actor, unit: Unit, year: int, as_of: dt.date) -> Plan:
     """Draft the plan of ``unit`` for ``year`` from the gaps at ``as_of`` and save it as the
     next version (status draft) with its items."""
     _require_editor(actor)
@@ -162,7 +156,7 @@ def plan_create_draft(*, actor: Any, unit: Unit, year: int, as_of: dt.date) -> P
             as_of=as_of,
             warnings=warnings,
             gaps={r["unit"]: r["gaps"] for r in by_unit},
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor_user(actor),
         )
         PlanItem.objects.bulk_create(
             [
@@ -191,7 +185,7 @@ def plan_create_draft(*, actor: Any, unit: Unit, year: int, as_of: dt.date) -> P
 
 def plan_item_add(
     *,
-    actor: Any,
+    actor: Actor,
     plan: Plan,
     unit_code: str,
     month: str,
@@ -256,7 +250,7 @@ def plan_item_add(
 
 def plan_item_update(
     *,
-    actor: Any,
+    actor: Actor,
     item: PlanItem,
     month: str,
     lead_org: str,
@@ -313,7 +307,7 @@ def plan_item_update(
     return item
 
 
-def plan_item_remove(*, actor: Any, item: PlanItem) -> None:
+def plan_item_remove(*, actor: Actor, item: PlanItem) -> None:
     plan = item.plan
     _require_editable(actor, plan)
     with transaction.atomic():
@@ -330,7 +324,7 @@ def plan_item_remove(*, actor: Any, item: PlanItem) -> None:
 
 def _transition(
     *,
-    actor: Any,
+    actor: Actor,
     plan: Plan,
     to: str,
     action: str,
@@ -343,9 +337,9 @@ def _transition(
         now = timezone.now()
         if to == Plan.Status.SUBMITTED:
             plan.submitted_at = now
-            plan.submitted_by = actor if getattr(actor, "pk", None) else None
+            plan.submitted_by = actor_user(actor)
         else:
-            plan.decided_by = actor if getattr(actor, "pk", None) else None
+            plan.decided_by = actor_user(actor)
             plan.decided_at = now
         if comment is not None:
             plan.comment = comment
@@ -361,22 +355,22 @@ def _transition(
     return plan
 
 
-def plan_submit(*, actor: Any, plan: Plan) -> Plan:
+def plan_submit(*, actor: Actor, plan: Plan) -> Plan:
     _require_editable(actor, plan)
     if not plan.items.exists():
         raise PlanError(_("Kế hoạch chưa có hoạt động nào nên chưa trình được."))
     return _transition(actor=actor, plan=plan, to=Plan.Status.SUBMITTED, action="plan.submit")
 
 
-def _require_approver(actor: Any, plan: Plan) -> None:
-    if _role(actor) not in APPROVER_ROLES:
+def _require_approver(actor: Actor, plan: Plan) -> None:
+    if not may(actor, "approve_plans"):
         raise PlanError(_("Chỉ BHXH tỉnh duyệt hoặc trả lại kế hoạch."), status=403)
     if plan.status != Plan.Status.SUBMITTED:
         raise PlanError(_("Chỉ duyệt hoặc trả lại kế hoạch đang chờ duyệt."), status=403)
 
 
 def plan_approve(
-    *, actor: Any, plan: Plan, comment: str = "", confirm_warnings: bool = False
+    *, actor: Actor, plan: Plan, comment: str = "", confirm_warnings: bool = False
 ) -> Plan:
     """Approve a submitted plan: by an admin or province user other than its submitter (four
     eyes); a plan that carries warnings only with ``confirm_warnings``, which the audit row
@@ -431,7 +425,7 @@ def plan_approve(
         )
 
 
-def plan_return(*, actor: Any, plan: Plan, comment: str) -> Plan:
+def plan_return(*, actor: Actor, plan: Plan, comment: str) -> Plan:
     _require_approver(actor, plan)
     if not comment.strip():
         raise PlanError(_("Hãy ghi lý do trả lại để đơn vị chỉnh sửa."))
@@ -444,7 +438,7 @@ def plan_return(*, actor: Any, plan: Plan, comment: str) -> Plan:
     )
 
 
-def plan_new_version(*, actor: Any, plan: Plan) -> Plan:
+def plan_new_version(*, actor: Actor, plan: Plan) -> Plan:
     """Copy a plan (normally an approved one) into the next version, as a draft."""
     _require_editor(actor)
     with transaction.atomic():
@@ -463,7 +457,7 @@ def plan_new_version(*, actor: Any, plan: Plan) -> Plan:
             campaign=plan.campaign,
             warnings=plan.warnings,
             gaps=plan.gaps,
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor_user(actor),
         )
         fields = [
             "unit_id",
@@ -495,7 +489,7 @@ def plan_new_version(*, actor: Any, plan: Plan) -> Plan:
 
 def campaign_create(
     *,
-    actor: Any,
+    actor: Actor,
     code: str,
     name: str,
     start: dt.date,

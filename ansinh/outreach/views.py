@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from ansinh.accounts.access import may
 from ansinh.core import codes
 from ansinh.core.documents import number_of
 from ansinh.outreach import exports, selectors, services
@@ -116,12 +117,12 @@ def _plan_or_404(request: HttpRequest, plan_id: int) -> Plan:
 
 
 def _can_create(user: Any) -> bool:
-    return getattr(user, "role", None) in services.EDITOR_ROLES
+    return may(user, "edit_plans")
 
 
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
-    if getattr(request.user, "role", None) not in selectors.PLAN_ROLES:
+    if not may(request.user, "see_plans"):
         raise Http404
     try:
         year = int(request.GET.get("year", "") or 0) or None
@@ -197,7 +198,7 @@ def _detail_context(request: HttpRequest, plan: Plan, **extra: Any) -> dict[str,
         and plan.submitted_by_id is not None
         and plan.submitted_by_id == request.user.pk,
         "can_submit": services.can_edit(request.user, plan),
-        "can_version": getattr(request.user, "role", None) in services.EDITOR_ROLES
+        "can_version": may(request.user, "edit_plans")
         and plan.status in (Plan.Status.APPROVED, Plan.Status.SUBMITTED),
         "schemes": codes.SCHEME_CODES,
         "add_form": extra.pop("add_form", None)
@@ -410,7 +411,7 @@ def plan_export(request: HttpRequest, plan_id: int, fmt: str) -> HttpResponse:
 
 @login_required
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    if getattr(request.user, "role", None) not in selectors.PLAN_ROLES:
+    if not may(request.user, "see_plans"):
         raise Http404
     can_create = _can_create(request.user)
     units = selectors.plan_unit_choices(actor=request.user)

@@ -18,21 +18,24 @@ from typing import Any
 
 from django.db.models import Q
 
-from ansinh.accounts.selectors import (
+from ansinh.accounts.access import (
+    Actor,
+    actor_org,
     can_see_people,
+    can_unmask,
     mask_date,
     mask_id,
     mask_name,
     mask_phone,
+    may,
+    org_scoped,
     unit_filter,
 )
 from ansinh.core.services import audit_record
 from ansinh.registry.models import Person, Spell
 
-UNMASK_ROLES = frozenset({"admin", "province", "office"})
 
-
-def _partner_attendance_q(actor: Any) -> Q:
+def _partner_attendance_q(actor: Actor) -> Q:
     """A partner's own attendees: those of the activities its organisation leads, within
     its unit when it has one (the activities whose attendee list its pages show). Attendees
     of activities it only coordinates are not its own."""
@@ -43,7 +46,7 @@ def _partner_attendance_q(actor: Any) -> Q:
     return q
 
 
-def _attendances(actor: Any, person_id: str) -> Any:
+def _attendances(actor: Actor, person_id: str) -> Any:
     # outreach sits above registry in the layers; the model is read through the app registry
     from django.apps import apps
 
@@ -52,15 +55,12 @@ def _attendances(actor: Any, person_id: str) -> Any:
 
 
 def person_get(
-    *, actor: Any, person_id: str, unmask: bool = False, ip: str | None = None
+    *, actor: Actor, person_id: str, unmask: bool = False, ip: str | None = None
 ) -> dict[str, Any] | None:
     """The person with their spells as a dict, masked unless ``unmask`` (for the roles that
     may), or None when the actor may not see them (answered as 404)."""
-    role = getattr(actor, "role", None)
-    if role == "viewer":
-        return None
-    if role == "partner":
-        org = getattr(actor, "org", "")
+    if org_scoped(actor):
+        org = actor_org(actor)
         if not org:
             return None
         att = (
@@ -75,19 +75,19 @@ def person_get(
         spells_qs = Spell.objects.none()  # no person data beyond the attendee (SPEC 4)
         unmask = False
         base = person or Person(person_id=person_id, full_name=att.full_name, phone=att.phone)
-    elif actor is None or can_see_people(actor):
+    elif can_see_people(actor):
         person = Person.objects.filter(person_id=person_id).first()
         scope = unit_filter(actor)
         spells_qs = Spell.objects.filter(person_id=person_id).filter(scope)
         if person is None:
             return None
-        if role == "office" and not spells_qs.exists():
+        if not may(actor, "see_all_units") and not spells_qs.exists():
             # an office sees a person without a spell of its units only as its attendee
             mine = _attendances(actor, person_id).filter(unit_filter(actor, "activity__unit"))
             if not mine.exists():
                 return None
         base = person
-        unmask = bool(unmask) and (actor is None or role in UNMASK_ROLES)
+        unmask = bool(unmask) and can_unmask(actor)
     else:
         return None
 

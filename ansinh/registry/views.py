@@ -6,8 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from ansinh.accounts.access import can_unmask
 from ansinh.accounts.views import client_ip
-from ansinh.registry.selectors import UNMASK_ROLES, person_get
+from ansinh.registry.selectors import person_get
 
 
 @login_required
@@ -21,9 +22,9 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
     )
     if person is None:
         raise Http404
-    can_unmask = getattr(request.user, "role", "") in UNMASK_ROLES
+    may_unmask = can_unmask(request.user)
     return render(
         request,
         "registry/person.html",
-        {"person": person, "can_unmask": can_unmask},
+        {"person": person, "can_unmask": may_unmask},
     )

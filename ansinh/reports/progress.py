@@ -20,8 +20,14 @@ from dateutil.relativedelta import relativedelta
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from ansinh.accounts.access import HIDDEN, small, suppresses_small_counts
-from ansinh.accounts.selectors import unit_visible
+from ansinh.accounts.access import (
+    HIDDEN,
+    SYSTEM,
+    Actor,
+    small,
+    suppresses_small_counts,
+    unit_visible,
+)
 from ansinh.core import codes
 from ansinh.core.formats import fmt_date, fmt_int, fmt_pct, round_half_up
 from ansinh.geography.models import Unit
@@ -223,7 +229,7 @@ def _province_name(unit: Unit) -> str:
     return name
 
 
-def build_progress(*, unit: Unit, as_of: dt.date, actor: Any = None) -> ProgressReport:
+def build_progress(*, unit: Unit, as_of: dt.date, actor: Actor) -> ProgressReport:
     """Assemble the report for ``unit`` at ``as_of`` from the KPI engine. A unit outside the
     actor's scope is a 404 like a missing one; the engine is then asked for the raw figures and
     small counts are suppressed when shown (``ProgressReport.count``), so the report can still
@@ -231,11 +237,12 @@ def build_progress(*, unit: Unit, as_of: dt.date, actor: Any = None) -> Progress
     from ansinh.monitoring.selectors import kpi_figures as _kpi
     from ansinh.monitoring.selectors import participants_series, unit_gaps
 
-    if actor is not None and unit_visible(actor=actor, code=unit.code) is None:
+    if unit_visible(actor=actor, code=unit.code) is None:
         raise Http404
 
     def kpi_figures(**kwargs: Any) -> dict[str, Any]:
-        kwargs["actor"] = None  # scope checked above; suppression happens at display
+        # scope checked above; the raw figures, suppressed at display (``count``)
+        kwargs["actor"] = SYSTEM
         return _kpi(**kwargs)
 
     prev_end = _last_month_end(as_of)
@@ -377,8 +384,8 @@ def build_progress(*, unit: Unit, as_of: dt.date, actor: Any = None) -> Progress
         for s in SCHEMES
     }
 
-    fc = forecast_figures(unit=unit, year=as_of.year, as_of=as_of)
-    risk = at_risk(unit=unit, year=as_of.year, as_of=as_of)
+    fc = forecast_figures(unit=unit, year=as_of.year, as_of=as_of, actor=SYSTEM)
+    risk = at_risk(unit=unit, year=as_of.year, as_of=as_of, actor=SYSTEM)
 
     return ProgressReport(
         unit=unit,

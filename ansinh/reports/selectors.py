@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 from django.http import Http404
 
-from ansinh.accounts.selectors import actor_root_unit, allowed_units, unit_visible
+from ansinh.accounts.access import Actor, actor_root_unit, allowed_units, may, unit_visible
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors, units_in_force
 
-REPORT_ROLES = frozenset({"admin", "province", "office", "viewer"})
-ISSUE_ROLES = frozenset({"admin", "province", "office"})  # may give a document its number
-REGISTER_ROLES = frozenset({"admin", "province"})  # may open a register
+
+def can_report(actor: Actor) -> bool:
+    """Every role except ``partner`` may download progress reports (``see_reports``)."""
+    return may(actor, "see_reports")
 
 
-def can_report(actor: Any) -> bool:
-    """Every role except ``partner`` may download progress reports; ``None`` is the CLI."""
-    return actor is None or getattr(actor, "role", None) in REPORT_ROLES
-
-
-def report_units(*, actor: Any) -> QuerySet[Unit]:
+def report_units(*, actor: Actor) -> QuerySet[Unit]:
     """The units the actor may pick for a report, in tree order."""
     if not can_report(actor):
         return Unit.objects.none()
     return units_in_force(allowed_units(actor)).order_by("path")
 
 
-def report_unit_get(*, actor: Any, code: str | None) -> Unit:
+def report_unit_get(*, actor: Actor, code: str | None) -> Unit:
     """The unit named by ``code`` (default: the actor's own top unit); a unit outside the
     actor's scope is answered exactly like a missing one (Http404)."""
     if not can_report(actor):
@@ -44,23 +38,22 @@ def report_unit_get(*, actor: Any, code: str | None) -> Unit:
     return unit
 
 
-def can_issue(actor: Any) -> bool:
+def can_issue(actor: Actor) -> bool:
     """Issuing a document (taking a number from a register) is a write: admin, province and
     office users; viewers take drafts only."""
-    return actor is None or getattr(actor, "role", None) in ISSUE_ROLES
+    return may(actor, "issue_documents")
 
 
-def can_open_registers(actor: Any) -> bool:
-    return getattr(actor, "role", None) in REGISTER_ROLES
+def can_open_registers(actor: Actor) -> bool:
+    return may(actor, "open_registers")
 
 
-def register_unit_codes(actor: Any) -> list[str] | None:
+def register_unit_codes(actor: Actor) -> list[str] | None:
     """The issuing units whose registers the actor sees: all (None) for admin and province;
     an office user its own office; nobody else any ([])."""
-    role = getattr(actor, "role", None)
-    if role in REGISTER_ROLES:
+    if may(actor, "open_registers"):
         return None
-    if role == "office":
+    if may(actor, "issue_documents"):
         root = actor_root_unit(actor)
         if root is None:
             return []

@@ -5,11 +5,11 @@ it takes the next number of the year from the issuing unit's register of documen
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
 
+from ansinh.accounts.access import Actor
 from ansinh.core.documents import issuer_of, number_issue
 from ansinh.core.models import DocumentNumber
 from ansinh.geography.models import Unit
@@ -34,7 +34,7 @@ def report_filename(
     return f"progress-{unit.code}-{as_of.isoformat()}.{EXTENSIONS[fmt]}"
 
 
-def report_render(*, unit: Unit, as_of: dt.date, lang: str, fmt: str, actor: Any = None) -> bytes:
+def report_render(*, unit: Unit, as_of: dt.date, lang: str, fmt: str, actor: Actor) -> bytes:
     """The progress report of ``unit`` at ``as_of`` in ``lang`` as bytes of ``fmt``. The unit
     must already have passed the actor's scope check (``reports.selectors.report_unit_get``).
     ``docx`` here is the draft (no number); ``report_issue`` gives the numbered one."""
@@ -61,7 +61,7 @@ def report_issue(
     unit: Unit,
     as_of: dt.date,
     lang: str,
-    actor: Any = None,
+    actor: Actor,
     draft: bool = False,
     day: dt.date | None = None,
 ) -> tuple[bytes, DocumentNumber | None]:

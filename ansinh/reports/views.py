@@ -13,7 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ansinh.accounts.selectors import actor_root_unit
+from ansinh.accounts.access import actor_root_unit
 from ansinh.core.documents import KINDS, DocumentError, register_open
 from ansinh.core.selectors import document_numbers, document_registers
 from ansinh.geography.models import Unit

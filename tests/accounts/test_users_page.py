@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.accounts.models import User
 from ansinh.core.models import AuditEvent
 from tests.api.factories import PASSWORD, build_world
@@ -53,7 +54,7 @@ def test_users_page_query_count(world, django_assert_max_num_queries) -> None:
     from ansinh.accounts.services import user_create
 
     for i in range(20):
-        user_create(actor=None, username=f"u{i}", role="viewer", unit_code="O1")
+        user_create(actor=SYSTEM, username=f"u{i}", role="viewer", unit_code="O1")
     c = admin_client(world)
     with django_assert_max_num_queries(12):
         page = c.get("/users/").content.decode()

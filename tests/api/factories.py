@@ -37,6 +37,7 @@ def unit(code: str, level: str, parent: Any = None, name: str | None = None) -> 
 
 
 def build_world(*, tokens: bool = False) -> World:
+    from ansinh.accounts.access import SYSTEM
     from ansinh.accounts.services import token_create, user_create
     from ansinh.outreach.models import Activity, Attendee
     from ansinh.registry.models import Person, Spell
@@ -58,9 +59,9 @@ def build_world(*, tokens: bool = False) -> World:
         "viewer": dict(role="viewer", unit_code="C1"),
     }
     for name, kw in specs.items():
-        w.users[name] = user_create(actor=None, username=name, password=PASSWORD, **kw)
+        w.users[name] = user_create(actor=SYSTEM, username=name, password=PASSWORD, **kw)
         if tokens:
-            w.tokens[name] = token_create(actor=None, user=w.users[name])
+            w.tokens[name] = token_create(actor=SYSTEM, user=w.users[name])
 
     p1 = Person.objects.create(
         person_id="P1",

@@ -11,6 +11,7 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.arrears import selectors
 from ansinh.arrears.models import Contribution, Employer, Reminder
 from ansinh.core.models import AuditEvent
@@ -54,7 +55,9 @@ def world(db):
 
 
 def states(unit, day: str) -> dict[str, str]:
-    return {r["code"]: r["state"] for r in selectors.legal_states(unit=unit, as_of=d(day))}
+    return {
+        r["code"]: r["state"] for r in selectors.legal_states(unit=unit, as_of=d(day), actor=SYSTEM)
+    }
 
 
 def test_late_reminded_evading(world, client) -> None:
@@ -88,7 +91,9 @@ def test_late_reminded_evading(world, client) -> None:
     assert states(kh, "2025-10-09") == {"E1": "reminded", "E3": "late"}  # day 60
     assert states(kh, "2025-10-10") == {"E1": "evading", "E3": "late"}  # day 61
     row = next(
-        r for r in selectors.legal_states(unit=kh, as_of=d("2025-10-10")) if r["code"] == "E1"
+        r
+        for r in selectors.legal_states(unit=kh, as_of=d("2025-10-10"), actor=SYSTEM)
+        if r["code"] == "E1"
     )
     assert (row["reminder_on"], row["reminder_number"], row["evading_from"]) == (
         d("2025-08-10"),
@@ -152,7 +157,7 @@ def test_quarterly_list_and_exports(world, client) -> None:
     x = client.get("/arrears/employers.xlsx?as_of=2025-12-31")
     ws = load_workbook(io.BytesIO(x.content)).active
     got = {r[0]: r for r in ([c.value for c in row] for row in ws.iter_rows(min_row=4))}
-    data = selectors.arrears(unit=world["KH"], as_of=d("2025-12-31"))
+    data = selectors.arrears(unit=world["KH"], as_of=d("2025-12-31"), actor=SYSTEM)
     assert set(got) == {e["code"] for e in data["employers"]}
     for e in data["employers"]:
         assert (got[e["code"]][4], got[e["code"]][5]) == (e["overdue"], e["interest"])
@@ -175,7 +180,8 @@ def test_letters_in_bulk_and_interest_of_paid_periods(world, client) -> None:
     assert Reminder.objects.filter(review_month=d("2025-10-01")).count() == 0
     # E2 owes nothing and has 207,000 interest from periods paid late (SPEC section 8)
     split = {
-        r["code"]: r for r in selectors.interest_split(unit=world["KH"], as_of=d("2025-09-30"))
+        r["code"]: r
+        for r in selectors.interest_split(unit=world["KH"], as_of=d("2025-09-30"), actor=SYSTEM)
     }
     assert split["E2"] == {
         "code": "E2",
@@ -187,7 +193,7 @@ def test_letters_in_bulk_and_interest_of_paid_periods(world, client) -> None:
         "first_paid_late": d("2025-01-01"),
         "last_paid_late": d("2025-03-01"),
     }
-    data = selectors.arrears(unit=world["KH"], as_of=d("2025-09-30"))
+    data = selectors.arrears(unit=world["KH"], as_of=d("2025-09-30"), actor=SYSTEM)
     assert sum(r["interest"] for r in split.values()) == data["totals"]["interest"]
     c2 = client.get("/arrears/?unit=C2&as_of=2025-09-30").content.decode()
     assert "Không còn nợ: toàn bộ là lãi của các kỳ đã nộp đủ nhưng nộp sau hạn" in c2

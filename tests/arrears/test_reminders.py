@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.test import override_settings
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.arrears import reminders
 from ansinh.arrears.models import Contribution, Employer, FollowUp, OutboxMessage
 from ansinh.arrears.services import followup_sync
@@ -148,7 +149,7 @@ def world(db):
     Employer.objects.create(code="E3", name="Công ty C", unit_id="C2")
     for code in ("E1", "E2", "E3"):
         Contribution.objects.create(employer_id=code, period=d("2025-07-01"), amount_due=2_000_000)
-    followup_sync(as_of=D)
+    followup_sync(as_of=D, actor=SYSTEM)
     return units
 
 

@@ -7,6 +7,7 @@ import io
 
 import pytest
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.arrears.models import Contribution, Employer, FollowUp
 from ansinh.core.models import AuditEvent
 from ansinh.registry.models import Person, Spell
@@ -94,7 +95,7 @@ def keys(kind: str) -> set[tuple[str, str, str]]:
 def test_sync_boundaries(world) -> None:
     from ansinh.arrears.services import followup_sync
 
-    res = followup_sync(as_of=D)
+    res = followup_sync(as_of=D, actor=SYSTEM)
     assert keys("hi_expiring") == {
         ("P01", "hi", "2025-10-30"),
         ("P03", "hi", "2025-10-01"),
@@ -117,7 +118,7 @@ def test_sync_boundaries(world) -> None:
     }
     assert FollowUp.objects.get(person_id="P09").unit_id == "C3"
     # idempotent
-    again = followup_sync(as_of=D)
+    again = followup_sync(as_of=D, actor=SYSTEM)
     assert again["hi_expiring"] == again["lapsed"] == again["household"] == 0
     assert FollowUp.objects.count() == 9
 
@@ -125,7 +126,7 @@ def test_sync_boundaries(world) -> None:
 def test_worklist_pages_masking_and_scope(world, client) -> None:
     from ansinh.arrears.services import followup_sync
 
-    followup_sync(as_of=D)
+    followup_sync(as_of=D, actor=SYSTEM)
     office = make_user("nt", "office", world["O1"])
     client.force_login(office)
     page = client.get("/worklists/?kind=hi_expiring")
@@ -169,7 +170,7 @@ def test_worklist_pages_masking_and_scope(world, client) -> None:
 def test_outcomes_assign_and_do_not_contact(world, client) -> None:
     from ansinh.arrears.services import followup_sync
 
-    followup_sync(as_of=D)
+    followup_sync(as_of=D, actor=SYSTEM)
     office = make_user("nt", "office", world["O1"])
     colleague = make_user("nt2", "office", world["C1"])
     client.force_login(office)
@@ -196,7 +197,7 @@ def test_outcomes_assign_and_do_not_contact(world, client) -> None:
     assert Person.objects.get(person_id="P01").do_not_contact
     assert AuditEvent.objects.filter(action="followup.outcome", object_id=str(fu.pk)).count() == 2
     # never on a list again, even when the cover lapses later
-    followup_sync(as_of=d("2025-11-15"))
+    followup_sync(as_of=d("2025-11-15"), actor=SYSTEM)
     assert not FollowUp.objects.filter(person_id="P01", status="open").exists()
     listed = client.get("/worklists/?status=all&unmask=1").content.decode()
     assert "Nguyễn Văn P01" not in listed and f'data-id="{fu.pk}"' not in listed
@@ -209,7 +210,7 @@ def test_auto_close_by_imported_spell(transactional_db, world, cli, tmp_path, cl
     from ansinh.arrears.selectors import followup_conversions
     from ansinh.arrears.services import followup_assign, followup_record_outcome, followup_sync
 
-    followup_sync(as_of=D)
+    followup_sync(as_of=D, actor=SYSTEM)
     office = make_user("nt", "office", world["O1"])
     admin = make_user("adm", "admin")
     p09 = FollowUp.objects.get(person_id="P09")
@@ -352,7 +353,7 @@ def test_exports_are_masked(world, client) -> None:
 
     from ansinh.arrears.services import followup_sync
 
-    followup_sync(as_of=D)
+    followup_sync(as_of=D, actor=SYSTEM)
     client.force_login(make_user("adm", "province"))
     x = client.get("/worklists/export.xlsx?kind=lapsed")
     assert x.status_code == 200
@@ -375,7 +376,7 @@ def test_list_pages_query_counts_do_not_grow_with_rows(
     for i in range(30):
         spell(f"Q{i:02d}", "hi", "2025-01-01", "2025-10-10", household=f"HX{i}")
         spell(f"R{i:02d}", "si_compulsory", "2025-01-01", None, household=f"HX{i}")
-    followup_sync(as_of=D)
+    followup_sync(as_of=D, actor=SYSTEM)
     assert FollowUp.objects.count() > 60
     client.force_login(make_user("adm", "province"))
     # fixed: session/user, summary, unit menu, count, rows, persons, outcomes, unit names,

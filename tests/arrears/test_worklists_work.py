@@ -9,6 +9,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.arrears.models import FollowUp
 from ansinh.arrears.services import followup_sync
 from ansinh.core.models import AuditEvent
@@ -41,7 +42,7 @@ def world(db, cli, tmp_path):
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
     res = cli("import", "participations", str(f))
     assert res.code == 0, res.err
-    followup_sync(as_of=D)
+    followup_sync(as_of=D, actor=SYSTEM)
     return units
 
 

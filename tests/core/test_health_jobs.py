@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.accounts.models import User
 from ansinh.accounts.services import token_create
 from ansinh.core import jobs
@@ -61,9 +62,9 @@ def test_metrics_for_admins_only() -> None:
     c = Client()
     c.force_login(tinh)
     assert c.get("/metrics").status_code == 404
-    key = token_create(actor=None, user=tinh)
+    key = token_create(actor=SYSTEM, user=tinh)
     assert Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 404
-    key = token_create(actor=None, user=admin)
+    key = token_create(actor=SYSTEM, user=admin)
     r = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {key}")
     assert r.status_code == 200
     text = r.content.decode()

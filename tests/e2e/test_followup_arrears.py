@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from ansinh.accounts.access import SYSTEM
 from tests.arrears.factories import d, make_units, make_user
 
 D = d("2025-09-30")
@@ -64,7 +65,7 @@ def world(transactional_db: Any) -> dict[str, Any]:
             paid_on=None if month == 8 else dt.date(2025, month + 1, 10),
         )
         Contribution.objects.create(employer_id="E3", period=period, amount_due=5_000_000)
-    followup_sync(as_of=D)
+    followup_sync(as_of=D, actor=SYSTEM)
     office = make_user("nhatrang", "office", units["O1"])
     make_user("canbo", "office", units["C1"])
     return {"units": units, "office": office}

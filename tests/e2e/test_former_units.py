@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from ansinh.accounts.access import SYSTEM
+
 pytestmark = pytest.mark.browser
 
 
@@ -18,7 +20,7 @@ def province(transactional_db: None) -> None:
     from ansinh.geography.models import Unit
     from ansinh.geography.services import units_official_load
 
-    assert units_official_load(province="56", legacy=True) is not None
+    assert units_official_load(province="56", legacy=True, actor=SYSTEM) is not None
     get_user_model().objects.create_user(
         username="tinh", password="pw-tinh", role="province", unit=Unit.objects.get(code="56")
     )
@@ -63,7 +65,7 @@ def test_trend_reads_across_the_reorganisation(
         "2025-09-30,22411,hi,200\n",
         encoding="utf-8",
     )
-    assert not import_run(kind="counts", path=f).refused
+    assert not import_run(kind="counts", path=f, actor=SYSTEM).refused
     login(page, "tinh", "pw-tinh")
     page.goto(f"{page.base}/units/22411/?as_of=2025-09-30&scheme=hi")
     chart = page.evaluate("JSON.parse(document.getElementById('kpi-chart-data').textContent)")

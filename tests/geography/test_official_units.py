@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.geography.models import Successor, Unit
 
 # the seven codes in which the draft list of vietnam-provinces differs (SPEC section 9)
@@ -302,7 +303,7 @@ def test_english_cli(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 def legacy(db: None) -> None:
     from ansinh.geography.services import units_official_load
 
-    assert units_official_load(province="56", legacy=True) is not None
+    assert units_official_load(province="56", legacy=True, actor=SYSTEM) is not None
 
 
 def _user(role: str, unit: str) -> object:
@@ -346,7 +347,7 @@ def test_former_units_are_out_of_an_office_scope(client, legacy: None) -> None:
         code="BHXH-CR", name="BHXH Cam Ranh", level="office", parent_id="56"
     )
     Unit.objects.filter(code="22411").update(parent=office)
-    unit_paths_rebuild()
+    unit_paths_rebuild(actor=SYSTEM)
     client.force_login(_user("office", "BHXH-CR"))
     assert client.get("/units/22411/").status_code == 200
     assert client.get("/units/22411@2025/").status_code == 404
@@ -405,7 +406,7 @@ def test_import_page_takes_successors_for_the_province_only(
         code="BHXH-CL", name="BHXH Cam Lâm", level="office", parent_id="56"
     )
     Unit.objects.filter(code__in=["22708", "22453"]).update(parent=office)
-    unit_paths_rebuild()
+    unit_paths_rebuild(actor=SYSTEM)
     client.force_login(_user("office", "BHXH-CL"))
     content = "legacy_code,successor_code,share\n22435,22708,1\n"
     assert upload().status_code == 302

@@ -9,6 +9,7 @@ import re
 import pytest
 from django.test import Client
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.core import formats
 from ansinh.monitoring.services import snapshot_rebuild
 from tests.monitoring.factories import (
@@ -231,7 +232,7 @@ def test_figures_cached_per_data_version(data, tmp_path, django_assert_max_num_q
     )
     from ansinh.monitoring.importing import import_run
 
-    assert import_run(kind="participations", path=f).created == 4
+    assert import_run(kind="participations", path=f, actor=SYSTEM).created == 4
     after = _cells(prov.get("/units/O2/", {"as_of": "2025-09-30"}).content.decode())
     assert after["si_voluntary.participants"] == "5"
     seen = _cells(viewer.get("/", {"as_of": "2025-09-30"}).content.decode())
@@ -261,5 +262,5 @@ def test_data_as_of_kept_per_data_version(data, tmp_path, django_assert_num_quer
         f"late1,C3,si_voluntary,freelancer,{later.isoformat()}\n",
         encoding="utf-8",
     )
-    assert import_run(kind="participations", path=f).created == 1
+    assert import_run(kind="participations", path=f, actor=SYSTEM).created == 1
     assert selectors.data_as_of() == later

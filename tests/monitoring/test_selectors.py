@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from django.http import Http404
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.monitoring import selectors
 from ansinh.monitoring.services import snapshot_rebuild
 from tests.monitoring.factories import batch, counts, d, make_units, make_user, spells, targets
@@ -55,13 +56,17 @@ def test_forecast_and_rankings(units) -> None:
     pts = [(d("2025-04-30"), 100), (d("2025-05-31"), 110), (d("2025-06-30"), 120)]
     assert selectors.forecast_year_end(pts) == 180  # +10 a month, 6 months to December
     assert selectors.forecast_year_end(pts[:2]) is None
-    rank = selectors.ranking(unit=units["KH"], as_of=d("2025-03-31"), scheme="hi", level="commune")
+    rank = selectors.ranking(
+        unit=units["KH"], as_of=d("2025-03-31"), scheme="hi", level="commune", actor=SYSTEM
+    )
     assert [(r["unit"], r["attainment_pct"]) for r in rank] == [
         ("C1", 45.0),
         ("C3", 133.33),
         ("C2", None),
     ]
-    by_gap = selectors.ranking_by_gap(unit=units["KH"], as_of=d("2025-03-31"), scheme="hi")
+    by_gap = selectors.ranking_by_gap(
+        unit=units["KH"], as_of=d("2025-03-31"), scheme="hi", actor=SYSTEM
+    )
     assert [(r["unit"], r["gap"], r["required_per_month"]) for r in by_gap] == [
         ("O1", 10, 2),  # target 20 (C1), 10 participants in O1: ⌈10 / 9⌉
         ("O2", -10, 0),

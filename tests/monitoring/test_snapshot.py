@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.core.formats import month_end
 from ansinh.geography.models import Unit
 from ansinh.monitoring import selectors
@@ -63,7 +64,10 @@ def data(db: None) -> dict[str, Unit]:
 
 
 def _all_figures(unit: Unit, as_of: dt.date) -> list[dict]:
-    return [selectors.kpi_figures(unit=unit, as_of=as_of, by=by) for by in (None, "unit", "group")]
+    return [
+        selectors.kpi_figures(unit=unit, as_of=as_of, by=by, actor=SYSTEM)
+        for by in (None, "unit", "group")
+    ]
 
 
 def _live(unit: Unit, as_of: dt.date) -> list[dict]:

@@ -11,6 +11,7 @@ import random
 
 import pytest
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.core.formats import month_end
 from ansinh.core.models import AuditEvent
 from ansinh.monitoring.importing import import_run
@@ -90,7 +91,7 @@ def _change(rnd: random.Random, n: int, stored: list[tuple], step: int) -> list[
 
 
 def _import(tmp_path: pathlib.Path, name: str, rows: list[tuple]) -> None:
-    r = import_run(kind="participations", path=_write(tmp_path / name, rows))
+    r = import_run(kind="participations", path=_write(tmp_path / name, rows), actor=SYSTEM)
     assert not r.refused, [e.as_dict() for e in r.errors[:3]]
 
 

@@ -10,6 +10,7 @@ import zipfile
 
 import pytest
 
+from ansinh.accounts.access import SYSTEM
 from ansinh.arrears.models import Contribution, Employer
 from ansinh.registry.models import Person, Spell
 from tests.arrears.factories import d, make_units, make_user
@@ -48,7 +49,7 @@ def world(db):
 def test_worklist_and_arrears_sheets_hold_no_formula(world, client):
     from ansinh.arrears.services import followup_sync
 
-    followup_sync(as_of=d("2025-09-30"))
+    followup_sync(as_of=d("2025-09-30"), actor=SYSTEM)
     client.force_login(make_user("adm", "province"))
     seen = 0
     for url in (

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from ansinh.accounts.access import SYSTEM
 from tests.api.factories import build_world
 
 MISSING_UNIT = "không có đơn vị mã này"
@@ -263,6 +264,6 @@ def test_partner_sees_exactly_its_own_attendees(world):
     u = User.objects.get(username="partner")
     u.unit_id = "O2"
     u.save()
-    token = token_create(actor=None, user=u)
+    token = token_create(actor=SYSTEM, user=u)
     r = c.get("/api/people/P1", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert r.status_code == 404
