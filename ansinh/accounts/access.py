@@ -28,29 +28,10 @@ from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from ansinh.accounts.models import User
+from ansinh.core.actors import SYSTEM as SYSTEM  # the door names it: access.SYSTEM
+from ansinh.core.actors import SystemActor
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root
-
-
-@dataclass(frozen=True)
-class SystemActor:
-    """The explicit actor of the command line, jobs nobody started and the demo loader: it may
-    do everything, sees every unit, and its audit rows are written as ``cli`` (no user)."""
-
-    username: str = "cli"
-    pk: None = None
-    id: None = None
-    role: str = ""
-    unit: None = None
-    org: str = ""
-    is_active: bool = True
-    is_authenticated: bool = True
-
-    def __str__(self) -> str:
-        return self.username
-
-
-SYSTEM = SystemActor()
 
 # a page's ``request.user`` may be anonymous: such an actor may do nothing and sees no unit
 Actor = User | SystemActor | AnonymousUser

@@ -40,6 +40,7 @@ from django_tasks import task
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from ansinh.core.actors import SYSTEM
 from ansinh.core.models import Job, WorkerBeat
 from ansinh.core.services import audit_record
 from config import env
@@ -199,7 +200,7 @@ def jobs_reap(*, now: dt.datetime | None = None) -> list[int]:
                 ).update(status=Job.Status.FAILED, message=message, finished_at=now)
                 if n:
                     audit_record(
-                        actor=None,
+                        actor=SYSTEM,
                         action="job.reap",
                         object_type="job",
                         object_id=",".join(map(str, dead))[:128],
@@ -263,7 +264,9 @@ def jobs_schedule_due(*, now: dt.datetime | None = None) -> list[Job]:
         due = timezone.make_aware(dt.datetime.combine(now.date(), at))
         if now < due or Job.objects.filter(kind=kind, created_at__gte=due).exists():
             continue
-        started.append(job_enqueue(kind=kind, params={"daily": now.date().isoformat()}, actor=None))
+        started.append(
+            job_enqueue(kind=kind, params={"daily": now.date().isoformat()}, actor=SYSTEM)
+        )
     return started
 
 

@@ -17,7 +17,8 @@ def audit_record(
     after: Any = None,
     ip: str | None = None,
 ) -> AuditEvent:
-    """Write one audit row. ``actor`` is a user or None (the command line without a login)."""
+    """Write one audit row. ``actor`` is a user or the system actor (``core.actors.SYSTEM``:
+    the command line, jobs nobody started), written as ``cli``."""
     user = actor if getattr(actor, "pk", None) else None
     name = getattr(actor, "username", "") or ("cli" if actor is None else str(actor))
     return AuditEvent.objects.create(
