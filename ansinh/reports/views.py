@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ansinh.accounts.access import actor_root_unit
+from ansinh.accounts.access import Actor, actor_root_unit
 from ansinh.core.documents import KINDS, DocumentError, register_open
 from ansinh.core.selectors import document_numbers, document_registers
 from ansinh.geography.models import Unit
@@ -50,7 +49,7 @@ def _parse_date(value: str) -> dt.date | None:
 
 @login_required
 def reports_page(request: HttpRequest) -> HttpResponse:
-    actor: Any = request.user
+    actor: Actor = request.user
     if not can_report(actor):
         raise Http404
     q = request.GET
@@ -107,7 +106,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
 def report_issue_view(request: HttpRequest) -> HttpResponse:
     """The report to sign (DOCX): numbered from the issuing unit's register unless a draft
     is asked for; a viewer may only take the draft."""
-    actor: Any = request.user
+    actor: Actor = request.user
     if not can_report(actor):
         raise Http404
     p = request.POST
@@ -137,7 +136,7 @@ def report_issue_view(request: HttpRequest) -> HttpResponse:
 @login_required
 def documents_page(request: HttpRequest) -> HttpResponse:
     """The registers of outgoing documents and the numbers given: who issued what, when."""
-    actor: Any = request.user
+    actor: Actor = request.user
     codes = register_unit_codes(actor)
     if codes is not None and not codes:
         raise Http404
@@ -161,7 +160,7 @@ def documents_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def register_open_view(request: HttpRequest) -> HttpResponse:
-    actor: Any = request.user
+    actor: Actor = request.user
     if not can_open_registers(actor):
         raise Http404
     unit = Unit.objects.filter(code=request.POST.get("unit", "")).first()
