@@ -33,7 +33,7 @@ from ansinh.core import codes
 from ansinh.core.documents import DocumentError, issuer_of, number_issue, number_of
 from ansinh.core.formats import fmt_chart_date
 from ansinh.geography.models import Unit
-from ansinh.geography.selectors import unit_ancestors, units_in_force
+from ansinh.geography.selectors import unit_ancestors, unit_root, units_in_force
 
 
 def _kind_labels() -> dict[str, str]:
@@ -279,7 +279,7 @@ def _letter_kwargs(*, actor: Actor, employer: Any, as_of: dt.date) -> dict[str, 
     if reminder is not None:
         given = number_of(ref_type="reminder", ref_id=str(reminder.pk))
         number = given.number if given is not None else (reminder.number or None)
-    root = actor_root_unit(None)
+    root = unit_root()
     return {
         "province_name": root.name if root else "",
         "employer": employer,
@@ -883,7 +883,7 @@ def offenders_export(request: HttpRequest, fmt: str) -> HttpResponse:
         content = exports.offenders_xlsx(data)
         ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     elif fmt == "docx":
-        root = actor_root_unit(None)
+        root = unit_root()
         content = exports.offenders_docx(data, province_name=root.name if root else "")
         ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     else:
