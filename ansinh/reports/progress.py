@@ -180,9 +180,7 @@ class ProgressReport:
 
 
 def scheme_label(code: str) -> str:
-    if code == "hi_coverage":
-        return _("Tỷ lệ bao phủ BHYT")
-    return codes.label(codes.SCHEMES, code)
+    return codes.indicator_label(code)
 
 
 def group_label(code: str) -> str:
