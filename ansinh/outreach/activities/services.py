@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ansinh.core.codes import CHANNEL_CODES, GROUP_CODES, ORG_CODES
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
-from ansinh.outreach.activity_selectors import (
+from ansinh.outreach.activities.selectors import (
     actor_units,
     can_add_attendee,
     can_edit_activity,
