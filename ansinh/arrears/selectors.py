@@ -28,6 +28,7 @@ from ansinh.arrears.models import (
 )
 from ansinh.core.formats import month_end, round_half_up
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_children
 
 BUCKETS: tuple[str, ...] = ("lt3", "3to6", "6to12", "ge12")
 KIND_ORDER: tuple[str, ...] = ("hi_expiring", "lapsed", "household", "employer_overdue")
@@ -232,7 +233,7 @@ def arrears_trend(*, unit: Unit, as_of: dt.date, months: int = 12) -> list[dict[
 
 def arrears_breakdown(*, unit: Unit, data: dict[str, Any]) -> list[dict[str, Any]]:
     """The employers of an ``arrears`` result summed per child unit of ``unit``."""
-    children = list(Unit.objects.filter(parent=unit).order_by("code"))
+    children = list(unit_children(unit=unit))
     if not children:
         return []
     codes = {e["unit"] for e in data["employers"]}

@@ -1,7 +1,7 @@
 """Exports of a communication plan: XLSX (items table) and DOCX in the Vietnamese
 administrative layout of Decree 30/2020/NĐ-CP (shared/reference/DOMAIN.md section 7).
 
-Both take the plan as the JSON object of SPEC section 6 (``plan_draft`` or a saved plan
+Both take the plan as the JSON object of SPEC section 6 (the draft of ``planning.draft_dict`` or a saved plan
 through ``selectors.plan_as_dict``) plus a ``PlanMeta`` naming the units.
 """
 

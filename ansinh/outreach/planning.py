@@ -58,8 +58,8 @@ from ansinh.geography.models import Unit
 from ansinh.monitoring.forecast import forecast_shortfalls
 from ansinh.monitoring.selectors import data_as_of, population_tree, unit_gaps
 from ansinh.outreach.funnel import conversion_rates
+from ansinh.targets.pacing import PEAK_MONTHS
 
-PEAK_MONTHS = frozenset({10, 11, 12})
 PEAK_WEIGHT = 2
 MIN_HISTORY = 5  # observable activities of a channel before its history replaces the default
 LAUNCH_MIN = 100  # positive gaps of a commune that justify a launch ceremony
@@ -667,20 +667,6 @@ def by_unit_rows(
             }
         )
     return rows
-
-
-def plan_draft(*, unit: Unit, year: int, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
-    """The draft plan as the JSON object of SPEC section 6. Raises ``PlanError`` when
-    ``as_of`` is not in ``year`` or the unit is outside the actor's scope."""
-    if actor is not None:
-        from ansinh.accounts.selectors import unit_visible
-
-        if unit_visible(actor=actor, code=unit.code) is None:
-            raise PlanError(_("Không có đơn vị mã “%(code)s”") % {"code": unit.code})
-    items, by_unit, warnings = plan_compute(unit=unit, year=year, as_of=as_of)
-    return draft_dict(
-        unit=unit, year=year, as_of=as_of, items=items, by_unit=by_unit, warnings=warnings
-    )
 
 
 def draft_dict(

@@ -15,7 +15,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 from ansinh.accounts.selectors import allowed_units, unit_filter
 from ansinh.core import codes
 from ansinh.geography.models import Unit
-from ansinh.geography.selectors import units_in_force
+from ansinh.geography.selectors import unit_subtree, units_in_force
 from ansinh.outreach.models import Campaign, Plan, PlanItem
 from ansinh.outreach.planning import by_unit_rows, plan_months, warning_label, warning_text
 
@@ -67,11 +67,7 @@ def plan_unit_choices(*, actor: Any) -> list[Unit]:
 
 def plan_item_units(*, plan: Plan) -> list[Unit]:
     """The communes an item of the plan may be placed in."""
-    return list(
-        Unit.objects.filter(path__startswith=plan.unit.path, level=Unit.Level.COMMUNE).order_by(
-            "path"
-        )
-    )
+    return list(unit_subtree(unit=plan.unit).filter(level=Unit.Level.COMMUNE).order_by("path"))
 
 
 def _items(plan: Plan) -> list[PlanItem]:
