@@ -314,7 +314,7 @@ def arrears(
     as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
 ) -> Any:
-    from ansinh.arrears.selectors import arrears as arrears_figures
+    from ansinh.arrears.figures import arrears as arrears_figures
 
     actor = _actor(request)
     if getattr(actor, "role", None) == "partner":
