@@ -165,12 +165,7 @@ def plan_create_draft(*, actor: Any, unit: Unit, year: int, as_of: dt.date) -> P
             created_by=actor if getattr(actor, "pk", None) else None,
         )
         PlanItem.objects.bulk_create(
-            [
-                PlanItem(
-                    plan=plan, **{k: v for k, v in it.items() if k != "unit"}, unit_id=it["unit"]
-                )
-                for it in items
-            ],
+            [PlanItem(plan=plan, **it.model_fields()) for it in items],
             batch_size=1000,
         )
         audit_record(
