@@ -31,6 +31,7 @@ from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root, units_in_force
 from ansinh.outreach.activities import selectors as sel
 from ansinh.outreach.activities.services import (
+    ActivityInput,
     AttendeeInput,
     SyncDeleted,
     activity_create,
@@ -417,10 +418,10 @@ def _save_activity(
     }
     try:
         if activity is None:
-            saved = activity_create(actor=actor, **fields)
+            saved = activity_create(actor=actor, data=ActivityInput(**fields))
             done = _("Đã ghi nhận hoạt động %(code)s.")
         else:
-            saved = activity_update(actor=actor, activity=activity, **fields)
+            saved = activity_update(actor=actor, activity=activity, data=ActivityInput(**fields))
             done = _("Đã lưu hoạt động %(code)s.")
     except ValidationError as exc:
         _add_errors(form, exc)
