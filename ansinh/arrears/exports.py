@@ -337,6 +337,22 @@ def reminder_docx(**kwargs: Any) -> bytes:
     return reminders_docx([kwargs])
 
 
+# the letter's two tables: column widths (mm, 165 in all) and alignments
+LETTER_TABLE = ([22, 26, 33, 33, 22, 29], ["center", "center", "right", "right", "right", "right"])
+LATE_TABLE = ([22, 26, 33, 26, 22, 36], ["center", "center", "right", "center", "right", "right"])
+
+
+def _letter_table(
+    doc: Any,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    layout: tuple[list[int], list[str]],
+) -> None:
+    mm, aligns = layout
+    docx_table(doc, header, rows, mm=mm, aligns=aligns, size=11)
+    docx_par(doc, "", space_after=0)
+
+
 def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
     """Many reminder letters in one DOCX, each on its own pages (a page break between them),
     laid out by the one document module (``core/documents.py``: page, header, number,
@@ -362,28 +378,12 @@ def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
             docx_par(doc, t["to"], align="center", space_after=8)
             for key in ("basis", "intro"):
                 docx_par(doc, t[key], indent=True)
-            docx_table(
-                doc,
-                t["header"],
-                t["rows"],
-                mm=[22, 26, 33, 33, 22, 29],
-                aligns=["center", "center", "right", "right", "right", "right"],
-                size=11,
-            )
-            docx_par(doc, "", space_after=0)
+            _letter_table(doc, t["header"], t["rows"], LETTER_TABLE)
             for key in ("total", "interest"):
                 docx_par(doc, t[key], indent=True)
             if t["late_rows"]:
                 docx_par(doc, t["late_intro"], indent=True)
-                docx_table(
-                    doc,
-                    t["late_header"],
-                    t["late_rows"],
-                    mm=[22, 26, 33, 26, 22, 36],
-                    aligns=["center", "center", "right", "center", "right", "right"],
-                    size=11,
-                )
-                docx_par(doc, "", space_after=0)
+                _letter_table(doc, t["late_header"], t["late_rows"], LATE_TABLE)
             for key in ("request", "ignore"):
                 docx_par(doc, t[key], indent=True)
             docx_closing(doc, recipients=recipients_for(issuer, "TB"), signer=signer_title())
