@@ -24,6 +24,7 @@ from ansinh.core.documents import (
     docx_new,
     docx_par,
     docx_table,
+    font_paths,
     motto,
     number_text,
     place_date,
@@ -31,7 +32,7 @@ from ansinh.core.documents import (
     short_name,
     signer_title,
 )
-from ansinh.core.formats import fmt_date, fmt_int
+from ansinh.core.formats import fmt_date, fmt_int, sheet_row
 from ansinh.core.sheets import op_print_setup
 
 
@@ -107,18 +108,9 @@ def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
 
 
 def _dejavu() -> tuple[pathlib.Path, pathlib.Path]:
-    import importlib.util
-
-    # matplotlib's own data folder, found without importing matplotlib (slow to import)
-    spec = importlib.util.find_spec("matplotlib")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    if locations:
-        base = pathlib.Path(locations[0]) / "mpl-data" / "fonts" / "ttf"
-    else:  # pragma: no cover
-        import matplotlib
-
-        base = pathlib.Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    return base / "DejaVuSans.ttf", base / "DejaVuSans-Bold.ttf"
+    """DejaVu Sans regular and bold (``core/documents.py:font_paths``)."""
+    fonts = font_paths()
+    return fonts[""], fonts["B"]
 
 
 def call_sheet_pdf(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
@@ -561,8 +553,6 @@ def _xlsx(
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
-
-    from ansinh.core.formats import sheet_row
 
     wb = Workbook()
     ws = wb.active

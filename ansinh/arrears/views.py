@@ -4,6 +4,7 @@ letters, follow-up worklists. Thin: parse the request, call selectors/services, 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -29,7 +30,7 @@ from ansinh.arrears import figures as arrears_figures
 from ansinh.arrears.models import FollowUp, FollowUpOutcome, OutboxMessage
 from ansinh.core import codes
 from ansinh.core.documents import DocumentError, issuer_of, number_issue, number_of
-from ansinh.core.formats import fmt_chart_date
+from ansinh.core.formats import fmt_chart_date, fmt_dec
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors, units_in_force
 
@@ -102,10 +103,6 @@ def _units_menu(actor: Any) -> list[Unit]:
 
 def _money_short(value: int) -> str:
     """A card-sized amount: 141,30 tỷ / 12,35 triệu (the exact figure goes under it)."""
-    from decimal import Decimal
-
-    from ansinh.core.formats import fmt_dec
-
     if value >= 10**9:
         return _("%(n)s tỷ") % {"n": fmt_dec(Decimal(value) / 10**9, places=2)}
     if value >= 10**6:
