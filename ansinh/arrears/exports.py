@@ -78,6 +78,7 @@ def _sheet_values(rows: Sequence[dict[str, Any]]) -> list[list[str]]:
 
 
 def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
+    # imported here: openpyxl is slow to import, and only a spreadsheet needs it
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -114,6 +115,7 @@ def _dejavu() -> tuple[pathlib.Path, pathlib.Path]:
 
 
 def call_sheet_pdf(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
+    # imported here: fpdf takes seconds to import, and only a PDF needs it
     from fpdf import FPDF
 
     regular, bold = _dejavu()
@@ -390,6 +392,7 @@ def reminder_pdf(**kwargs: Any) -> bytes:
 
 def reminders_pdf(letters: Sequence[dict[str, Any]]) -> bytes:
     """Many reminder letters in one PDF, each starting on a new page."""
+    # imported here: fpdf takes seconds to import, and only a PDF needs it
     from fpdf import FPDF
     from fpdf.enums import Align
 
@@ -550,6 +553,7 @@ def _xlsx(
 ) -> bytes:
     """A one-sheet workbook: title, subtitle, bold header, rows (ints formatted in
     thousands, dates as dates), text that would be a formula kept as text."""
+    # imported here: openpyxl is slow to import, and only a spreadsheet needs it
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
