@@ -251,21 +251,12 @@ def arrears(*, unit: Unit, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
 def arrears_ratio(*, unit: Unit, as_of: dt.date) -> tuple[int, int, float | None]:
     """(overdue, due_ytd, arrears_pct) at ``as_of`` in one aggregate query (for trends)."""
     p = sql.param()
-    due = sql.due_date("c.period")
     query = f"""
-        WITH r AS (
-            SELECT c.period AS period, c.amount_due AS amount_due, {due} AS due,
-                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
-                        THEN c.amount_paid ELSE 0 END AS paid
-            FROM arrears_contribution c
-            JOIN arrears_employer e ON e.code = c.employer_id
-            JOIN geography_unit u ON u.code = e.unit_id
-            WHERE u.path LIKE %s ESCAPE '\\'
-        )
-        SELECT SUM(CASE WHEN amount_due > paid AND due < {p} THEN amount_due - paid ELSE 0 END),
+        WITH {_rows_sql()}
+        SELECT SUM(overdue),
                SUM(CASE WHEN period >= {p} AND period <= {p} AND due <= {p}
                         THEN amount_due ELSE 0 END)
-        FROM r
+        FROM t
     """
     d = as_of.isoformat()
     params = [d, like_prefix(unit.path), d, f"{as_of.year}-01-01", f"{as_of.year}-12-01", d]
