@@ -25,6 +25,7 @@ from ansinh.core.documents import (
     docx_par,
     docx_table,
     font_paths,
+    kind_label,
     motto,
     number_text,
     place_date,
@@ -236,7 +237,7 @@ def _letter_texts(
         "motto1": motto1,
         "motto2": motto2,
         "place_date": place_date(issuer.place, as_of),
-        "kind": _("THÔNG BÁO"),
+        "kind": kind_label("TB").upper(),
         "subject": _("Về việc chậm đóng BHXH, BHYT, BHTN"),
         "to": _("Kính gửi: %(name)s") % {"name": employer.name},
         "basis": _(
