@@ -8,7 +8,7 @@ urlpatterns = [
     path("", include("ansinh.monitoring.urls")),
     path("", include("ansinh.monitoring.import_urls")),
     path("", include("ansinh.outreach.urls")),
-    path("", include("ansinh.outreach.activity_urls")),
+    path("", include("ansinh.outreach.activities.urls")),
     path("", include("ansinh.arrears.urls")),
     path("", include("ansinh.reports.urls")),
     path("", include("ansinh.registry.urls")),

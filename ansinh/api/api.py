@@ -289,7 +289,7 @@ def funnel(
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
     by: str | None = Query(None, description="channel | org | group"),
 ) -> Any:
-    from ansinh.outreach.activity_selectors import actor_units
+    from ansinh.outreach.activities.selectors import actor_units
     from ansinh.outreach.funnel import funnel as funnel_figures
 
     actor = _actor(request)
@@ -314,7 +314,7 @@ def arrears(
     as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
 ) -> Any:
-    from ansinh.arrears.selectors import arrears as arrears_figures
+    from ansinh.arrears.figures import arrears as arrears_figures
 
     actor = _actor(request)
     if getattr(actor, "role", None) == "partner":
@@ -378,7 +378,7 @@ def units(request: HttpRequest) -> Any:
 )
 @paginate(LimitOffsetPagination)
 def activities(request: HttpRequest, unit: str | None = None) -> Any:
-    from ansinh.outreach.activity_selectors import actor_units, scoped_activities
+    from ansinh.outreach.activities.selectors import actor_units, scoped_activities
 
     actor = _actor(request)
     qs = scoped_activities(actor)

@@ -24,6 +24,8 @@ from ansinh.core.documents import (
     docx_new,
     docx_par,
     docx_table,
+    font_paths,
+    kind_label,
     motto,
     number_text,
     place_date,
@@ -31,7 +33,7 @@ from ansinh.core.documents import (
     short_name,
     signer_title,
 )
-from ansinh.core.formats import fmt_date, fmt_int
+from ansinh.core.formats import fmt_date, fmt_int, sheet_row
 from ansinh.core.sheets import op_print_setup
 
 
@@ -77,6 +79,7 @@ def _sheet_values(rows: Sequence[dict[str, Any]]) -> list[list[str]]:
 
 
 def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
+    # imported here: openpyxl is slow to import, and only a spreadsheet needs it
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -107,21 +110,13 @@ def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
 
 
 def _dejavu() -> tuple[pathlib.Path, pathlib.Path]:
-    import importlib.util
-
-    # matplotlib's own data folder, found without importing matplotlib (slow to import)
-    spec = importlib.util.find_spec("matplotlib")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    if locations:
-        base = pathlib.Path(locations[0]) / "mpl-data" / "fonts" / "ttf"
-    else:  # pragma: no cover
-        import matplotlib
-
-        base = pathlib.Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    return base / "DejaVuSans.ttf", base / "DejaVuSans-Bold.ttf"
+    """DejaVu Sans regular and bold (``core/documents.py:font_paths``)."""
+    fonts = font_paths()
+    return fonts[""], fonts["B"]
 
 
 def call_sheet_pdf(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
+    # imported here: fpdf takes seconds to import, and only a PDF needs it
     from fpdf import FPDF
 
     regular, bold = _dejavu()
@@ -242,7 +237,7 @@ def _letter_texts(
         "motto1": motto1,
         "motto2": motto2,
         "place_date": place_date(issuer.place, as_of),
-        "kind": _("THÔNG BÁO"),
+        "kind": kind_label("TB").upper(),
         "subject": _("Về việc chậm đóng BHXH, BHYT, BHTN"),
         "to": _("Kính gửi: %(name)s") % {"name": employer.name},
         "basis": _(
@@ -337,6 +332,22 @@ def reminder_docx(**kwargs: Any) -> bytes:
     return reminders_docx([kwargs])
 
 
+# the letter's two tables: column widths (mm, 165 in all) and alignments
+LETTER_TABLE = ([22, 26, 33, 33, 22, 29], ["center", "center", "right", "right", "right", "right"])
+LATE_TABLE = ([22, 26, 33, 26, 22, 36], ["center", "center", "right", "center", "right", "right"])
+
+
+def _letter_table(
+    doc: Any,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    layout: tuple[list[int], list[str]],
+) -> None:
+    mm, aligns = layout
+    docx_table(doc, header, rows, mm=mm, aligns=aligns, size=11)
+    docx_par(doc, "", space_after=0)
+
+
 def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
     """Many reminder letters in one DOCX, each on its own pages (a page break between them),
     laid out by the one document module (``core/documents.py``: page, header, number,
@@ -362,28 +373,12 @@ def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
             docx_par(doc, t["to"], align="center", space_after=8)
             for key in ("basis", "intro"):
                 docx_par(doc, t[key], indent=True)
-            docx_table(
-                doc,
-                t["header"],
-                t["rows"],
-                mm=[22, 26, 33, 33, 22, 29],
-                aligns=["center", "center", "right", "right", "right", "right"],
-                size=11,
-            )
-            docx_par(doc, "", space_after=0)
+            _letter_table(doc, t["header"], t["rows"], LETTER_TABLE)
             for key in ("total", "interest"):
                 docx_par(doc, t[key], indent=True)
             if t["late_rows"]:
                 docx_par(doc, t["late_intro"], indent=True)
-                docx_table(
-                    doc,
-                    t["late_header"],
-                    t["late_rows"],
-                    mm=[22, 26, 33, 26, 22, 36],
-                    aligns=["center", "center", "right", "center", "right", "right"],
-                    size=11,
-                )
-                docx_par(doc, "", space_after=0)
+                _letter_table(doc, t["late_header"], t["late_rows"], LATE_TABLE)
             for key in ("request", "ignore"):
                 docx_par(doc, t[key], indent=True)
             docx_closing(doc, recipients=recipients_for(issuer, "TB"), signer=signer_title())
@@ -398,6 +393,7 @@ def reminder_pdf(**kwargs: Any) -> bytes:
 
 def reminders_pdf(letters: Sequence[dict[str, Any]]) -> bytes:
     """Many reminder letters in one PDF, each starting on a new page."""
+    # imported here: fpdf takes seconds to import, and only a PDF needs it
     from fpdf import FPDF
     from fpdf.enums import Align
 
@@ -558,11 +554,10 @@ def _xlsx(
 ) -> bytes:
     """A one-sheet workbook: title, subtitle, bold header, rows (ints formatted in
     thousands, dates as dates), text that would be a formula kept as text."""
+    # imported here: openpyxl is slow to import, and only a spreadsheet needs it
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
-
-    from ansinh.core.formats import sheet_row
 
     wb = Workbook()
     ws = wb.active

@@ -42,7 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ansinh.accounts.selectors import actor_root_unit, unit_filter
-from ansinh.arrears import selectors
+from ansinh.arrears import figures, selectors
 from ansinh.arrears.models import Employer, FollowUp, MessageTemplate, OutboxMessage
 from ansinh.core.formats import fmt_date, fmt_int
 from ansinh.core.jobs import job_enqueue
@@ -310,7 +310,7 @@ def outbox_queue(
             if scope is None:
                 return result.as_dict()
             day = as_of or selectors.data_date()
-            data = selectors.arrears(unit=scope, as_of=day, actor=actor)
+            data = figures.arrears(unit=scope, as_of=day, actor=actor)
             employers = {
                 e.code: e
                 for e in Employer.objects.filter(

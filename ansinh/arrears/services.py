@@ -18,9 +18,11 @@ from ansinh.accounts.selectors import unit_visible
 from ansinh.arrears import sql, worklists
 from ansinh.arrears.models import Employer, FollowUp, FollowUpOutcome, Reminder, WorklistBuild
 from ansinh.arrears.selectors import data_date
+from ansinh.core.codes import ORGS
 from ansinh.core.jobs import job_enqueue
 from ansinh.core.models import Job
 from ansinh.core.services import audit_record
+from ansinh.registry.models import Person, Spell
 
 CLOSING_OUTCOMES = {"registered", "refused", "do_not_contact"}
 PERSON_KINDS = ("hi_expiring", "lapsed", "household")
@@ -203,7 +205,6 @@ def _close_converted(
 
 
 def _close_persons(*, as_of: dt.date) -> int:
-    from ansinh.registry.models import Person, Spell
 
     # open, or closed on the person's word ("registered") and not yet seen in the data
     awaiting = FollowUp.objects.filter(
@@ -353,7 +354,6 @@ def _check_followup(actor: Any, followup: FollowUp) -> None:
 
 def followup_assign(*, actor: Any, followup: FollowUp, user: Any = None, org: str = "") -> FollowUp:
     """Assign a follow-up to a staff login (in scope) or to a partner organisation."""
-    from ansinh.core.codes import ORGS
 
     _check_followup(actor, followup)
     if org and org not in ORGS:
@@ -400,7 +400,6 @@ def followup_record_outcome(
     """Record what came of a call or visit. ``registered``, ``refused`` and ``do_not_contact``
     close the follow-up; ``do_not_contact`` also marks the person so that they never appear on
     a list again (and closes their other open follow-ups)."""
-    from ansinh.registry.models import Person
 
     _check_followup(actor, followup)
     if outcome not in FollowUpOutcome.Outcome.values:

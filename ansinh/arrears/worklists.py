@@ -25,6 +25,9 @@ from typing import Any
 from django.db import connection
 
 from ansinh.arrears import sql
+from ansinh.arrears.figures import arrears
+from ansinh.geography.selectors import unit_root
+from ansinh.registry.models import Person, Spell
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,6 @@ def household_members(*, household_ids: list[str], as_of: dt.date) -> dict[str, 
     marked do-not-contact are left out."""
     if not household_ids:
         return {}
-    from ansinh.registry.models import Person, Spell
 
     covered = set(
         Spell.objects.filter(
@@ -224,9 +226,6 @@ def household_members(*, household_ids: list[str], as_of: dt.date) -> dict[str, 
 
 
 def employers_overdue(*, as_of: dt.date) -> list[Candidate]:
-    from ansinh.arrears.selectors import arrears
-    from ansinh.geography.selectors import unit_root
-
     out: list[Candidate] = []
     for root in [unit_root()]:
         if root is None:

@@ -44,6 +44,7 @@ from ansinh.core.cache import cached
 from ansinh.core.codes import SCHEME_CODES
 from ansinh.core.formats import fmt_date
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_children, unit_subtree
 from ansinh.monitoring import figures
 from ansinh.monitoring.models import SnapshotState
 from ansinh.monitoring.selectors import (
@@ -266,7 +267,7 @@ def forecast_tree(
         return {"history_end": None, "units": units, "weights": fitted}
     last = dates[-1]
     horizon = max(_months_between(last, dt.date(year, 12, 31)), 0)
-    paths = dict(Unit.objects.filter(path__startswith=root.path).values_list("path", "code"))
+    paths = dict(unit_subtree(unit=root).values_list("path", "code"))
     leaves = sorted(p for p in series if p in paths)
     # every unit from the root down to each leaf gets the sum of the leaves below it
     members = _members(root, leaves)
@@ -356,7 +357,7 @@ def indicator(
 def _participants(*, root: Unit, as_of: dt.date) -> dict[str, dict[str, int]]:
     """Participants at ``as_of`` of every unit at or below ``root`` (leaf rows summed up)."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    paths = dict(Unit.objects.filter(path__startswith=root.path).values_list("path", "code"))
+    paths = dict(unit_subtree(unit=root).values_list("path", "code"))
     for r in leaf_rows(unit=root, as_of=as_of):
         if not r.in_total:
             continue
@@ -418,7 +419,7 @@ def forecast_figures(
     head = {"year": year, "as_of": as_of.isoformat(), "unit": unit.code}
     if by is None:
         return {**head, "indicators": items(unit.code)}
-    children = Unit.objects.filter(parent=unit).order_by("code").values_list("code", flat=True)
+    children = unit_children(unit=unit).values_list("code", flat=True)
     return {**head, "rows": [{"unit": c, "indicators": items(c)} for c in children]}
 
 
@@ -461,7 +462,7 @@ def backtest(*, unit: Unit) -> dict[str, Any]:
         for y in {d.year for d in dates}
         if dt.date(y, 9, 30) in have and dt.date(y, 12, 31) in have
     )
-    paths = dict(Unit.objects.filter(path__startswith=unit.path).values_list("path", "code"))
+    paths = dict(unit_subtree(unit=unit).values_list("path", "code"))
     leaves = sorted(p for p in series if p in paths)
     members = _members(unit, leaves)
     acc: dict[tuple[int | None, str], list[tuple[float, bool, float | None]]] = defaultdict(list)
@@ -564,7 +565,8 @@ def at_risk(
     first, each with what it would take per month beyond what the forecast brings in."""
     tree = _tree_for(unit=unit, year=year, as_of=as_of, version=version)
     units = list(
-        Unit.objects.filter(path__startswith=unit.path, level=Unit.Level.COMMUNE)
+        unit_subtree(unit=unit)
+        .filter(level=Unit.Level.COMMUNE)
         .order_by("code")
         .values_list("code", "name")
     )

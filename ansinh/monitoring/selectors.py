@@ -22,7 +22,7 @@ from ansinh.core.cache import cached
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.formats import month_end
 from ansinh.geography.models import Population, Unit
-from ansinh.geography.selectors import LegacyUnder, legacy_under
+from ansinh.geography.selectors import LegacyUnder, legacy_under, unit_children, unit_subtree
 from ansinh.monitoring import figures
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
 from ansinh.monitoring.sql import changed_contrib_sql, counts_only_sql, leaf_rows_sql
@@ -254,7 +254,7 @@ def _rows_from_month_end_before(
     before = as_of.replace(day=1) - dt.timedelta(days=1)
     if not SnapshotState.objects.filter(as_of=before).exists():
         return None
-    paths = dict(Unit.objects.filter(path__startswith=unit.path).values_list("code", "path"))
+    paths = dict(unit_subtree(unit=unit).values_list("code", "path"))
     former = set() if leg is None else set(leg.relevant)
     acc: dict[tuple[str, str, str], int] = defaultdict(int)
     where = Q(unit__path__startswith=unit.path)
@@ -339,7 +339,7 @@ def population_trees(
         ).values_list("group", "unit_id", "population"):
             for _code, path, part in leg.split(legacy, int(pop)):
                 rows[g][path] = rows[g].get(path, 0) + part
-    paths = list(Unit.objects.filter(path__startswith=unit.path).values_list("code", "path"))
+    paths = list(unit_subtree(unit=unit).values_list("code", "path"))
     out: dict[str, dict[str, int | None]] = {}
     for g in groups:
         mine = rows[g]
@@ -429,7 +429,7 @@ def figures_from_rows(
         )
         return {**head, "indicators": _suppressed(items, actor)}
     if by == "unit":
-        children = list(Unit.objects.filter(parent=unit).order_by("code"))
+        children = list(unit_children(unit=unit))
         tree = target_tree(unit=unit, year=year)
         pops = population_tree(unit=unit, year=year)
         per_child: dict[str, list[LeafRow]] = defaultdict(list)
@@ -467,9 +467,7 @@ def unit_gaps(
     rows = leaf_rows(unit=unit, as_of=as_of)
     tree = target_tree(unit=unit, year=year or as_of.year)
     communes = list(
-        Unit.objects.filter(path__startswith=unit.path, level=Unit.Level.COMMUNE).values_list(
-            "code", "path"
-        )
+        unit_subtree(unit=unit).filter(level=Unit.Level.COMMUNE).values_list("code", "path")
     )
     per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
@@ -607,12 +605,10 @@ def ranking(
     tree = target_tree(unit=unit, year=as_of.year)
     if level:
         units = list(
-            Unit.objects.filter(path__startswith=unit.path, level=level)
-            .exclude(code=unit.code)
-            .order_by("code")
+            unit_subtree(unit=unit).filter(level=level).exclude(code=unit.code).order_by("code")
         )
     else:
-        units = list(Unit.objects.filter(parent=unit).order_by("code"))
+        units = list(unit_children(unit=unit))
     out = []
     for u in units:
         n = sum(
