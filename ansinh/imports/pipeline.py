@@ -136,7 +136,7 @@ def import_file(
         with transaction.atomic():
             if vendor() == "postgresql":
                 # one import at a time (SQLite: the IMMEDIATE transaction does it): what the
-                # plan finds new must still be new when written, and snapshot corrections
+                # counts find new must still be new when written, and snapshot corrections
                 # of two imports must not interleave
                 execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
                 execute("SET LOCAL work_mem = '256MB'")
