@@ -6,7 +6,7 @@ urlpatterns = [
     path("", include("ansinh.core.urls")),
     path("", include("ansinh.accounts.urls")),
     path("", include("ansinh.monitoring.urls")),
-    path("", include("ansinh.monitoring.import_urls")),
+    path("", include("ansinh.imports.urls")),
     path("", include("ansinh.outreach.urls")),
     path("", include("ansinh.outreach.activities.urls")),
     path("", include("ansinh.arrears.urls")),

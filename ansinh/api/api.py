@@ -34,7 +34,8 @@ from ansinh.accounts.selectors import (
 from ansinh.accounts.services import token_authenticate
 from ansinh.accounts.views import client_ip
 from ansinh.geography.selectors import unit_root
-from ansinh.monitoring.importing import import_job_retry
+from ansinh.imports.jobs import import_job_retry, import_job_start
+from ansinh.imports.kinds import KINDS
 
 IMPORT_ROLES = frozenset({"admin", "province", "office"})
 
@@ -420,9 +421,6 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
     tags=["imports"],
 )
 def import_start(request: HttpRequest, kind: str, file: UploadedFile = File(...)) -> Any:  # noqa: B008
-    from ansinh.core.importing import KINDS
-    from ansinh.monitoring.importing import import_job_start
-
     actor = _actor(request)
     if getattr(actor, "role", None) not in IMPORT_ROLES or kind not in KINDS:
         raise Http404

@@ -36,7 +36,7 @@ def _key(
 
 
 ALL_KINDS = (*PERSON_KINDS, "employer_overdue")
-# what an import of a KIND can change: the lists brought up to date after it (core.hooks)
+# what an import of a KIND can change: the lists brought up to date after it (imports.run)
 KINDS_AFTER_IMPORT = {
     "participations": PERSON_KINDS,
     "contributions": ("employer_overdue",),
@@ -330,7 +330,7 @@ def followup_close_converted(*, as_of: dt.date, actor: Any = None) -> int:
 
 
 def followup_after_import(*, kind: str, actor: Any = None) -> dict[str, Any]:
-    """The ``after_import`` hook (``core.hooks``, registered in ``ArrearsConfig.ready``): after
+    """Called by ``imports.run.import_run`` (a plain call, in the import's transaction): after
     an import of participations (the person lists) or of contributions or employers (the
     employer list), in the same job, bring those lists up to date on the data date
     (``selectors.data_date``): close what the import resolved, add the new entries."""

@@ -12,7 +12,7 @@ def nav(request: HttpRequest) -> dict[str, Any]:
         "nav_role": role,
         "nav_can_people": role in {"admin", "province", "office"},
         "nav_is_admin": role == "admin",
-        # the same roles as the pages' own doors (monitoring.importing.IMPORT_ROLES,
+        # the same roles as the pages' own doors (imports.selectors.IMPORT_ROLES,
         # outreach.selectors.PLAN_ROLES); tests/accounts/test_nav.py opens every link per role
         "nav_can_import": role in {"admin", "province", "office"},
         "nav_can_plan": role in {"admin", "province", "office", "viewer"},

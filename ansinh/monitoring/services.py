@@ -307,7 +307,7 @@ def _spells_estimate() -> int:
 
 
 class SnapshotDelta:
-    """The write hook of a participations import (``core.importing.WriteHook``): before the
+    """The write hook of a participations import (``imports.pipeline.WriteHook``): before the
     file is written, the stored spells of the (person, scheme) pairs it changes are copied
     (sign −1); after, the same pairs' spells again (sign +1); one pass over both gives the
     difference of their snapshot rows, added to the snapshot in the import's transaction.
@@ -326,7 +326,7 @@ class SnapshotDelta:
         self.units_before: set[str] = set()
 
     def before_write(self, imp: Any) -> None:
-        pairs_sql = getattr(imp, "changed_pairs_sql", None)
+        pairs_sql = imp.snapshot_pairs_sql()
         if pairs_sql is None:
             return
         t0 = time.perf_counter()
@@ -334,7 +334,7 @@ class SnapshotDelta:
         if not self.existing:
             return
         _pg_settings(probes=True)
-        _temp(self.PAIRS, pairs_sql())
+        _temp(self.PAIRS, pairs_sql)
         with connection.cursor() as cur:
             cur.execute(f"SELECT COUNT(*) FROM {self.PAIRS}")
             self.pairs = int(cur.fetchone()[0])
