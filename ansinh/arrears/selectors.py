@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from ansinh.accounts.selectors import can_see_people, unit_filter, unit_visible
-from ansinh.arrears import sql
 from ansinh.arrears.models import (
     Contribution,
     Employer,
@@ -26,6 +25,7 @@ from ansinh.arrears.models import (
     Reminder,
     WorklistBuild,
 )
+from ansinh.core import sql
 from ansinh.core.formats import month_end, round_half_up
 from ansinh.geography.models import Unit
 
@@ -70,24 +70,55 @@ def _as_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _employer_rows(*, unit: Unit, as_of: dt.date) -> list[tuple[str, str, int, int, Any, int]]:
-    """One row per employer of the subtree: (code, unit, overdue, interest, oldest overdue
-    period, due_ytd), computed per contribution row in SQL and summed per employer."""
-    p = sql.param()
-    due = sql.due_date("c.period")
-    days_d = sql.days_between(p, "due")
-    days_paid = sql.days_between("paid_on", "due")
+@dataclass(frozen=True)
+class EmployerRow:
+    """An employer's sums at D (``_employer_rows``)."""
+
+    code: str
+    unit: str
+    overdue: int
+    interest: int
+    oldest_overdue: Any  # a period (ISO text on SQLite); None when nothing is overdue
+    due_ytd: int
+
+
+def _contribution_rows(*, unit: Unit, as_of: dt.date) -> tuple[str, sql.Params]:
+    """The CTE body ``r``: the contribution rows of the employers in ``unit`` and below with
+    their due date and what was paid by D (``%(as_of)s``)."""
+    d = sql.date_param("as_of")
     query = f"""
-        WITH r AS (
             SELECT c.employer_id AS emp, e.unit_id AS unit, c.period AS period,
-                   c.amount_due AS amount_due, c.paid_on AS paid_on, {due} AS due,
-                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
+                   c.amount_due AS amount_due, c.paid_on AS paid_on,
+                   {_due_date("c.period")} AS due,
+                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {d}
                         THEN c.amount_paid ELSE 0 END AS paid
-            FROM arrears_contribution c
-            JOIN arrears_employer e ON e.code = c.employer_id
-            JOIN geography_unit u ON u.code = e.unit_id
-            WHERE u.path LIKE %s ESCAPE '\\'
-        ), s AS (
+            FROM {sql.table(Contribution)} c
+            JOIN {sql.table(Employer)} e ON e.code = c.employer_id
+            JOIN {sql.table(Unit)} u ON u.code = e.unit_id
+            WHERE u.path LIKE %(path_like)s ESCAPE '\\'
+    """
+    return query, {"as_of": sql.iso(as_of), "path_like": _like_prefix(unit.path)}
+
+
+def _due_date(period: str) -> str:
+    """The due date of a contribution period (first day of month M): last day of M+1."""
+    return sql.shift_date(period, months=2, days=-1)
+
+
+def _year_params(as_of: dt.date) -> sql.Params:
+    """The periods of D's year: ``%(year_first)s`` to ``%(year_last)s``."""
+    return {"year_first": f"{as_of.year}-01-01", "year_last": f"{as_of.year}-12-01"}
+
+
+def _employer_rows(*, unit: Unit, as_of: dt.date) -> list[EmployerRow]:
+    """One row per employer of the subtree: overdue, interest, oldest overdue period,
+    due_ytd, computed per contribution row in SQL and summed per employer."""
+    d = sql.date_param("as_of")
+    days_d = sql.days_between(d, "due")
+    days_paid = sql.days_between("paid_on", "due")
+    rows, params = _contribution_rows(unit=unit, as_of=as_of)
+    query = f"""
+        WITH r AS ({rows}), s AS (
             SELECT emp, unit, period, amount_due, paid_on, due, paid,
                    CASE WHEN amount_due > paid THEN amount_due - paid ELSE 0 END AS outstanding,
                    {days_d} AS days_d
@@ -102,28 +133,25 @@ def _employer_rows(*, unit: Unit, as_of: dt.date) -> list[tuple[str, str, int, i
                     + 5000) / 10000 AS interest
             FROM s
         )
-        SELECT emp, unit, SUM(overdue), SUM(interest),
-               MIN(CASE WHEN overdue > 0 THEN period END),
-               SUM(CASE WHEN period >= {p} AND period <= {p} AND due <= {p}
-                        THEN amount_due ELSE 0 END)
+        SELECT emp AS code, unit AS unit, SUM(overdue) AS overdue, SUM(interest) AS interest,
+               MIN(CASE WHEN overdue > 0 THEN period END) AS oldest_overdue,
+               SUM(CASE WHEN period >= {sql.date_param("year_first")}
+                         AND period <= {sql.date_param("year_last")} AND due <= {d}
+                        THEN amount_due ELSE 0 END) AS due_ytd
         FROM t
         GROUP BY emp, unit
     """
-    d = as_of.isoformat()
-    params = [
-        d,  # paid_on <= D
-        _like_prefix(unit.path),
-        d,  # days_d
-        f"{as_of.year}-01-01",
-        f"{as_of.year}-12-01",
-        d,  # due <= D
+    return [
+        EmployerRow(
+            code=str(r.code),
+            unit=str(r.unit),
+            overdue=int(r.overdue or 0),
+            interest=int(r.interest or 0),
+            oldest_overdue=r.oldest_overdue,
+            due_ytd=int(r.due_ytd or 0),
+        )
+        for r in sql.fetch_as(EmployerRow, query, sql.merge(params, _year_params(as_of)))
     ]
-    with connection.cursor() as cur:
-        cur.execute(query, params)
-        return [
-            (str(r[0]), str(r[1]), int(r[2] or 0), int(r[3] or 0), r[4], int(r[5] or 0))
-            for r in cur.fetchall()
-        ]
 
 
 def arrears_pct(overdue: int, due_ytd: int) -> float | None:
@@ -149,13 +177,14 @@ def arrears(*, unit: Unit, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
     buckets = dict.fromkeys(BUCKETS, 0)
     total_overdue = total_interest = due_ytd = 0
     employers: list[dict[str, Any]] = []
-    for code, unit_code, overdue, interest, oldest, ytd in rows:
+    for row in rows:
+        code, unit_code, overdue, interest = row.code, row.unit, row.overdue, row.interest
         total_interest += interest
-        due_ytd += ytd
+        due_ytd += row.due_ytd
         if overdue <= 0:
             continue
         total_overdue += overdue
-        oldest_d = _as_date(oldest)
+        oldest_d = _as_date(row.oldest_overdue)
         assert oldest_d is not None
         mo = months_overdue(period=oldest_d, as_of=as_of)
         b = bucket_of(mo)
@@ -189,30 +218,20 @@ def arrears(*, unit: Unit, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
 
 def arrears_ratio(*, unit: Unit, as_of: dt.date) -> tuple[int, int, float | None]:
     """(overdue, due_ytd, arrears_pct) at ``as_of`` in one aggregate query (for trends)."""
-    p = sql.param()
-    due = sql.due_date("c.period")
+    d = sql.date_param("as_of")
+    rows, params = _contribution_rows(unit=unit, as_of=as_of)
     query = f"""
-        WITH r AS (
-            SELECT c.period AS period, c.amount_due AS amount_due, {due} AS due,
-                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
-                        THEN c.amount_paid ELSE 0 END AS paid
-            FROM arrears_contribution c
-            JOIN arrears_employer e ON e.code = c.employer_id
-            JOIN geography_unit u ON u.code = e.unit_id
-            WHERE u.path LIKE %s ESCAPE '\\'
-        )
-        SELECT SUM(CASE WHEN amount_due > paid AND due < {p} THEN amount_due - paid ELSE 0 END),
-               SUM(CASE WHEN period >= {p} AND period <= {p} AND due <= {p}
-                        THEN amount_due ELSE 0 END)
+        WITH r AS ({rows})
+        SELECT SUM(CASE WHEN amount_due > paid AND due < {d} THEN amount_due - paid ELSE 0 END)
+                   AS overdue,
+               SUM(CASE WHEN period >= {sql.date_param("year_first")}
+                         AND period <= {sql.date_param("year_last")} AND due <= {d}
+                        THEN amount_due ELSE 0 END) AS due_ytd
         FROM r
     """
-    d = as_of.isoformat()
-    params = [d, _like_prefix(unit.path), d, f"{as_of.year}-01-01", f"{as_of.year}-12-01", d]
-    with connection.cursor() as cur:
-        cur.execute(query, params)
-        row = cur.fetchone()
-    overdue = int(row[0] or 0) if row else 0
-    ytd = int(row[1] or 0) if row else 0
+    row = sql.fetch_one(query, sql.merge(params, _year_params(as_of)))
+    overdue = int(row["overdue"] or 0) if row else 0
+    ytd = int(row["due_ytd"] or 0) if row else 0
     return overdue, ytd, arrears_pct(overdue, ytd)
 
 
@@ -838,21 +857,12 @@ def interest_split(*, unit: Unit, as_of: dt.date, actor: Any = None) -> list[dic
     SPEC rounds, so ``on_overdue + since_paid`` is the employer's ``interest`` exactly. Only
     employers with interest."""
     _check_unit(unit, actor)
-    p = sql.param()
-    due = sql.due_date("c.period")
-    days_d = sql.days_between(p, "due")
+    d = sql.date_param("as_of")
+    days_d = sql.days_between(d, "due")
     days_paid = sql.days_between("paid_on", "due")
+    rows, params = _contribution_rows(unit=unit, as_of=as_of)
     query = f"""
-        WITH r AS (
-            SELECT c.employer_id AS emp, e.unit_id AS unit, c.period AS period,
-                   c.amount_due AS amount_due, c.paid_on AS paid_on, {due} AS due,
-                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
-                        THEN c.amount_paid ELSE 0 END AS paid
-            FROM arrears_contribution c
-            JOIN arrears_employer e ON e.code = c.employer_id
-            JOIN geography_unit u ON u.code = e.unit_id
-            WHERE u.path LIKE %s ESCAPE '\\'
-        ), s AS (
+        WITH r AS ({rows}), s AS (
             SELECT emp, unit, period, paid_on, due, paid,
                    CASE WHEN amount_due > paid THEN amount_due - paid ELSE 0 END AS outstanding,
                    {days_d} AS days_d
@@ -866,32 +876,30 @@ def interest_split(*, unit: Unit, as_of: dt.date, actor: Any = None) -> list[dic
                     + 5000) / 10000 AS interest
             FROM s
         )
-        SELECT emp, unit,
-               SUM(CASE WHEN is_overdue = 1 THEN interest ELSE 0 END),
-               SUM(CASE WHEN is_overdue = 0 THEN interest ELSE 0 END),
-               SUM(CASE WHEN is_overdue = 0 AND interest > 0 THEN 1 ELSE 0 END),
-               MIN(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END),
-               MAX(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END)
+        SELECT emp AS code, unit AS unit,
+               SUM(CASE WHEN is_overdue = 1 THEN interest ELSE 0 END) AS on_overdue,
+               SUM(CASE WHEN is_overdue = 0 THEN interest ELSE 0 END) AS since_paid,
+               SUM(CASE WHEN is_overdue = 0 AND interest > 0 THEN 1 ELSE 0 END)
+                   AS periods_paid_late,
+               MIN(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END)
+                   AS first_paid_late,
+               MAX(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END) AS last_paid_late
         FROM t
         GROUP BY emp, unit
         HAVING SUM(interest) > 0
     """
-    d = as_of.isoformat()
-    with connection.cursor() as cur:
-        cur.execute(query, [d, _like_prefix(unit.path), d])
-        found = cur.fetchall()
     out: list[dict[str, Any]] = [
         {
-            "code": str(code),
-            "unit": str(u),
-            "on_overdue": int(a or 0),
-            "since_paid": int(b or 0),
-            "interest": int(a or 0) + int(b or 0),
-            "periods_paid_late": int(n or 0),
-            "first_paid_late": _as_date(lo),
-            "last_paid_late": _as_date(hi),
+            "code": str(r["code"]),
+            "unit": str(r["unit"]),
+            "on_overdue": int(r["on_overdue"] or 0),
+            "since_paid": int(r["since_paid"] or 0),
+            "interest": int(r["on_overdue"] or 0) + int(r["since_paid"] or 0),
+            "periods_paid_late": int(r["periods_paid_late"] or 0),
+            "first_paid_late": _as_date(r["first_paid_late"]),
+            "last_paid_late": _as_date(r["last_paid_late"]),
         }
-        for code, u, a, b, n, lo, hi in found
+        for r in sql.fetch(query, params)
     ]
     out.sort(key=lambda r: (-r["since_paid"], r["code"]))
     return out
