@@ -235,9 +235,10 @@ def temp_insert(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
         connection.connection.executemany(f"INSERT INTO {qn(name)} ({cols}) VALUES ({marks})", rows)
 
 
-def analyze(name: str) -> None:
-    """Statistics for the planner of PostgreSQL (a temporary table has none)."""
-    if is_postgres():
+def analyze(name: str, *, sqlite: bool = False) -> None:
+    """Statistics for the planner of PostgreSQL (a temporary table has none); on SQLite too
+    with ``sqlite``."""
+    if sqlite or is_postgres():
         execute(f"ANALYZE {qn(name)}")
 
 
