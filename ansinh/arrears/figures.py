@@ -23,12 +23,11 @@ from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection
 from django.http import Http404
 
 from ansinh.accounts.selectors import unit_visible
-from ansinh.arrears import sql
 from ansinh.arrears.models import Contribution, Employer
+from ansinh.core import sql
 from ansinh.core.formats import month_end, round_half_up
 from ansinh.geography.models import Unit
 
@@ -118,28 +117,28 @@ def _interest_sql(amount_days: str) -> str:
     return f"({RATE_PER_10000} * ({amount_days}) + 5000) / 10000"
 
 
-def _rows_sql() -> str:
+def _rows_sql(*, unit: Unit, as_of: dt.date) -> tuple[str, sql.Params]:
     """The CTEs ``r``, ``s``, ``t`` of every contribution row of the employers in a subtree:
-    ``t`` has emp, unit, period, amount_due, due, overdue and interest of each row at D.
-    Parameters: D, the path pattern (``like_prefix``), D."""
-    p = sql.param()
-    due = sql.due_date("c.period")
-    days_d = sql.days_between(p, "due")
+    ``t`` has emp, unit, period, amount_due, due, overdue and interest of each row at D
+    (``%(as_of)s``), and the periods of D's year are ``%(year_first)s``–``%(year_last)s``."""
+    d = sql.date_param("as_of")
+    due = sql.shift_date("c.period", months=2, days=-1)  # last day of the month after
+    days_d = sql.days_between(d, "due")
     days_paid = sql.days_between("paid_on", "due")
     amount_days = (
         "(CASE WHEN days_d > 0 THEN outstanding * days_d ELSE 0 END)"
         f" + (CASE WHEN paid > 0 AND paid_on > due THEN paid * {days_paid} ELSE 0 END)"
     )
-    return f"""
+    query = f"""
         r AS (
             SELECT c.employer_id AS emp, e.unit_id AS unit, c.period AS period,
                    c.amount_due AS amount_due, c.paid_on AS paid_on, {due} AS due,
-                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
+                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {d}
                         THEN c.amount_paid ELSE 0 END AS paid
-            FROM arrears_contribution c
-            JOIN arrears_employer e ON e.code = c.employer_id
-            JOIN geography_unit u ON u.code = e.unit_id
-            WHERE u.path LIKE %s ESCAPE '\\'
+            FROM {sql.table(Contribution)} c
+            JOIN {sql.table(Employer)} e ON e.code = c.employer_id
+            JOIN {sql.table(Unit)} u ON u.code = e.unit_id
+            WHERE u.path LIKE %(path_like)s ESCAPE '\\'
         ), s AS (
             SELECT emp, unit, period, amount_due, paid_on, due, paid,
                    CASE WHEN amount_due > paid THEN amount_due - paid ELSE 0 END AS outstanding,
@@ -152,39 +151,61 @@ def _rows_sql() -> str:
                    {_interest_sql(amount_days)} AS interest
             FROM s
         )"""
+    params: sql.Params = {
+        "as_of": sql.iso(as_of),
+        "path_like": like_prefix(unit.path),
+        "year_first": f"{as_of.year}-01-01",
+        "year_last": f"{as_of.year}-12-01",
+    }
+    return query, params
+
+
+def _due_ytd_sql() -> str:
+    """What of D's year was due by D (summed over ``t``)."""
+    return f"""SUM(CASE WHEN period >= {sql.date_param("year_first")}
+                         AND period <= {sql.date_param("year_last")}
+                         AND due <= {sql.date_param("as_of")}
+                        THEN amount_due ELSE 0 END)"""
 
 
 # ---------------------------------------------------------------- a subtree
 
 
-def _employer_rows(*, unit: Unit, as_of: dt.date) -> list[tuple[str, str, int, int, Any, int]]:
-    """One row per employer of the subtree: (code, unit, overdue, interest, oldest overdue
-    period, due_ytd), computed per contribution row in SQL and summed per employer."""
-    p = sql.param()
+@dataclass(frozen=True)
+class EmployerRow:
+    """An employer's sums at D (``_employer_rows``)."""
+
+    code: str
+    unit: str
+    overdue: int
+    interest: int
+    oldest_overdue: Any  # a period (ISO text on SQLite); None when nothing is overdue
+    due_ytd: int
+
+
+def _employer_rows(*, unit: Unit, as_of: dt.date) -> list[EmployerRow]:
+    """One row per employer of the subtree: overdue, interest, oldest overdue period and
+    due_ytd, computed per contribution row in SQL and summed per employer."""
+    rows, params = _rows_sql(unit=unit, as_of=as_of)
     query = f"""
-        WITH {_rows_sql()}
-        SELECT emp, unit, SUM(overdue), SUM(interest),
-               MIN(CASE WHEN overdue > 0 THEN period END),
-               SUM(CASE WHEN period >= {p} AND period <= {p} AND due <= {p}
-                        THEN amount_due ELSE 0 END)
+        WITH {rows}
+        SELECT emp AS code, unit AS unit, SUM(overdue) AS overdue, SUM(interest) AS interest,
+               MIN(CASE WHEN overdue > 0 THEN period END) AS oldest_overdue,
+               {_due_ytd_sql()} AS due_ytd
         FROM t
         GROUP BY emp, unit
     """
-    d = as_of.isoformat()
-    params = [
-        d,  # paid_on <= D
-        like_prefix(unit.path),
-        d,  # days_d
-        f"{as_of.year}-01-01",
-        f"{as_of.year}-12-01",
-        d,  # due <= D
+    return [
+        EmployerRow(
+            code=str(r.code),
+            unit=str(r.unit),
+            overdue=int(r.overdue or 0),
+            interest=int(r.interest or 0),
+            oldest_overdue=r.oldest_overdue,
+            due_ytd=int(r.due_ytd or 0),
+        )
+        for r in sql.fetch_as(EmployerRow, query, params)
     ]
-    with connection.cursor() as cur:
-        cur.execute(query, params)
-        return [
-            (str(r[0]), str(r[1]), int(r[2] or 0), int(r[3] or 0), r[4], int(r[5] or 0))
-            for r in cur.fetchall()
-        ]
 
 
 def arrears_pct(overdue: int, due_ytd: int) -> float | None:
@@ -210,9 +231,11 @@ def arrears(*, unit: Unit, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
     buckets = dict.fromkeys(BUCKETS, 0)
     total_overdue = total_interest = due_ytd = 0
     employers: list[dict[str, Any]] = []
-    for code, unit_code, overdue, interest, oldest, ytd in rows:
+    for row in rows:
+        code, unit_code, overdue, interest = row.code, row.unit, row.overdue, row.interest
+        oldest = row.oldest_overdue
         total_interest += interest
-        due_ytd += ytd
+        due_ytd += row.due_ytd
         if overdue <= 0:
             continue
         total_overdue += overdue
@@ -250,21 +273,13 @@ def arrears(*, unit: Unit, as_of: dt.date, actor: Any = None) -> dict[str, Any]:
 
 def arrears_ratio(*, unit: Unit, as_of: dt.date) -> tuple[int, int, float | None]:
     """(overdue, due_ytd, arrears_pct) at ``as_of`` in one aggregate query (for trends)."""
-    p = sql.param()
-    query = f"""
-        WITH {_rows_sql()}
-        SELECT SUM(overdue),
-               SUM(CASE WHEN period >= {p} AND period <= {p} AND due <= {p}
-                        THEN amount_due ELSE 0 END)
-        FROM t
-    """
-    d = as_of.isoformat()
-    params = [d, like_prefix(unit.path), d, f"{as_of.year}-01-01", f"{as_of.year}-12-01", d]
-    with connection.cursor() as cur:
-        cur.execute(query, params)
-        row = cur.fetchone()
-    overdue = int(row[0] or 0) if row else 0
-    ytd = int(row[1] or 0) if row else 0
+    rows, params = _rows_sql(unit=unit, as_of=as_of)
+    row = sql.fetch_one(
+        f"WITH {rows} SELECT SUM(overdue) AS overdue, {_due_ytd_sql()} AS due_ytd FROM t",
+        params,
+    )
+    overdue = int(row["overdue"] or 0) if row else 0
+    ytd = int(row["due_ytd"] or 0) if row else 0
     return overdue, ytd, arrears_pct(overdue, ytd)
 
 
@@ -323,34 +338,31 @@ def interest_split(*, unit: Unit, as_of: dt.date, actor: Any = None) -> list[dic
     SPEC rounds, so ``on_overdue + since_paid`` is the employer's ``interest`` exactly. Only
     employers with interest."""
     check_unit(unit, actor)
+    rows, params = _rows_sql(unit=unit, as_of=as_of)
     query = f"""
-        WITH {_rows_sql()}
-        SELECT emp, unit,
-               SUM(CASE WHEN overdue > 0 THEN interest ELSE 0 END),
-               SUM(CASE WHEN overdue = 0 THEN interest ELSE 0 END),
-               SUM(CASE WHEN overdue = 0 AND interest > 0 THEN 1 ELSE 0 END),
-               MIN(CASE WHEN overdue = 0 AND interest > 0 THEN period END),
-               MAX(CASE WHEN overdue = 0 AND interest > 0 THEN period END)
+        WITH {rows}
+        SELECT emp AS code, unit AS unit,
+               SUM(CASE WHEN overdue > 0 THEN interest ELSE 0 END) AS on_overdue,
+               SUM(CASE WHEN overdue = 0 THEN interest ELSE 0 END) AS since_paid,
+               SUM(CASE WHEN overdue = 0 AND interest > 0 THEN 1 ELSE 0 END) AS periods,
+               MIN(CASE WHEN overdue = 0 AND interest > 0 THEN period END) AS first_late,
+               MAX(CASE WHEN overdue = 0 AND interest > 0 THEN period END) AS last_late
         FROM t
         GROUP BY emp, unit
         HAVING SUM(interest) > 0
     """
-    d = as_of.isoformat()
-    with connection.cursor() as cur:
-        cur.execute(query, [d, like_prefix(unit.path), d])
-        found = cur.fetchall()
     out: list[dict[str, Any]] = [
         {
-            "code": str(code),
-            "unit": str(u),
-            "on_overdue": int(a or 0),
-            "since_paid": int(b or 0),
-            "interest": int(a or 0) + int(b or 0),
-            "periods_paid_late": int(n or 0),
-            "first_paid_late": as_date(lo),
-            "last_paid_late": as_date(hi),
+            "code": str(r["code"]),
+            "unit": str(r["unit"]),
+            "on_overdue": int(r["on_overdue"] or 0),
+            "since_paid": int(r["since_paid"] or 0),
+            "interest": int(r["on_overdue"] or 0) + int(r["since_paid"] or 0),
+            "periods_paid_late": int(r["periods"] or 0),
+            "first_paid_late": as_date(r["first_late"]),
+            "last_paid_late": as_date(r["last_late"]),
         }
-        for code, u, a, b, n, lo, hi in found
+        for r in sql.fetch(query, params)
     ]
     out.sort(key=lambda r: (-r["since_paid"], r["code"]))
     return out

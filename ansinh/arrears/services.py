@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ansinh.accounts.selectors import unit_visible
-from ansinh.arrears import sql, worklists
+from ansinh.arrears import worklists
 from ansinh.arrears.models import Employer, FollowUp, FollowUpOutcome, Reminder, WorklistBuild
 from ansinh.arrears.selectors import data_date
+from ansinh.core import sql
 from ansinh.core.codes import ORGS
 from ansinh.core.jobs import job_enqueue
 from ansinh.core.models import Job
@@ -48,17 +49,17 @@ def _insert_person_list(*, kind: str, as_of: dt.date, now: dt.datetime) -> int:
     """Insert the entries of one person list at ``as_of`` that do not exist yet: one
     INSERT … SELECT (the list's query of ``worklists`` against the existing entries)."""
     query, params = worklists.PERSON_LISTS[kind](as_of=as_of)
-    p = sql.param()
     # a household stays one entry while it is open, whatever month first listed it
     still_open = " OR f.status = 'open'" if kind == FollowUp.Kind.HOUSEHOLD else ""
     ops = connection.ops
-    table = FollowUp._meta.db_table
+    table = sql.table(FollowUp)
     insert = f"""
         INSERT INTO {table} (kind, unit_id, person_id, household_id, employer_id, scheme,
                              reference_date, assigned_org, status, closed_reason, listed_on,
                              created_at)
         SELECT c.kind, c.unit_id, c.person_id, c.household_id, NULL, c.scheme,
-               c.reference_date, '', %s, '', {p}, %s
+               c.reference_date, '', %(status)s, '', {sql.date_param("listed_on")},
+               %(created_at)s
         FROM ({query}) c
         WHERE NOT EXISTS (
             SELECT 1 FROM {table} f
@@ -66,17 +67,12 @@ def _insert_person_list(*, kind: str, as_of: dt.date, now: dt.datetime) -> int:
               AND f.household_id = c.household_id AND f.employer_id IS NULL
               AND (f.reference_date = c.reference_date{still_open}))
     """
-    with connection.cursor() as cur:
-        cur.execute(
-            insert,
-            [
-                FollowUp.Status.OPEN.value,
-                ops.adapt_datefield_value(as_of),
-                ops.adapt_datetimefield_value(now),
-                *params,
-            ],
-        )
-        return max(cur.rowcount, 0)
+    own = {
+        "status": FollowUp.Status.OPEN.value,
+        "listed_on": ops.adapt_datefield_value(as_of),
+        "created_at": ops.adapt_datetimefield_value(now),
+    }
+    return sql.execute(insert, sql.merge(own, params))
 
 
 def _insert_employer_list(*, as_of: dt.date, overdue: list[worklists.Candidate]) -> int:
@@ -123,8 +119,7 @@ def followup_sync(
     with transaction.atomic():
         if sql.is_postgres():
             # two syncs at once (an import's and cron's) would both see an entry missing
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [SYNC_LOCK])
+            sql.execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": SYNC_LOCK})
         overdue = worklists.employers_overdue(as_of=as_of) if "employer_overdue" in kinds else None
         closed = _close_converted(
             as_of=as_of,

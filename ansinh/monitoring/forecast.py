@@ -31,7 +31,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
-from django.db import connection
 from django.http import Http404
 from django.utils.translation import gettext as _
 from scipy.stats import norm
@@ -40,13 +39,14 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from ansinh.accounts.access import suppress_rows
 from ansinh.accounts.selectors import unit_in_scope
+from ansinh.core import sql
 from ansinh.core.cache import cached
 from ansinh.core.codes import SCHEME_CODES
 from ansinh.core.formats import fmt_date
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_children, unit_subtree
 from ansinh.monitoring import figures
-from ansinh.monitoring.models import SnapshotState
+from ansinh.monitoring.models import KpiSnapshot, SnapshotState
 from ansinh.monitoring.selectors import (
     data_as_of,
     data_version,
@@ -89,21 +89,21 @@ def history(*, root: Unit, until: dt.date) -> tuple[list[dt.date], dict[str, dic
     if not dates:
         return [], {}
     index = {d: i for i, d in enumerate(dates)}
-    sql = (
-        "SELECT s.as_of, u.path, s.scheme, SUM(s.participants) "
-        "FROM monitoring_kpisnapshot s JOIN geography_unit u ON u.code = s.unit_id "
-        "WHERE s.in_total AND s.as_of <= %s AND u.path LIKE %s "
+    query = (
+        "SELECT s.as_of AS as_of, u.path AS path, s.scheme AS scheme, "
+        "SUM(s.participants) AS participants "
+        f"FROM {sql.table(KpiSnapshot)} s JOIN {sql.table(Unit)} u ON u.code = s.unit_id "
+        "WHERE s.in_total AND s.as_of <= %(until)s AND u.path LIKE %(path_like)s "
         "GROUP BY s.as_of, u.path, s.scheme"
     )
     out: dict[str, dict[str, list[int]]] = defaultdict(
         lambda: {s: [0] * len(dates) for s in SCHEME_CODES}
     )
-    with connection.cursor() as cur:
-        cur.execute(sql, [until, root.path + "%"])
-        for d, path, scheme, n in cur.fetchall():
-            day = d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10])
-            if scheme in SCHEME_CODES and day in index:
-                out[path][scheme][index[day]] += int(n or 0)
+    for row in sql.fetch(query, {"until": until, "path_like": root.path + "%"}):
+        day = sql.as_date(row["as_of"])
+        scheme = row["scheme"]
+        if scheme in SCHEME_CODES and day in index:
+            out[row["path"]][scheme][index[day]] += int(row["participants"] or 0)
     # facts of before 1 July 2025 keyed by former communes count in today's communes
     for day, rows in legacy_snapshot_rows(unit=root, dates=dates).items():
         for r in rows:

@@ -15,26 +15,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
-
-from ansinh.outreach.models import Activity
+from ansinh.core import sql
+from ansinh.outreach.models import Activity, Attendee
+from ansinh.registry.models import Spell
 
 WINDOW_DAYS = 90
-
-
-def _plus_days(expr: str, days: int) -> str:
-    if connection.vendor == "postgresql":
-        return f"({expr} + {int(days)})"
-    return f"date({expr}, '+{int(days)} days')"
 
 
 def candidates_cte() -> str:
     """``people`` (who attended an activity of ``sel``) and ``cand``: every (attendance,
     spell) pair of those people that meets both conditions, numbered per (person, scheme) so
     that ``rn = 1`` is the conversion: the earliest start, then the latest activity."""
-    plus90 = _plus_days("a.date", WINDOW_DAYS)
+    plus90 = sql.plus_days("a.date", WINDOW_DAYS)
+    attendee, activity, spell = sql.table(Attendee), sql.table(Activity), sql.table(Spell)
     return f"""people AS (
-    SELECT DISTINCT t.person_id FROM outreach_attendee t
+    SELECT DISTINCT t.person_id FROM {attendee} t
     WHERE t.activity_id IN (SELECT code FROM sel) AND t.deleted_at IS NULL
 ),
 cand AS (
@@ -43,14 +38,14 @@ cand AS (
                PARTITION BY t.person_id, s.scheme
                ORDER BY s.start_date ASC, a.date DESC, a.code DESC
            ) AS rn
-    FROM outreach_attendee t
-    JOIN outreach_activity a ON a.code = t.activity_id
-    JOIN registry_spell s ON s.person_id = t.person_id
+    FROM {attendee} t
+    JOIN {activity} a ON a.code = t.activity_id
+    JOIN {spell} s ON s.person_id = t.person_id
          AND s.start_date > a.date AND s.start_date <= {plus90}
     WHERE t.person_id IN (SELECT person_id FROM people)
       AND t.deleted_at IS NULL AND a.deleted_at IS NULL
       AND NOT EXISTS (
-          SELECT 1 FROM registry_spell c
+          SELECT 1 FROM {spell} c
           WHERE c.person_id = t.person_id AND c.scheme = s.scheme
             AND c.start_date <= a.date AND (c.end_date IS NULL OR c.end_date >= a.date)
       )
@@ -60,17 +55,15 @@ cand AS (
 def activity_conversions(*, activity: Activity) -> dict[str, list[tuple[str, dt.date]]]:
     """The conversions credited to one activity: person_id → [(scheme, start_date)]. Person
     data: callers show it only to those who may see the activity's attendees."""
-    sql = f"""
-WITH sel AS (SELECT %s AS code),
+    query = f"""
+WITH sel AS (SELECT %(activity)s AS code),
 {candidates_cte()}
-SELECT person_id, scheme, sdate FROM cand WHERE rn = 1 AND acode = %s
+SELECT person_id, scheme, sdate AS start_date FROM cand WHERE rn = 1 AND acode = %(activity)s
 ORDER BY person_id, scheme
 """
     out: dict[str, list[tuple[str, dt.date]]] = {}
-    with connection.cursor() as cur:
-        cur.execute(sql, [activity.code, activity.code])
-        for pid, scheme, start in cur.fetchall():
-            if isinstance(start, str):
-                start = dt.date.fromisoformat(start)
-            out.setdefault(str(pid), []).append((str(scheme), start))
+    for r in sql.fetch(query, {"activity": activity.code}):
+        start = sql.as_date(r["start_date"])
+        assert start is not None
+        out.setdefault(str(r["person_id"]), []).append((str(r["scheme"]), start))
     return out

@@ -5,7 +5,7 @@ Only conversions credited to the activities counted (dated within [from, to], in
 subtree, within the actor's scope) are counted; they may fall after ``to``.
 
 One SQL statement (CTEs + ``ROW_NUMBER()``) that runs on SQLite and PostgreSQL; the only
-vendor difference is "date plus 90 days".
+vendor difference is "date plus 90 days" (``ansinh.core.sql.plus_days``).
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from ansinh.accounts.access import suppress_cells, suppress_rows
-from ansinh.core import hooks
+from ansinh.core import hooks, sql
 from ansinh.core.formats import round_half_up
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_children
@@ -57,48 +56,49 @@ _SUM_FIELDS: tuple[str, ...] = (
 )
 
 
-def _aggregate_sql(acts: QuerySet[Activity], bys: Sequence[str]) -> tuple[str, list[Any]]:
-    """The one statement of the funnel: sums per combination of the ``bys`` keys for the
-    activities of ``acts``."""
-    keys = [f"COALESCE(a.{connection.ops.quote_name(_KEY_COLUMNS[by])}, '')" for by in bys]
+def _aggregate_sql(acts: QuerySet[Activity], bys: Sequence[str]) -> tuple[str, sql.Params]:
+    """The one statement of the funnel: sums per combination of the ``bys`` keys (columns
+    ``key_<by>``) for the activities of ``acts``; the sums are the columns of
+    ``_SUM_FIELDS``."""
+    keys = [f"COALESCE(a.{sql.qn(_KEY_COLUMNS[by])}, '')" for by in bys]
     key_list = ", ".join(keys)
-    acts_sql, acts_params = acts.order_by().values("code").query.sql_with_params()
-    sql = f"""
+    key_cols = ", ".join(f"{k} AS key_{by}" for k, by in zip(keys, bys, strict=True))
+    acts_sql, acts_params = sql.named(
+        *acts.order_by().values("code").query.sql_with_params(), name="act"
+    )
+    attendee, activity = sql.table(Attendee), sql.table(Activity)
+    query = f"""
 WITH sel AS ({acts_sql}),
 {candidates_cte()},
 conv AS (SELECT acode, COUNT(*) AS n FROM cand WHERE rn = 1 GROUP BY acode),
 att AS (
-    SELECT activity_id, COUNT(*) AS n FROM outreach_attendee
+    SELECT activity_id, COUNT(*) AS n FROM {attendee}
     WHERE activity_id IN (SELECT code FROM sel) AND deleted_at IS NULL GROUP BY activity_id
 )
-SELECT {key_list},
-       COUNT(*),
-       COALESCE(SUM(a.planned_reach), 0),
-       COALESCE(SUM(a.reach), 0),
-       COALESCE(SUM(att.n), 0),
-       COALESCE(SUM(a.registrations), 0),
-       COALESCE(SUM(conv.n), 0),
-       COALESCE(SUM(a.cost), 0)
-FROM outreach_activity a
+SELECT {key_cols},
+       COUNT(*) AS activities,
+       COALESCE(SUM(a.planned_reach), 0) AS planned_reach,
+       COALESCE(SUM(a.reach), 0) AS reach,
+       COALESCE(SUM(att.n), 0) AS attendees,
+       COALESCE(SUM(a.registrations), 0) AS registrations_reported,
+       COALESCE(SUM(conv.n), 0) AS converted,
+       COALESCE(SUM(a.cost), 0) AS cost
+FROM {activity} a
 LEFT JOIN att ON att.activity_id = a.code
 LEFT JOIN conv ON conv.acode = a.code
 WHERE a.code IN (SELECT code FROM sel)
 GROUP BY {key_list}
 """
-    return sql, list(acts_params)
+    return query, acts_params
 
 
 def _aggregate_multi(acts: QuerySet[Activity], bys: Sequence[str]) -> list[dict[str, Any]]:
     """Raw sums per combination of keys: each row has one entry per ``by`` plus the sums."""
-    sql, params = _aggregate_sql(acts, bys)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    n = len(bys)
+    query, params = _aggregate_sql(acts, bys)
     out: list[dict[str, Any]] = []
-    for row in rows:
-        item: dict[str, Any] = {by: str(v) for by, v in zip(bys, row[:n], strict=True)}
-        item.update({f: int(v) for f, v in zip(_SUM_FIELDS, row[n:], strict=True)})
+    for row in sql.fetch(query, params):
+        item: dict[str, Any] = {by: str(row[f"key_{by}"]) for by in bys}
+        item.update({f: int(row[f]) for f in _SUM_FIELDS})
         out.append(item)
     return out
 
