@@ -50,7 +50,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def step_import(kind: str, path: str) -> dict[str, Any]:
-    from ansinh.core.importing import import_file
+    from ansinh.imports.pipeline import import_file
     from ansinh.monitoring.services import SnapshotDelta, snapshot_refresh
 
     # as import_run does: the snapshot is corrected inside the import (SnapshotDelta) where it

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "ansinh.monitoring",
     "ansinh.outreach",
     "ansinh.arrears",
+    "ansinh.imports",
     "ansinh.reports",
     "ansinh.api",
 ]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 # what stays open before the new password is set
 OPEN_PREFIXES = ("/password/", "/logout/", "/login/", "/i18n/", "/static/", "/healthz")
@@ -22,7 +23,13 @@ class MustChangePasswordMiddleware:
             and user.is_authenticated
             and getattr(user, "must_change_password", False)
             and not request.path.startswith(OPEN_PREFIXES)
-            and not request.path.startswith("/api/")
         ):
+            if request.path.startswith("/api/"):
+                # the API through the browser's session: the same rule, answered as JSON (a
+                # token, given for a program by an admin, is not a password and is not held)
+                return JsonResponse(
+                    {"detail": _("Hãy đổi mật khẩu trước khi dùng hệ thống: /password/")},
+                    status=403,
+                )
             return redirect("/password/")
         return self.get_response(request)

@@ -187,15 +187,6 @@ def user_unlock(*, actor: Actor, username: str) -> int:
     return removed
 
 
-def user_set_password(*, actor: Actor, user: User, password: str) -> None:
-    with transaction.atomic():
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        audit_record(
-            actor=actor, action="user.set_password", object_type="user", object_id=user.username
-        )
-
-
 def token_create(*, actor: Actor, user: User) -> str:
     key = ApiToken.new_key()
     with transaction.atomic():

@@ -37,7 +37,8 @@ from ansinh.accounts.access import (
 from ansinh.accounts.services import token_authenticate
 from ansinh.accounts.views import client_ip
 from ansinh.geography.selectors import unit_root
-from ansinh.monitoring.importing import import_job_retry
+from ansinh.imports.jobs import import_job_retry, import_job_start
+from ansinh.imports.kinds import KINDS
 
 
 class BearerAuth(HttpBearer):
@@ -274,7 +275,7 @@ def funnel(
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
     by: str | None = Query(None, description="channel | org | group"),
 ) -> Any:
-    from ansinh.outreach.activity_selectors import actor_units
+    from ansinh.outreach.activities.selectors import actor_units
     from ansinh.outreach.funnel import funnel as funnel_figures
 
     actor = _actor(request)
@@ -300,7 +301,7 @@ def arrears(
     as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
 ) -> Any:
-    from ansinh.arrears.selectors import arrears as arrears_figures
+    from ansinh.arrears.figures import arrears as arrears_figures
 
     actor = _actor(request)
     if not can_see_arrears(actor):
@@ -364,7 +365,7 @@ def units(request: HttpRequest) -> Any:
 )
 @paginate(LimitOffsetPagination)
 def activities(request: HttpRequest, unit: str | None = None) -> Any:
-    from ansinh.outreach.activity_selectors import actor_units, scoped_activities
+    from ansinh.outreach.activities.selectors import actor_units, scoped_activities
 
     actor = _actor(request)
     qs = scoped_activities(actor)
@@ -406,9 +407,6 @@ _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
     tags=["imports"],
 )
 def import_start(request: HttpRequest, kind: str, file: UploadedFile = File(...)) -> Any:  # noqa: B008
-    from ansinh.core.importing import KINDS
-    from ansinh.monitoring.importing import import_job_start
-
     actor = _actor(request)
     if not can_import(actor) or kind not in KINDS:
         raise Http404

@@ -11,15 +11,10 @@ class ArrearsConfig(AppConfig):
 
         from ansinh.arrears.reminders import outbox_send_job_run
         from ansinh.arrears.selectors import followup_funnel_rows
-        from ansinh.arrears.services import followup_after_import, followup_sync_job_run
+        from ansinh.arrears.services import followup_sync_job_run
         from ansinh.core import hooks
         from ansinh.core.jobs import job_daily_register, job_kind_register
 
-        hooks.after_import_register(
-            kinds={"participations", "contributions", "employers"},
-            fn=followup_after_import,
-            tables={"arrears_followup": ["id"]},
-        )
         hooks.funnel_rows_register(followup_funnel_rows)
         job_kind_register(kind="followup_sync", fn=followup_sync_job_run)
         # the worklists follow the data every night even when no import came that day

@@ -16,6 +16,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ansinh.core.documents import (
+    PDF_CLOSING_MM,
+    PDF_FONT,
     DocHeader,
     Issuer,
     docx_bytes,
@@ -24,14 +26,19 @@ from ansinh.core.documents import (
     docx_new,
     docx_par,
     docx_table,
+    font_paths,
+    kind_label,
     motto,
     number_text,
+    pdf_closing,
+    pdf_header,
+    pdf_new,
     place_date,
     recipients_for,
     short_name,
     signer_title,
 )
-from ansinh.core.formats import fmt_date, fmt_int
+from ansinh.core.formats import fmt_date, fmt_int, sheet_row
 from ansinh.core.sheets import op_print_setup
 
 
@@ -77,6 +84,7 @@ def _sheet_values(rows: Sequence[dict[str, Any]]) -> list[list[str]]:
 
 
 def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
+    # imported here: openpyxl is slow to import, and only a spreadsheet needs it
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -107,21 +115,13 @@ def call_sheet_xlsx(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
 
 
 def _dejavu() -> tuple[pathlib.Path, pathlib.Path]:
-    import importlib.util
-
-    # matplotlib's own data folder, found without importing matplotlib (slow to import)
-    spec = importlib.util.find_spec("matplotlib")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    if locations:
-        base = pathlib.Path(locations[0]) / "mpl-data" / "fonts" / "ttf"
-    else:  # pragma: no cover
-        import matplotlib
-
-        base = pathlib.Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    return base / "DejaVuSans.ttf", base / "DejaVuSans-Bold.ttf"
+    """DejaVu Sans regular and bold (``core/documents.py:font_paths``)."""
+    fonts = font_paths()
+    return fonts[""], fonts["B"]
 
 
 def call_sheet_pdf(*, title: str, rows: Sequence[dict[str, Any]]) -> bytes:
+    # imported here: fpdf takes seconds to import, and only a PDF needs it
     from fpdf import FPDF
 
     regular, bold = _dejavu()
@@ -242,7 +242,7 @@ def _letter_texts(
         "motto1": motto1,
         "motto2": motto2,
         "place_date": place_date(issuer.place, as_of),
-        "kind": _("THÔNG BÁO"),
+        "kind": kind_label("TB").upper(),
         "subject": _("Về việc chậm đóng BHXH, BHYT, BHTN"),
         "to": _("Kính gửi: %(name)s") % {"name": employer.name},
         "basis": _(
@@ -337,6 +337,22 @@ def reminder_docx(**kwargs: Any) -> bytes:
     return reminders_docx([kwargs])
 
 
+# the letter's two tables: column widths (mm, 165 in all) and alignments
+LETTER_TABLE = ([22, 26, 33, 33, 22, 29], ["center", "center", "right", "right", "right", "right"])
+LATE_TABLE = ([22, 26, 33, 26, 22, 36], ["center", "center", "right", "center", "right", "right"])
+
+
+def _letter_table(
+    doc: Any,
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    layout: tuple[list[int], list[str]],
+) -> None:
+    mm, aligns = layout
+    docx_table(doc, header, rows, mm=mm, aligns=aligns, size=11)
+    docx_par(doc, "", space_after=0)
+
+
 def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
     """Many reminder letters in one DOCX, each on its own pages (a page break between them),
     laid out by the one document module (``core/documents.py``: page, header, number,
@@ -362,28 +378,12 @@ def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
             docx_par(doc, t["to"], align="center", space_after=8)
             for key in ("basis", "intro"):
                 docx_par(doc, t[key], indent=True)
-            docx_table(
-                doc,
-                t["header"],
-                t["rows"],
-                mm=[22, 26, 33, 33, 22, 29],
-                aligns=["center", "center", "right", "right", "right", "right"],
-                size=11,
-            )
-            docx_par(doc, "", space_after=0)
+            _letter_table(doc, t["header"], t["rows"], LETTER_TABLE)
             for key in ("total", "interest"):
                 docx_par(doc, t[key], indent=True)
             if t["late_rows"]:
                 docx_par(doc, t["late_intro"], indent=True)
-                docx_table(
-                    doc,
-                    t["late_header"],
-                    t["late_rows"],
-                    mm=[22, 26, 33, 26, 22, 36],
-                    aligns=["center", "center", "right", "center", "right", "right"],
-                    size=11,
-                )
-                docx_par(doc, "", space_after=0)
+                _letter_table(doc, t["late_header"], t["late_rows"], LATE_TABLE)
             for key in ("request", "ignore"):
                 docx_par(doc, t[key], indent=True)
             docx_closing(doc, recipients=recipients_for(issuer, "TB"), signer=signer_title())
@@ -391,96 +391,40 @@ def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
 
 
 def reminder_pdf(**kwargs: Any) -> bytes:
-    """The same letter as ``reminder_docx`` as a PDF (fpdf2, DejaVu Serif/Sans from matplotlib:
+    """The same letter as ``reminder_docx`` as a PDF (fpdf2, DejaVu Serif from matplotlib:
     Times New Roman is not shipped; A4, margins 20/20/30/15 mm)."""
     return reminders_pdf([kwargs])
 
 
+# the letter's body is 12.5 pt serif: its header and closing are a size larger than a report's
+LETTER_PDF_SCALE = 1.1
+
+
 def reminders_pdf(letters: Sequence[dict[str, Any]]) -> bytes:
-    """Many reminder letters in one PDF, each starting on a new page."""
-    from fpdf import FPDF
+    """Many reminder letters in one PDF, each starting on a new page; the page, the header
+    (agencies, number, motto, place and date, kind and subject) and the closing (recipients,
+    signature) are drawn by the one document module (``core/documents.py``: ``pdf_new``,
+    ``pdf_header``, ``pdf_closing``), in its serif face and without page numbers (each letter
+    is sent on its own)."""
+    # imported here: fpdf takes seconds to import, and only a PDF needs it
     from fpdf.enums import Align
 
-    regular, bold = _dejavu()
-    serif = regular.with_name("DejaVuSerif.ttf")
-    serif_bold = regular.with_name("DejaVuSerif-Bold.ttf")
-    serif_italic = regular.with_name("DejaVuSerif-Italic.ttf")
-    serif_bold_italic = regular.with_name("DejaVuSerif-BoldItalic.ttf")
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_margins(left=30, top=20, right=15)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    have_serif = all(f.exists() for f in (serif, serif_bold, serif_italic, serif_bold_italic))
-    family = "Serif" if have_serif else "DejaVu"
-    if have_serif:
-        pdf.add_font("Serif", "", str(serif))
-        pdf.add_font("Serif", "B", str(serif_bold))
-        pdf.add_font("Serif", "I", str(serif_italic))
-        pdf.add_font("Serif", "BI", str(serif_bold_italic))
-    else:  # pragma: no cover - matplotlib always ships the serif faces
-        pdf.add_font("DejaVu", "", str(regular))
-        pdf.add_font("DejaVu", "B", str(bold))
-        pdf.add_font("DejaVu", "I", str(regular))
-        pdf.add_font("DejaVu", "BI", str(bold))
-    width = pdf.w - pdf.l_margin - pdf.r_margin
-    # agency block 40 %, national motto 60 % (as the DOCX and Decree 30's model)
-    half = width / 2 - 2
-    left_w, right_w = width * 0.43 - 1, width * 0.57 - 1
-    left_x, right_x = pdf.l_margin, pdf.l_margin + width * 0.43 + 1
-    widths = (20, 26, 33, 33, 20, width - 132)
-    for kwargs in letters:
-        t = letter_texts(**kwargs)
-        pdf.add_page()
-        top = pdf.get_y()
-
-        def centred(x: float, text: str, style: str, size: float, w: float) -> None:
-            """A centred line, the font shrunk a little to fit (DejaVu is wider than Times), else
-            wrapped."""
-            pdf.set_font(family, style, size)
-            while size > 9.5 and pdf.get_string_width(text) > w:
-                size -= 0.5
-                pdf.set_font(family, style, size)
-            if pdf.get_string_width(text) > w and " " in text:
-                # two balanced lines rather than one orphaned word
-                mid = len(text) // 2
-                cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - mid))
-                text = text[:cut] + "\n" + text[cut + 1 :]
-            pdf.set_x(x)
-            pdf.multi_cell(w, 5.5, text, align=Align.C, new_x="LEFT", new_y="NEXT")
-
-        pdf.set_xy(left_x, top)
-        centred(left_x, t["governing"], "", 10.5, left_w)
-        centred(left_x, t["agency"], "B", 10.5, left_w)
-        centred(left_x, t["number"], "", 11, left_w)
-        bottom_left = pdf.get_y()
-        pdf.set_xy(right_x, top)
-        centred(right_x, t["motto1"], "B", 11, right_w)
-        centred(right_x, t["motto2"], "B", 11.5, right_w)
-        centred(right_x, t["place_date"], "I", 11.5, right_w)
-        pdf.set_y(max(bottom_left, pdf.get_y()) + 8)
-        pdf.set_x(pdf.l_margin)
-        pdf.set_font(family, "B", 14)
-        pdf.cell(width, 7, t["kind"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(family, "B", 12.5)
-        pdf.cell(width, 6.5, t["subject"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(4)
-        pdf.set_font(family, "", 12.5)
-        pdf.cell(width, 6.5, t["to"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(4)
+    with translation.override("vi"):
+        pdf = pdf_new(serif=True, page_numbers=False)
+        width = pdf.w - pdf.l_margin - pdf.r_margin
+        widths = (20, 26, 33, 33, 20, width - 132)
 
         def body(text: str) -> None:
             # block paragraphs: fpdf2 has no first-line indent, and leading spaces stretch when
             # justified
-            pdf.set_font(family, "", 12.5)
+            pdf.set_font(PDF_FONT, "", 12.5)
             pdf.set_x(pdf.l_margin)
             pdf.multi_cell(width, 6.5, text, align=Align.J, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(2)
 
-        body(t["basis"])
-        body(t["intro"])
-
         def grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> None:
             """A bordered table; header cells wrap onto as many lines as the longest."""
-            pdf.set_font(family, "B", 9)
+            pdf.set_font(PDF_FONT, "B", 9)
             wrapped: list[list[str]] = [
                 cast(list[str], pdf.multi_cell(w, 4.5, h, dry_run=True, output="LINES"))
                 for h, w in zip(header, widths, strict=True)
@@ -493,36 +437,54 @@ def reminders_pdf(letters: Sequence[dict[str, Any]]) -> bytes:
                 pdf.multi_cell(w, 4.5, h, align=Align.C, new_x="RIGHT", new_y="TOP")
                 x += w
             pdf.set_xy(pdf.l_margin, y0 + 4.5 * lines)
-            pdf.set_font(family, "", 10)
+            pdf.set_font(PDF_FONT, "", 10)
             for values in rows:
                 for i, (v, w) in enumerate(zip(values, widths, strict=True)):
                     pdf.cell(w, 6.5, v, border=1, align=Align.R if i in right else Align.C)
                 pdf.ln(6.5)
             pdf.ln(3)
 
-        grid(t["header"], t["rows"], {2, 3, 5})
-        body(t["total"])
-        body(t["interest"])
-        if t["late_rows"]:
-            body(t["late_intro"])
-            grid(t["late_header"], t["late_rows"], {2, 4, 5})
-        body(t["request"])
-        body(t["ignore"])
-        pdf.ln(4)
-        if pdf.get_y() + 25 > pdf.h - pdf.b_margin:
-            pdf.add_page()  # the recipients and the signature stay together
-        y = pdf.get_y()
-        pdf.set_xy(left_x, y)
-        pdf.set_font(family, "BI", 11)
-        pdf.cell(half, 5.5, t["recipients"], new_x="LEFT", new_y="NEXT")
-        pdf.set_font(family, "", 10.5)
-        for line in t["recipient_lines"]:
-            pdf.set_x(left_x)
-            pdf.cell(half, 5, line, new_x="LEFT", new_y="NEXT")
-        pdf.set_xy(right_x, y)
-        pdf.set_font(family, "B", 12)
-        pdf.cell(half, 6, t["signer"], align=Align.C)
-    return bytes(pdf.output())
+        for n, kwargs in enumerate(letters):
+            t = letter_texts(**kwargs)
+            issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
+            if n:
+                pdf.add_page()
+            pdf_header(
+                pdf,
+                DocHeader(
+                    issuer=issuer,
+                    date=kwargs["as_of"],
+                    kind="TB",
+                    subject=t["subject"],
+                    number_written=t["number"],
+                ),
+                scale=LETTER_PDF_SCALE,
+            )
+            pdf.set_font(PDF_FONT, "", 12.5)
+            pdf.multi_cell(width, 6.5, t["to"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
+            pdf.ln(4)
+            body(t["basis"])
+            body(t["intro"])
+            grid(t["header"], t["rows"], {2, 3, 5})
+            body(t["total"])
+            body(t["interest"])
+            if t["late_rows"]:
+                body(t["late_intro"])
+                grid(t["late_header"], t["late_rows"], {2, 4, 5})
+            body(t["request"])
+            # the last paragraph goes with the closing, which never stands alone on a page
+            pdf.set_font(PDF_FONT, "", 12.5)
+            last = len(pdf.multi_cell(width, 6.5, t["ignore"], dry_run=True, output="LINES"))
+            if pdf.get_y() + last * 6.5 + 2 > pdf.h - pdf.b_margin - PDF_CLOSING_MM:
+                pdf.add_page()
+            body(t["ignore"])
+            pdf_closing(
+                pdf,
+                recipients=recipients_for(issuer, "TB"),
+                signer=t["signer"],
+                scale=LETTER_PDF_SCALE,
+            )
+        return bytes(pdf.output())
 
 
 # ---------------------------------------------------------------- late employers, offenders
@@ -558,11 +520,10 @@ def _xlsx(
 ) -> bytes:
     """A one-sheet workbook: title, subtitle, bold header, rows (ints formatted in
     thousands, dates as dates), text that would be a formula kept as text."""
+    # imported here: openpyxl is slow to import, and only a spreadsheet needs it
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
-
-    from ansinh.core.formats import sheet_row
 
     wb = Workbook()
     ws = wb.active

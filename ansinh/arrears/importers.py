@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext as _
 
 from ansinh.arrears.models import Contribution, Employer
-from ansinh.core.importing import BAD, StagedImporter, Table
+from ansinh.core.importer.merge import MergeTarget
+from ansinh.core.importer.protocol import StagedImporter
+from ansinh.core.importer.rows import BAD
 from ansinh.geography.importers import UnitLookup
 from ansinh.registry.importers import EMAIL_RE
 
@@ -34,8 +36,8 @@ class EmployersImporter(StagedImporter):
     key_label = "code"
     owner_field = "unit"
 
-    def table(self) -> Table:
-        return Table(
+    def table(self) -> MergeTarget:
+        return MergeTarget(
             Employer,
             key=["code"],
             values=["name", "unit", "tax_code", "sector", "employees"],
@@ -89,8 +91,8 @@ class ContributionsImporter(StagedImporter):
     ]
     key_label = "employer_code, period"
 
-    def table(self) -> Table:
-        return Table(
+    def table(self) -> MergeTarget:
+        return MergeTarget(
             Contribution,
             key=["employer", "period"],
             values=["amount_due", "amount_paid", "paid_on"],
@@ -145,9 +147,3 @@ class ContributionsImporter(StagedImporter):
         if BAD in (employer, period, due, paid, paid_on):
             return None
         return (row_no, employer, period, due, paid or 0, paid_on)
-
-
-IMPORTERS: dict[str, type[StagedImporter]] = {
-    "employers": EmployersImporter,
-    "contributions": ContributionsImporter,
-}

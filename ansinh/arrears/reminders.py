@@ -31,7 +31,6 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
 from django.apps import apps
@@ -43,7 +42,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ansinh.accounts.access import SYSTEM, Actor, actor_root_unit, actor_user, may, unit_filter
-from ansinh.arrears import selectors
+from ansinh.arrears import figures, selectors
 from ansinh.arrears.models import Employer, FollowUp, MessageTemplate, OutboxMessage
 from ansinh.core.formats import fmt_date, fmt_int
 from ansinh.core.jobs import job_enqueue
@@ -53,6 +52,10 @@ from ansinh.geography.models import Unit
 from ansinh.registry.models import Person
 
 MAX_ATTEMPTS = 5
+# a message still ``sending`` this long after it was claimed belongs to a run that died
+# (killed worker, power cut): it is queued again and goes out with the same id, which the
+# SMS gateway, ZNS (tracking_id) and mail (Message-ID) use to drop a second copy
+STALE_SENDING = dt.timedelta(minutes=15)
 CHANNELS: dict[str, Any] = {
     "sms": gettext_lazy("SMS"),
     "zns": gettext_lazy("Zalo ZNS"),
@@ -307,7 +310,7 @@ def outbox_queue(
             if scope is None:
                 return result.as_dict()
             day = as_of or selectors.data_date()
-            data = selectors.arrears(unit=scope, as_of=day, actor=actor)
+            data = figures.arrears(unit=scope, as_of=day, actor=actor)
             employers = {
                 e.code: e
                 for e in Employer.objects.filter(
@@ -427,7 +430,9 @@ def send_email(message: OutboxMessage, conf: dict[str, Any]) -> str:
     mail["From"] = str(conf.get("smtp_from") or "ansinh@localhost")
     mail["To"] = message.recipient
     mail["Subject"] = message.subject
-    msgid = make_msgid(idstring=f"outbox{message.pk}")
+    # the same id on every attempt, so a copy sent again after a crash can be recognised
+    sender = str(mail["From"])
+    msgid = f"<ansinh-outbox-{message.pk}@{sender.rpartition('@')[2] or 'localhost'}>"
     mail["Message-ID"] = msgid
     mail.set_content(message.body)
     try:
@@ -556,12 +561,27 @@ def _finish(pk: int, **fields: Any) -> None:
         OutboxMessage.objects.filter(pk=pk, state=OutboxMessage.State.SENDING).update(**fields)
 
 
+def _requeue_stale() -> int:
+    """Give back the messages a dead run left ``sending`` (see ``STALE_SENDING``)."""
+    stale = OutboxMessage.objects.filter(
+        state=OutboxMessage.State.SENDING, claimed_at__lt=timezone.now() - STALE_SENDING
+    )
+    reason = _("lần gửi trước bị ngắt giữa chừng; gửi lại với cùng mã tin")
+    with transaction.atomic():
+        failed = stale.filter(attempts__gte=MAX_ATTEMPTS).update(
+            state=OutboxMessage.State.FAILED, reason=reason
+        )
+        queued = stale.update(state=OutboxMessage.State.QUEUED, reason=reason)
+    return failed + queued
+
+
 def outbox_send(*, actor: Actor, limit: int | None = None) -> dict[str, int]:
     """Send the queued messages (oldest first, at most ``limit``); safe to run twice at once.
     Returns how many were ``sent``, put back to wait (``retry``), ``failed`` and ``skipped``
     (consent withdrawn since queueing)."""
     conf = _conf()
     counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    _requeue_stale()
     done = 0
     last = 0
     while limit is None or done < limit:

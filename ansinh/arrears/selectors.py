@@ -7,13 +7,24 @@ outside the actor's scope raises Http404, exactly like a missing one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from ansinh.accounts.access import (
@@ -25,9 +36,14 @@ from ansinh.accounts.access import (
     org_scoped,
     roles_with,
     unit_filter,
-    unit_visible,
 )
-from ansinh.arrears import sql
+from ansinh.arrears.figures import (
+    BUCKETS,
+    arrears,
+    as_date,
+    due_date,
+    row_figures,
+)
 from ansinh.arrears.models import (
     Contribution,
     Employer,
@@ -36,213 +52,20 @@ from ansinh.arrears.models import (
     Reminder,
     WorklistBuild,
 )
-from ansinh.core.formats import month_end, round_half_up
+from ansinh.arrears.worklists import household_members
+from ansinh.core import codes
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_children
+from ansinh.registry.models import Count as ParticipantCount
+from ansinh.registry.models import Person, Spell
 
-BUCKETS: tuple[str, ...] = ("lt3", "3to6", "6to12", "ge12")
 KIND_ORDER: tuple[str, ...] = ("hi_expiring", "lapsed", "household", "employer_overdue")
 ARREARS_GOAL_PCT = 2.0
 
 
-def bucket_of(months_overdue: int) -> str:
-    """Aging bucket of a number of months overdue (DOMAIN.md section 4)."""
-    if months_overdue < 3:
-        return "lt3"
-    if months_overdue < 6:
-        return "3to6"
-    if months_overdue < 12:
-        return "6to12"
-    return "ge12"
-
-
-def months_overdue(*, period: dt.date, as_of: dt.date) -> int:
-    """(D.year − M.year) × 12 + (D.month − M.month) − 1 (SPEC section 8)."""
-    return (as_of.year - period.year) * 12 + (as_of.month - period.month) - 1
-
-
-def due_date(period: dt.date) -> dt.date:
-    """Last day of the month after the period."""
-    return month_end(period.replace(day=1) + relativedelta(months=1))
-
-
-def _like_prefix(path: str) -> str:
-    return path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _check_unit(unit: Unit, actor: Actor) -> None:
-    if not can_see_arrears(actor) or unit_visible(actor=actor, code=unit.code) is None:
-        raise Http404
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
-def _employer_rows(*, unit: Unit, as_of: dt.date) -> list[tuple[str, str, int, int, Any, int]]:
-    """One row per employer of the subtree: (code, unit, overdue, interest, oldest overdue
-    period, due_ytd), computed per contribution row in SQL and summed per employer."""
-    p = sql.param()
-    due = sql.due_date("c.period")
-    days_d = sql.days_between(p, "due")
-    days_paid = sql.days_between("paid_on", "due")
-    query = f"""
-        WITH r AS (
-            SELECT c.employer_id AS emp, e.unit_id AS unit, c.period AS period,
-                   c.amount_due AS amount_due, c.paid_on AS paid_on, {due} AS due,
-                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
-                        THEN c.amount_paid ELSE 0 END AS paid
-            FROM arrears_contribution c
-            JOIN arrears_employer e ON e.code = c.employer_id
-            JOIN geography_unit u ON u.code = e.unit_id
-            WHERE u.path LIKE %s ESCAPE '\\'
-        ), s AS (
-            SELECT emp, unit, period, amount_due, paid_on, due, paid,
-                   CASE WHEN amount_due > paid THEN amount_due - paid ELSE 0 END AS outstanding,
-                   {days_d} AS days_d
-            FROM r
-        ), t AS (
-            SELECT emp, unit, period, amount_due, due,
-                   CASE WHEN outstanding > 0 AND days_d > 0 THEN outstanding ELSE 0 END
-                       AS overdue,
-                   (3 * ((CASE WHEN days_d > 0 THEN outstanding * days_d ELSE 0 END)
-                         + (CASE WHEN paid > 0 AND paid_on > due
-                                 THEN paid * {days_paid} ELSE 0 END))
-                    + 5000) / 10000 AS interest
-            FROM s
-        )
-        SELECT emp, unit, SUM(overdue), SUM(interest),
-               MIN(CASE WHEN overdue > 0 THEN period END),
-               SUM(CASE WHEN period >= {p} AND period <= {p} AND due <= {p}
-                        THEN amount_due ELSE 0 END)
-        FROM t
-        GROUP BY emp, unit
-    """
-    d = as_of.isoformat()
-    params = [
-        d,  # paid_on <= D
-        _like_prefix(unit.path),
-        d,  # days_d
-        f"{as_of.year}-01-01",
-        f"{as_of.year}-12-01",
-        d,  # due <= D
-    ]
-    with connection.cursor() as cur:
-        cur.execute(query, params)
-        return [
-            (str(r[0]), str(r[1]), int(r[2] or 0), int(r[3] or 0), r[4], int(r[5] or 0))
-            for r in cur.fetchall()
-        ]
-
-
-def arrears_pct(overdue: int, due_ytd: int) -> float | None:
-    """overdue / due_ytd × 100, half-up to 2 decimals; None (JSON null) when nothing of D's
-    year is due yet (1–31 January): the ratio is undefined then, as ``attainment_pct`` is
-    null without a target (SPEC section 3), whatever is still overdue from last year."""
-    if not due_ytd:
-        return None
-    return float(round_half_up(Decimal(overdue) * 100 / Decimal(due_ytd), 2))
-
-
-def arrears(*, unit: Unit, as_of: dt.date, actor: Actor) -> dict[str, Any]:
-    """Late contributions of the employers in ``unit`` and below at ``as_of``: exactly the
-    JSON object of SPEC section 8.
-
-    Per contribution row (in SQL): paid = amount_paid when paid_on ≤ D; outstanding =
-    max(amount_due − paid, 0); overdue when outstanding > 0 and D > due date (last day of
-    M+1); interest = round_half_up(0.0003 × (outstanding × max(D − due, 0) + paid ×
-    max(paid_on − due, 0))) computed exactly in integers as (3x + 5000) div 10000. Sums add the
-    rounded rows. ``arrears_pct`` is null when ``due_ytd`` is 0 (SPEC leaves it open)."""
-    _check_unit(unit, actor)
-    rows = _employer_rows(unit=unit, as_of=as_of)
-    buckets = dict.fromkeys(BUCKETS, 0)
-    total_overdue = total_interest = due_ytd = 0
-    employers: list[dict[str, Any]] = []
-    for code, unit_code, overdue, interest, oldest, ytd in rows:
-        total_interest += interest
-        due_ytd += ytd
-        if overdue <= 0:
-            continue
-        total_overdue += overdue
-        oldest_d = _as_date(oldest)
-        assert oldest_d is not None
-        mo = months_overdue(period=oldest_d, as_of=as_of)
-        b = bucket_of(mo)
-        buckets[b] += overdue
-        employers.append(
-            {
-                "code": code,
-                "unit": unit_code,
-                "overdue": overdue,
-                "interest": interest,
-                "oldest_period": f"{oldest_d:%Y-%m}",
-                "months_overdue": mo,
-                "bucket": b,
-            }
-        )
-    employers.sort(key=lambda e: (-e["overdue"], e["code"]))
-    return {
-        "as_of": as_of.isoformat(),
-        "unit": unit.code,
-        "totals": {
-            "employers": len(employers),
-            "overdue": total_overdue,
-            "interest": total_interest,
-            "due_ytd": due_ytd,
-            "arrears_pct": arrears_pct(total_overdue, due_ytd),
-            "buckets": buckets,
-        },
-        "employers": employers,
-    }
-
-
-def arrears_ratio(*, unit: Unit, as_of: dt.date) -> tuple[int, int, float | None]:
-    """(overdue, due_ytd, arrears_pct) at ``as_of`` in one aggregate query (for trends)."""
-    p = sql.param()
-    due = sql.due_date("c.period")
-    query = f"""
-        WITH r AS (
-            SELECT c.period AS period, c.amount_due AS amount_due, {due} AS due,
-                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
-                        THEN c.amount_paid ELSE 0 END AS paid
-            FROM arrears_contribution c
-            JOIN arrears_employer e ON e.code = c.employer_id
-            JOIN geography_unit u ON u.code = e.unit_id
-            WHERE u.path LIKE %s ESCAPE '\\'
-        )
-        SELECT SUM(CASE WHEN amount_due > paid AND due < {p} THEN amount_due - paid ELSE 0 END),
-               SUM(CASE WHEN period >= {p} AND period <= {p} AND due <= {p}
-                        THEN amount_due ELSE 0 END)
-        FROM r
-    """
-    d = as_of.isoformat()
-    params = [d, _like_prefix(unit.path), d, f"{as_of.year}-01-01", f"{as_of.year}-12-01", d]
-    with connection.cursor() as cur:
-        cur.execute(query, params)
-        row = cur.fetchone()
-    overdue = int(row[0] or 0) if row else 0
-    ytd = int(row[1] or 0) if row else 0
-    return overdue, ytd, arrears_pct(overdue, ytd)
-
-
-def arrears_trend(*, unit: Unit, as_of: dt.date, months: int = 12) -> list[dict[str, Any]]:
-    """The arrears ratio at each of the last ``months`` month-ends up to ``as_of`` (the last
-    point is ``as_of`` itself)."""
-    points: list[dt.date] = []
-    for i in range(months - 1, 0, -1):
-        points.append(month_end(as_of.replace(day=1) - relativedelta(months=i)))
-    points.append(as_of)
-    out = []
-    for d in points:
-        overdue, ytd, pct = arrears_ratio(unit=unit, as_of=d)
-        out.append({"date": d.isoformat(), "overdue": overdue, "due_ytd": ytd, "pct": pct})
-    return out
-
-
 def arrears_breakdown(*, unit: Unit, data: dict[str, Any]) -> list[dict[str, Any]]:
     """The employers of an ``arrears`` result summed per child unit of ``unit``."""
-    children = list(Unit.objects.filter(parent=unit).order_by("code"))
+    children = list(unit_children(unit=unit))
     if not children:
         return []
     codes = {e["unit"] for e in data["employers"]}
@@ -304,53 +127,19 @@ def employers_visible(*, actor: Actor) -> QuerySet[Employer]:
     return Employer.objects.select_related("unit").filter(unit_filter(actor))
 
 
-def employer_contributions(*, employer: Employer, as_of: dt.date) -> list[dict[str, Any]]:
-    """The employer's contribution rows with the SPEC section 8 figures of each at ``as_of``
-    (one employer: a few dozen rows)."""
-    out = []
-    for c in Contribution.objects.filter(employer=employer).order_by("-period"):
-        due = due_date(c.period)
-        paid = c.amount_paid if c.paid_on is not None and c.paid_on <= as_of else 0
-        outstanding = max(c.amount_due - paid, 0)
-        overdue = outstanding if outstanding > 0 and as_of > due else 0
-        x = outstanding * max((as_of - due).days, 0)
-        if paid and c.paid_on is not None and c.paid_on > due:
-            x += paid * (c.paid_on - due).days
-        interest = (3 * x + 5000) // 10000
-        out.append(
-            {
-                "period": c.period,
-                "due_date": due,
-                "amount_due": c.amount_due,
-                "amount_paid": c.amount_paid,
-                "paid_on": c.paid_on,
-                "paid": paid,
-                "outstanding": outstanding,
-                "overdue": overdue,
-                "months_overdue": months_overdue(period=c.period, as_of=as_of) if overdue else None,
-                "interest": interest,
-            }
-        )
-    return out
-
-
 def data_date() -> dt.date:
     """The date the loaded facts describe: the latest spell start, count ``as_of`` or payment
     (``paid_on``), capped at today; today on an empty database. End dates are left out: a
     paid-up HI card ends months after the extract was taken. Index-backed MAX per scheme."""
-    from django.db.models import Max
-
-    from ansinh.core.codes import SCHEMES
-    from ansinh.registry.models import Count, Spell
 
     today = dt.date.today()
     values: list[Any] = [
         Spell.objects.filter(scheme=scheme).aggregate(m=Max("start_date"))["m"]
-        for scheme in SCHEMES
+        for scheme in codes.SCHEMES
     ]
-    values.append(Count.objects.aggregate(m=Max("as_of"))["m"])
+    values.append(ParticipantCount.objects.aggregate(m=Max("as_of"))["m"])
     values.append(Contribution.objects.aggregate(m=Max("paid_on"))["m"])
-    known = [d for d in (_as_date(v) for v in values) if d is not None]
+    known = [d for d in (as_date(v) for v in values) if d is not None]
     return min(max(known), today) if known else today
 
 
@@ -394,7 +183,6 @@ def followup_funnel_rows(
 
     Scope: the actor's units; a partner only the follow-ups assigned to its organisation.
     ``[]`` when nothing was contacted in the period (no row)."""
-    from django.db.models import Count, Exists, OuterRef
 
     base = FollowUp.objects.filter(unit__path__startswith=unit.path).exclude(
         kind=FollowUp.Kind.EMPLOYER_OVERDUE
@@ -476,15 +264,6 @@ def employer_names(codes: Iterable[str]) -> dict[str, str]:
     return dict(Employer.objects.filter(code__in=list(codes)).values_list("code", "name"))
 
 
-def employer_figures(*, employer: Employer, as_of: dt.date) -> dict[str, int]:
-    """Overdue and interest of one employer at ``as_of`` (SPEC section 8 rules)."""
-    rows = employer_contributions(employer=employer, as_of=as_of)
-    return {
-        "overdue": sum(r["overdue"] for r in rows),
-        "interest": sum(r["interest"] for r in rows),
-    }
-
-
 def review_newly_overdue(*, unit: Unit, as_of: dt.date, actor: Actor) -> list[dict[str, Any]]:
     """The monthly review: employers overdue at ``as_of`` that were not overdue at the previous
     month's review (the same day one month earlier)."""
@@ -495,7 +274,6 @@ def review_newly_overdue(*, unit: Unit, as_of: dt.date, actor: Actor) -> list[di
 
 
 def _contactable(qs: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
-    from ansinh.registry.models import Person
 
     return qs.exclude(person_id__in=Person.objects.filter(do_not_contact=True).values("person_id"))
 
@@ -519,10 +297,6 @@ def followup_filter(
     target group, entries whose reference date (the card's last day) falls within ``due_days``
     days of ``as_of`` (the data date), and by assignment: ``me``, ``none``, ``u<id>`` (an
     officer) or a partner organisation's code."""
-    from django.db.models import Exists, OuterRef
-
-    from ansinh.core.codes import ORGS
-    from ansinh.registry.models import Person, Spell
 
     if village:
         qs = qs.filter(
@@ -540,14 +314,13 @@ def followup_filter(
         qs = qs.filter(assigned_to__isnull=True, assigned_org="")
     elif assigned.startswith("u") and assigned[1:].isdigit():
         qs = qs.filter(assigned_to_id=int(assigned[1:]))
-    elif assigned in ORGS:
+    elif assigned in codes.ORGS:
         qs = qs.filter(assigned_org=assigned)
     return qs
 
 
 def followup_villages(*, qs: QuerySet[FollowUp], limit: int = 500) -> list[str]:
     """The villages of the persons on a worklist (for the filter's choices)."""
-    from ansinh.registry.models import Person
 
     return list(
         Person.objects.filter(person_id__in=qs.exclude(person_id="").values("person_id"))
@@ -562,9 +335,6 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int, offset: int = 0) -> lis
     """Rows of a worklist with the person's or employer's details (a fixed number of
     queries), persons marked do-not-contact left out; the lists in the order an office works
     them (expiring, lapsed, households, employers), soonest reference date first."""
-    from django.db.models import Case, IntegerField, Value, When
-
-    from ansinh.registry.models import Person
 
     order = Case(
         *(When(kind=k, then=Value(i)) for i, k in enumerate(KIND_ORDER)),
@@ -599,9 +369,7 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int, offset: int = 0) -> lis
         if f.assigned_to is not None:
             assigned = staff_label(f.assigned_to)
         elif f.assigned_org:
-            from ansinh.core import codes as code_lists
-
-            assigned = str(code_lists.label(code_lists.ORGS, f.assigned_org))
+            assigned = str(codes.label(codes.ORGS, f.assigned_org))
         rows.append(
             {
                 "id": f.pk,
@@ -629,7 +397,6 @@ def followup_rows(*, qs: QuerySet[FollowUp], limit: int, offset: int = 0) -> lis
 
 def followup_summary(*, actor: Actor) -> list[dict[str, Any]]:
     """Open and closed follow-ups per kind in the actor's scope."""
-    from django.db.models import Count, Q
 
     qs = followups_visible(actor=actor)
     agg: dict[str, dict[str, Any]] = {
@@ -672,8 +439,6 @@ def worklists_built(*, summary: list[dict[str, Any]], data: dt.date) -> dict[str
 
 
 def followup_detail(*, followup: FollowUp) -> dict[str, Any]:
-    from ansinh.arrears.worklists import household_members
-    from ansinh.registry.models import Person
 
     person = (
         Person.objects.filter(person_id=followup.person_id).first() if followup.person_id else None
@@ -698,7 +463,6 @@ def assignable_staff(*, actor: Actor, unit: Unit | None = None) -> list[Any]:
     """The active officers (admin, province, office logins) an entry can be given to: those
     of the actor's scope and, for an entry of ``unit``, every officer of the office that
     serves it (the office's login and those of its communes) and of the units above it."""
-    from django.contrib.auth import get_user_model
 
     qs = get_user_model().objects.filter(role__in=roles_with("work_followups"), is_active=True)
     scope = unit_filter(actor) | Q(unit__isnull=True)
@@ -717,12 +481,6 @@ def assignable_staff(*, actor: Actor, unit: Unit | None = None) -> list[Any]:
 
 EVADING_AFTER_DAYS = 60
 LEGAL_STATES: tuple[str, ...] = ("late", "reminded", "evading")
-
-
-def _row_outstanding(c: Contribution, on: dt.date) -> int:
-    """What of a contribution row is unpaid at ``on`` (SPEC section 8's ``outstanding``)."""
-    paid = c.amount_paid if c.paid_on is not None and c.paid_on <= on else 0
-    return max(c.amount_due - paid, 0)
 
 
 def legal_states(
@@ -760,8 +518,8 @@ def legal_states(
             # a debt the reminder named (overdue on its day) and still unpaid now
             named_unpaid = any(
                 due_date(c.period) < r.sent_on
-                and _row_outstanding(c, r.sent_on) > 0
-                and _row_outstanding(c, as_of) > 0
+                and row_figures(c, r.sent_on).outstanding > 0
+                and row_figures(c, as_of).outstanding > 0
                 for c in rows.get(e["code"], [])
             )
             if not named_unpaid:
@@ -781,7 +539,6 @@ def quarter_of(value: str) -> tuple[dt.date, dt.date, dt.date] | None:
     """``2026-Q1`` → (the quarter's first day, the day the list describes: the last day of the
     quarter before, the deadline: the 14th of the quarter's first month — Decree 274/2025 has
     the list sent *before* the 15th). None when malformed."""
-    import re
 
     m = re.fullmatch(r"(\d{4})-?Q([1-4])", value.strip().upper())
     if not m:
@@ -828,72 +585,6 @@ def employer_details(codes: Iterable[str]) -> dict[str, dict[str, str]]:
         "code", "name", "tax_code", "unit__name"
     ):
         out[code] = {"name": name, "tax_code": tax, "unit_name": unit_name}
-    return out
-
-
-def interest_split(*, unit: Unit, as_of: dt.date, actor: Actor) -> list[dict[str, Any]]:
-    """Where each employer's interest (SPEC section 8: every row, overdue or since paid) comes
-    from: ``on_overdue`` the rows overdue at ``as_of`` (still owed), ``since_paid`` the rows
-    paid in full but late, with how many such periods and their span. Per row rounded as the
-    SPEC rounds, so ``on_overdue + since_paid`` is the employer's ``interest`` exactly. Only
-    employers with interest."""
-    _check_unit(unit, actor)
-    p = sql.param()
-    due = sql.due_date("c.period")
-    days_d = sql.days_between(p, "due")
-    days_paid = sql.days_between("paid_on", "due")
-    query = f"""
-        WITH r AS (
-            SELECT c.employer_id AS emp, e.unit_id AS unit, c.period AS period,
-                   c.amount_due AS amount_due, c.paid_on AS paid_on, {due} AS due,
-                   CASE WHEN c.paid_on IS NOT NULL AND c.paid_on <= {p}
-                        THEN c.amount_paid ELSE 0 END AS paid
-            FROM arrears_contribution c
-            JOIN arrears_employer e ON e.code = c.employer_id
-            JOIN geography_unit u ON u.code = e.unit_id
-            WHERE u.path LIKE %s ESCAPE '\\'
-        ), s AS (
-            SELECT emp, unit, period, paid_on, due, paid,
-                   CASE WHEN amount_due > paid THEN amount_due - paid ELSE 0 END AS outstanding,
-                   {days_d} AS days_d
-            FROM r
-        ), t AS (
-            SELECT emp, unit, period,
-                   CASE WHEN outstanding > 0 AND days_d > 0 THEN 1 ELSE 0 END AS is_overdue,
-                   (3 * ((CASE WHEN days_d > 0 THEN outstanding * days_d ELSE 0 END)
-                         + (CASE WHEN paid > 0 AND paid_on > due
-                                 THEN paid * {days_paid} ELSE 0 END))
-                    + 5000) / 10000 AS interest
-            FROM s
-        )
-        SELECT emp, unit,
-               SUM(CASE WHEN is_overdue = 1 THEN interest ELSE 0 END),
-               SUM(CASE WHEN is_overdue = 0 THEN interest ELSE 0 END),
-               SUM(CASE WHEN is_overdue = 0 AND interest > 0 THEN 1 ELSE 0 END),
-               MIN(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END),
-               MAX(CASE WHEN is_overdue = 0 AND interest > 0 THEN period END)
-        FROM t
-        GROUP BY emp, unit
-        HAVING SUM(interest) > 0
-    """
-    d = as_of.isoformat()
-    with connection.cursor() as cur:
-        cur.execute(query, [d, _like_prefix(unit.path), d])
-        found = cur.fetchall()
-    out: list[dict[str, Any]] = [
-        {
-            "code": str(code),
-            "unit": str(u),
-            "on_overdue": int(a or 0),
-            "since_paid": int(b or 0),
-            "interest": int(a or 0) + int(b or 0),
-            "periods_paid_late": int(n or 0),
-            "first_paid_late": _as_date(lo),
-            "last_paid_late": _as_date(hi),
-        }
-        for code, u, a, b, n, lo, hi in found
-    ]
-    out.sort(key=lambda r: (-r["since_paid"], r["code"]))
     return out
 
 

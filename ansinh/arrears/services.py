@@ -15,12 +15,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ansinh.accounts.access import SYSTEM, Actor, actor_user, may, unit_visible
-from ansinh.arrears import sql, worklists
+from ansinh.arrears import worklists
 from ansinh.arrears.models import Employer, FollowUp, FollowUpOutcome, Reminder, WorklistBuild
 from ansinh.arrears.selectors import data_date
+from ansinh.core import sql
+from ansinh.core.codes import ORGS
 from ansinh.core.jobs import job_enqueue
 from ansinh.core.models import Job
 from ansinh.core.services import audit_record
+from ansinh.registry.models import Person, Spell
 
 CLOSING_OUTCOMES = {"registered", "refused", "do_not_contact"}
 PERSON_KINDS = ("hi_expiring", "lapsed", "household")
@@ -34,7 +37,7 @@ def _key(
 
 
 ALL_KINDS = (*PERSON_KINDS, "employer_overdue")
-# what an import of a KIND can change: the lists brought up to date after it (core.hooks)
+# what an import of a KIND can change: the lists brought up to date after it (imports.run)
 KINDS_AFTER_IMPORT = {
     "participations": PERSON_KINDS,
     "contributions": ("employer_overdue",),
@@ -46,17 +49,17 @@ def _insert_person_list(*, kind: str, as_of: dt.date, now: dt.datetime) -> int:
     """Insert the entries of one person list at ``as_of`` that do not exist yet: one
     INSERT … SELECT (the list's query of ``worklists`` against the existing entries)."""
     query, params = worklists.PERSON_LISTS[kind](as_of=as_of)
-    p = sql.param()
     # a household stays one entry while it is open, whatever month first listed it
     still_open = " OR f.status = 'open'" if kind == FollowUp.Kind.HOUSEHOLD else ""
     ops = connection.ops
-    table = FollowUp._meta.db_table
+    table = sql.table(FollowUp)
     insert = f"""
         INSERT INTO {table} (kind, unit_id, person_id, household_id, employer_id, scheme,
                              reference_date, assigned_org, status, closed_reason, listed_on,
                              created_at)
         SELECT c.kind, c.unit_id, c.person_id, c.household_id, NULL, c.scheme,
-               c.reference_date, '', %s, '', {p}, %s
+               c.reference_date, '', %(status)s, '', {sql.date_param("listed_on")},
+               %(created_at)s
         FROM ({query}) c
         WHERE NOT EXISTS (
             SELECT 1 FROM {table} f
@@ -64,17 +67,12 @@ def _insert_person_list(*, kind: str, as_of: dt.date, now: dt.datetime) -> int:
               AND f.household_id = c.household_id AND f.employer_id IS NULL
               AND (f.reference_date = c.reference_date{still_open}))
     """
-    with connection.cursor() as cur:
-        cur.execute(
-            insert,
-            [
-                FollowUp.Status.OPEN.value,
-                ops.adapt_datefield_value(as_of),
-                ops.adapt_datetimefield_value(now),
-                *params,
-            ],
-        )
-        return max(cur.rowcount, 0)
+    own = {
+        "status": FollowUp.Status.OPEN.value,
+        "listed_on": ops.adapt_datefield_value(as_of),
+        "created_at": ops.adapt_datetimefield_value(now),
+    }
+    return sql.execute(insert, sql.merge(own, params))
 
 
 def _insert_employer_list(*, as_of: dt.date, overdue: list[worklists.Candidate]) -> int:
@@ -121,8 +119,7 @@ def followup_sync(
     with transaction.atomic():
         if sql.is_postgres():
             # two syncs at once (an import's and cron's) would both see an entry missing
-            with connection.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", [SYNC_LOCK])
+            sql.execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": SYNC_LOCK})
         overdue = worklists.employers_overdue(as_of=as_of) if "employer_overdue" in kinds else None
         closed = _close_converted(
             as_of=as_of,
@@ -203,7 +200,6 @@ def _close_converted(
 
 
 def _close_persons(*, as_of: dt.date) -> int:
-    from ansinh.registry.models import Person, Spell
 
     # open, or closed on the person's word ("registered") and not yet seen in the data
     awaiting = FollowUp.objects.filter(
@@ -329,7 +325,7 @@ def followup_close_converted(*, as_of: dt.date, actor: Actor) -> int:
 
 
 def followup_after_import(*, kind: str, actor: Actor) -> dict[str, Any]:
-    """The ``after_import`` hook (``core.hooks``, registered in ``ArrearsConfig.ready``): after
+    """Called by ``imports.run.import_run`` (a plain call, in the import's transaction): after
     an import of participations (the person lists) or of contributions or employers (the
     employer list), in the same job, bring those lists up to date on the data date
     (``selectors.data_date``): close what the import resolved, add the new entries."""
@@ -354,7 +350,6 @@ def followup_assign(
     *, actor: Actor, followup: FollowUp, user: Any = None, org: str = ""
 ) -> FollowUp:
     """Assign a follow-up to a staff login (in scope) or to a partner organisation."""
-    from ansinh.core.codes import ORGS
 
     _check_followup(actor, followup)
     if org and org not in ORGS:
@@ -400,7 +395,6 @@ def followup_record_outcome(
     """Record what came of a call or visit. ``registered``, ``refused`` and ``do_not_contact``
     close the follow-up; ``do_not_contact`` also marks the person so that they never appear on
     a list again (and closes their other open follow-ups)."""
-    from ansinh.registry.models import Person
 
     _check_followup(actor, followup)
     if outcome not in FollowUpOutcome.Outcome.values:

@@ -4,6 +4,7 @@ letters, follow-up worklists. Thin: parse the request, call selectors/services, 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -28,10 +29,11 @@ from ansinh.accounts.access import (
     unit_visible,
 )
 from ansinh.arrears import exports, reminders, selectors, services
+from ansinh.arrears import figures as arrears_figures
 from ansinh.arrears.models import FollowUp, FollowUpOutcome, OutboxMessage
 from ansinh.core import codes
 from ansinh.core.documents import DocumentError, issuer_of, number_issue, number_of
-from ansinh.core.formats import fmt_chart_date
+from ansinh.core.formats import fmt_chart_date, fmt_dec
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors, unit_root, units_in_force
 
@@ -104,10 +106,6 @@ def _units_menu(actor: Actor) -> list[Unit]:
 
 def _money_short(value: int) -> str:
     """A card-sized amount: 141,30 tỷ / 12,35 triệu (the exact figure goes under it)."""
-    from decimal import Decimal
-
-    from ansinh.core.formats import fmt_dec
-
     if value >= 10**9:
         return _("%(n)s tỷ") % {"n": fmt_dec(Decimal(value) / 10**9, places=2)}
     if value >= 10**6:
@@ -125,7 +123,7 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
         raise Http404
     unit = _unit(request)
     as_of = _as_of(request)
-    data = selectors.arrears(unit=unit, as_of=as_of, actor=actor)
+    data = arrears_figures.arrears(unit=unit, as_of=as_of, actor=actor)
     sort = request.GET.get("sort", "amount")
     employers = list(data["employers"])
     if sort == "age":
@@ -139,7 +137,7 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
         e["name"] = names.get(e["code"], "")
         e["unit_name"] = unit_names.get(e["unit"], e["unit"])
         e["oldest_label"] = exports.period_label(e["oldest_period"])
-    counts = dict.fromkeys(selectors.BUCKETS, 0)
+    counts = dict.fromkeys(arrears_figures.BUCKETS, 0)
     for e in data["employers"]:
         counts[e["bucket"]] += 1
     t = data["totals"]
@@ -153,7 +151,7 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
             ("ge12", _("Từ 12 tháng trở lên")),
         )
     ]
-    trend = selectors.arrears_trend(unit=unit, as_of=as_of)
+    trend = arrears_figures.arrears_trend(unit=unit, as_of=as_of)
     for p in trend:
         p["day"] = dt.date.fromisoformat(p["date"])
         p["label"] = fmt_chart_date(p["day"])
@@ -168,7 +166,7 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
         "label": _("Tỷ lệ nợ (%)"),
         "goal_label": _("Mục tiêu ≤ 2 %"),
     }
-    split = selectors.interest_split(unit=unit, as_of=as_of, actor=actor)
+    split = arrears_figures.interest_split(unit=unit, as_of=as_of, actor=actor)
     since_paid = sum(r["since_paid"] for r in split)
     interest_note = {
         "on_overdue": t["interest"] - since_paid,
@@ -204,7 +202,7 @@ def arrears_page(request: HttpRequest) -> HttpResponse:
 def employer_page(request: HttpRequest, code: str) -> HttpResponse:
     employer = selectors.employer_get(actor=request.user, code=code)
     as_of = _as_of(request)
-    rows = selectors.employer_contributions(employer=employer, as_of=as_of)
+    rows = arrears_figures.employer_contributions(employer=employer, as_of=as_of)
     totals = {
         "overdue": sum(r["overdue"] for r in rows),
         "interest": sum(r["interest"] for r in rows),
@@ -265,7 +263,7 @@ def _letter_kwargs(*, actor: Actor, employer: Any, as_of: dt.date) -> dict[str, 
     GET never writes): the letter carries the number its reminder of the month was issued
     with (the issuer's register, or the one recorded by hand), else it is a draft with the
     number left blank — issuing is the POST of ``reminder_sent``."""
-    rows = selectors.employer_contributions(employer=employer, as_of=as_of)
+    rows = arrears_figures.employer_contributions(employer=employer, as_of=as_of)
     periods = sorted((r for r in rows if r["overdue"]), key=lambda r: r["period"])
     late = sorted(
         (r for r in rows if not r["overdue"] and r["interest"]), key=lambda r: r["period"]
@@ -325,7 +323,7 @@ def reminder_sent(request: HttpRequest, code: str) -> HttpResponse:
         as_of = None
     if as_of is None:
         as_of = selectors.contributions_as_of_default()
-    figures = selectors.employer_figures(employer=employer, as_of=as_of)
+    figures = arrears_figures.employer_figures(employer=employer, as_of=as_of)
     typed = request.POST.get("number", "").strip()
     back = f"/arrears/review/?as_of={as_of.isoformat()}"
     try:
@@ -749,7 +747,7 @@ def legal_record(request: HttpRequest, code: str) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Ngày gửi văn bản không hợp lệ."))
         return redirect(back)
-    figures = selectors.employer_figures(employer=employer, as_of=sent_on)
+    figures = arrears_figures.employer_figures(employer=employer, as_of=sent_on)
     try:
         services.legal_reminder_record(
             actor=actor,
@@ -904,7 +902,7 @@ def interest_page(request: HttpRequest) -> HttpResponse:
         raise Http404
     unit = _unit(request)
     as_of = _as_of(request)
-    rows = selectors.interest_split(unit=unit, as_of=as_of, actor=actor)
+    rows = arrears_figures.interest_split(unit=unit, as_of=as_of, actor=actor)
     details = selectors.employer_details([r["code"] for r in rows[:500]])
     for r in rows[:500]:
         r.update(details.get(r["code"], {}))

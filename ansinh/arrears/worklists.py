@@ -20,12 +20,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from django.db import connection
 
 from ansinh.accounts.access import SYSTEM
-from ansinh.arrears import sql
+from ansinh.arrears.figures import arrears
+from ansinh.core import sql
+from ansinh.geography.models import Successor
+from ansinh.geography.selectors import unit_root
+from ansinh.registry.models import Person, Spell
 
 
 @dataclass(frozen=True)
@@ -45,46 +46,41 @@ def _date(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _rows(query: str, params: list[Any]) -> list[tuple]:
-    with connection.cursor() as cur:
-        cur.execute(query, params)
-        return list(cur.fetchall())
-
-
 # Each person list is one SELECT with the same columns (kind, unit_id, person_id, household_id,
 # scheme, reference_date), so that ``followup_sync`` can insert the missing entries with one
 # INSERT … SELECT per list and the readers below can run the very same query.
 COLUMNS = ("kind", "unit_id", "person_id", "household_id", "scheme", "reference_date")
 
 
-def hi_expiring_sql(*, as_of: dt.date) -> tuple[str, list[Any]]:
-    p = sql.param()
+def hi_expiring_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
+    spell, person = sql.table(Spell), sql.table(Person)
+    d, last = sql.date_param("as_of"), sql.date_param("ends_by")
     query = f"""
         SELECT 'hi_expiring' AS kind, MAX(s.unit_id) AS unit_id, s.person_id AS person_id,
                '' AS household_id, 'hi' AS scheme, s.end_date AS reference_date
-        FROM registry_spell s
-        JOIN registry_person pe ON pe.person_id = s.person_id
-        WHERE s.scheme = 'hi' AND pe.do_not_contact = %s
-          AND s.start_date <= {p} AND s.end_date >= {p} AND s.end_date <= {p}
+        FROM {spell} s
+        JOIN {person} pe ON pe.person_id = s.person_id
+        WHERE s.scheme = 'hi' AND pe.do_not_contact = %(no)s
+          AND s.start_date <= {d} AND s.end_date >= {d} AND s.end_date <= {last}
           AND NOT EXISTS (
-              SELECT 1 FROM registry_spell s2
+              SELECT 1 FROM {spell} s2
               WHERE s2.person_id = s.person_id AND s2.scheme = 'hi' AND s2.id <> s.id
-                AND s2.start_date <= {sql.plus_one_day("s.end_date")}
+                AND s2.start_date <= {sql.plus_days("s.end_date", 1)}
                 AND (s2.end_date IS NULL OR s2.end_date > s.end_date))
         GROUP BY s.person_id, s.end_date
     """
-    params: list[Any] = [
-        False,
-        as_of.isoformat(),
-        as_of.isoformat(),
-        (as_of + dt.timedelta(days=30)).isoformat(),
-    ]
+    params: sql.Params = {
+        "no": False,
+        "as_of": sql.iso(as_of),
+        "ends_by": sql.iso(as_of + dt.timedelta(days=30)),
+    }
     return query, params
 
 
-def lapsed_sql(*, as_of: dt.date) -> tuple[str, list[Any]]:
+def lapsed_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
     """One row per person and scheme: the latest such end (ties: the later spell row)."""
-    p = sql.param()
+    spell, person = sql.table(Spell), sql.table(Person)
+    d = sql.date_param("as_of")
     query = f"""
         SELECT 'lapsed' AS kind, x.unit_id AS unit_id, x.person_id AS person_id,
                '' AS household_id, x.scheme AS scheme, x.end_date AS reference_date
@@ -92,70 +88,74 @@ def lapsed_sql(*, as_of: dt.date) -> tuple[str, list[Any]]:
             SELECT s.person_id, s.scheme, s.unit_id, s.end_date,
                    ROW_NUMBER() OVER (PARTITION BY s.person_id, s.scheme
                                       ORDER BY s.end_date DESC, s.id DESC) AS rn
-            FROM registry_spell s
-            JOIN registry_person pe ON pe.person_id = s.person_id
-            WHERE s.scheme IN ('hi', 'si_voluntary') AND pe.do_not_contact = %s
-              AND s.end_date >= {p} AND s.end_date <= {p}
+            FROM {spell} s
+            JOIN {person} pe ON pe.person_id = s.person_id
+            WHERE s.scheme IN ('hi', 'si_voluntary') AND pe.do_not_contact = %(no)s
+              AND s.end_date >= {sql.date_param("ended_from")}
+              AND s.end_date <= {sql.date_param("ended_to")}
               AND NOT EXISTS (
-                  SELECT 1 FROM registry_spell s2
+                  SELECT 1 FROM {spell} s2
                   WHERE s2.person_id = s.person_id AND s2.scheme = s.scheme
-                    AND s2.start_date <= {p} AND (s2.end_date IS NULL OR s2.end_date >= {p}))
+                    AND s2.start_date <= {d} AND (s2.end_date IS NULL OR s2.end_date >= {d}))
         ) x
         WHERE x.rn = 1
     """
-    d = as_of.isoformat()
-    params: list[Any] = [
-        False,
-        (as_of - dt.timedelta(days=90)).isoformat(),
-        (as_of - dt.timedelta(days=1)).isoformat(),
-        d,
-        d,
-    ]
+    params: sql.Params = {
+        "no": False,
+        "ended_from": sql.iso(as_of - dt.timedelta(days=90)),
+        "ended_to": sql.iso(as_of - dt.timedelta(days=1)),
+        "as_of": sql.iso(as_of),
+    }
     return query, params
 
 
-def households_sql(*, as_of: dt.date) -> tuple[str, list[Any]]:
+def households_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
     """Households with some member covered by HI at D and some (contactable) member not;
     the unit is that of a covered member, the reference date the first of D's month."""
-    p = sql.param()
+    d = sql.date_param("as_of")
     # one pass over the members' spells (a join, grouped per member), not two correlated
     # subqueries per member: 2 to 3 times faster on a province's registry
     query = f"""
         WITH m AS (
             SELECT pe.household_id AS hh, pe.do_not_contact AS dnc,
-                   MAX(CASE WHEN s.scheme = 'hi' AND s.start_date <= {p}
-                             AND (s.end_date IS NULL OR s.end_date >= {p})
+                   MAX(CASE WHEN s.scheme = 'hi' AND s.start_date <= {d}
+                             AND (s.end_date IS NULL OR s.end_date >= {d})
                        THEN 1 ELSE 0 END) AS cov,
                    MAX(s.unit_id) AS unit
-            FROM registry_person pe
-            LEFT JOIN registry_spell s ON s.person_id = pe.person_id
+            FROM {sql.table(Person)} pe
+            LEFT JOIN {sql.table(Spell)} s ON s.person_id = pe.person_id
             WHERE pe.household_id <> ''
             GROUP BY pe.person_id, pe.household_id, pe.do_not_contact
         )
         SELECT 'household' AS kind,
                COALESCE(MAX(CASE WHEN cov = 1 THEN unit END), MAX(unit)) AS unit_id,
-               '' AS person_id, hh AS household_id, 'hi' AS scheme, {p} AS reference_date
+               '' AS person_id, hh AS household_id, 'hi' AS scheme,
+               {sql.date_param("month_first")} AS reference_date
         FROM m
         GROUP BY hh
         HAVING SUM(cov) > 0
-           AND SUM(CASE WHEN cov = 0 AND dnc = %s THEN 1 ELSE 0 END) > 0
+           AND SUM(CASE WHEN cov = 0 AND dnc = %(no)s THEN 1 ELSE 0 END) > 0
     """
-    d = as_of.isoformat()
-    return query, [d, d, as_of.replace(day=1).isoformat(), False]
+    params: sql.Params = {
+        "as_of": sql.iso(as_of),
+        "month_first": sql.iso(as_of.replace(day=1)),
+        "no": False,
+    }
+    return query, params
 
 
 def in_todays_units(
-    list_sql: Callable[..., tuple[str, list[Any]]],
-) -> Callable[..., tuple[str, list[Any]]]:
+    list_sql: Callable[..., tuple[str, sql.Params]],
+) -> Callable[..., tuple[str, sql.Params]]:
     """A person list whose unit is one of today: a spell keyed by a former commune (in force
     until 30 June 2025, SPEC section 9) puts its person on the list of the successor with the
     largest share (ties: the main one, then by code), as the figures count it."""
 
-    def wrapped(*, as_of: dt.date) -> tuple[str, list[Any]]:
+    def wrapped(*, as_of: dt.date) -> tuple[str, sql.Params]:
         query, params = list_sql(as_of=as_of)
         mapped = f"""
             SELECT c.kind AS kind,
-                   COALESCE((SELECT g.successor_id FROM geography_successor g
+                   COALESCE((SELECT g.successor_id FROM {sql.table(Successor)} g
                              WHERE g.legacy_id = c.unit_id AND g.share > 0
                              ORDER BY g.share DESC, g.main DESC, g.successor_id
                              LIMIT 1), c.unit_id) AS unit_id,
@@ -175,17 +175,17 @@ PERSON_LISTS = {
 }
 
 
-def _candidates(query: str, params: list[Any]) -> list[Candidate]:
+def _candidates(query: str, params: sql.Params) -> list[Candidate]:
     return [
         Candidate(
-            kind=str(kind),
-            unit=str(unit),
-            reference_date=_date(ref),
-            person_id=str(pid),
-            scheme=str(scheme),
-            household_id=str(hh),
+            kind=str(r["kind"]),
+            unit=str(r["unit_id"]),
+            reference_date=_date(r["reference_date"]),
+            person_id=str(r["person_id"]),
+            scheme=str(r["scheme"]),
+            household_id=str(r["household_id"]),
         )
-        for kind, unit, pid, hh, scheme, ref in _rows(query, params)
+        for r in sql.fetch(query, params)
     ]
 
 
@@ -206,7 +206,6 @@ def household_members(*, household_ids: list[str], as_of: dt.date) -> dict[str, 
     marked do-not-contact are left out."""
     if not household_ids:
         return {}
-    from ansinh.registry.models import Person, Spell
 
     covered = set(
         Spell.objects.filter(
@@ -225,9 +224,6 @@ def household_members(*, household_ids: list[str], as_of: dt.date) -> dict[str, 
 
 
 def employers_overdue(*, as_of: dt.date) -> list[Candidate]:
-    from ansinh.arrears.selectors import arrears
-    from ansinh.geography.selectors import unit_root
-
     out: list[Candidate] = []
     for root in [unit_root()]:
         if root is None:

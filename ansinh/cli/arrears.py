@@ -25,7 +25,7 @@ HEADER = ["code", "unit", "overdue", "interest", "oldest_period", "months_overdu
 
 
 def run(args: argparse.Namespace) -> int:
-    from ansinh.arrears.selectors import arrears
+    from ansinh.arrears.figures import arrears
     from ansinh.cli.common import parse_date_arg, print_csv, print_json, print_table, resolve_unit
     from ansinh.core.formats import fmt_date
 

@@ -20,7 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ansinh.accounts.access import SYSTEM
-from ansinh.core.importing import KINDS
+from ansinh.core.formats import fmt_int
+from ansinh.core.importer.columns import KIND_LABELS
+from ansinh.imports.kinds import KINDS
+from ansinh.imports.messages import error_count, error_line, errors_csv, summary_line
+from ansinh.imports.preview import preview_lines
+from ansinh.imports.run import import_run
+from ansinh.imports.selectors import import_list
+from ansinh.imports.template_files import template_xlsx
+from ansinh.imports.undo import UndoRefused, import_undo
 
 SHOWN_ERRORS = 20
 ACTIONS = ("list", "undo", "template")
@@ -91,10 +99,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from ansinh.core.formats import fmt_int
-    from ansinh.core.importcols import KIND_LABELS
-    from ansinh.monitoring.importing import import_list
-
     if args.file:
         raise _usage(_("import list không nhận thêm đối số"))
     rows = import_list(actor=SYSTEM)
@@ -137,7 +141,6 @@ def _states() -> dict[str, str]:
 
 def _undo(args: argparse.Namespace) -> int:
     from ansinh.cli import CliError
-    from ansinh.monitoring.importing import UndoRefused, import_undo
 
     if not args.file or not args.file.isdigit():
         raise _usage(_("cần số của lần nhập: ansinh import undo BATCH"))
@@ -155,7 +158,6 @@ def _undo(args: argparse.Namespace) -> int:
 
 def _template(args: argparse.Namespace) -> int:
     from ansinh.cli import CliError
-    from ansinh.core.importtemplates import template_xlsx
 
     if args.file not in KINDS:
         raise _usage(_("cần loại dữ liệu: ansinh import template KIND -o FILE.xlsx"))
@@ -182,8 +184,6 @@ def _english() -> bool:
 
 def _import(args: argparse.Namespace) -> int:
     from ansinh.cli import CliError
-    from ansinh.core.importing import error_count, error_line, errors_csv, summary_line
-    from ansinh.monitoring.importing import import_run, preview_lines
 
     if not args.file:
         raise _usage(_("cần tệp: ansinh import KIND FILE"))

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 
 from django.db import models
 
-from ansinh.core.importing import execute, qn, sql, vendor
+from ansinh.core.importer.db import execute, qn, sql, vendor
 
 # below this many rows the indexes are kept (dropping and building costs more)
 MIN_ROWS = 200_000

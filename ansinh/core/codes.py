@@ -88,6 +88,14 @@ ROLES: dict[str, object] = {
 }
 
 
+HI_COVERAGE_LABEL = _("Tỷ lệ bao phủ BHYT")
+
+
+def indicator_label(code: str) -> str:
+    """An indicator of SPEC section 3 by its name: a scheme, or the HI coverage rate."""
+    return str(HI_COVERAGE_LABEL) if code == "hi_coverage" else label(SCHEMES, code)
+
+
 def label(codes: dict, code: str) -> str:
     value = codes.get(code)
     if value is None:

@@ -235,6 +235,9 @@ class DocHeader:
     number: int | None = None  # None: a draft, the number left blank
     symbol: str = DEFAULT_SYMBOL
     title: str = ""  # the kind in words when it differs from KINDS (rare)
+    # the number line as written, where the number was not given by the register (a reminder
+    # whose number was recorded by hand from another register); it replaces ``number``
+    number_written: str = ""
 
     @property
     def governing(self) -> str:
@@ -250,7 +253,7 @@ class DocHeader:
 
     @property
     def number_line(self) -> str:
-        return number_text(self.kind, self.number, self.symbol)
+        return self.number_written or number_text(self.kind, self.number, self.symbol)
 
     @property
     def kind_title(self) -> str:
@@ -662,14 +665,21 @@ def docx_bytes(document: Any) -> bytes:
 # ---------------------------------------------------------------- PDF (fpdf2)
 
 
-def font_paths() -> dict[str, Path]:
-    """DejaVu Sans regular/bold/oblique/bold-oblique from matplotlib's data folder (found
-    without importing matplotlib, which is slow to import)."""
+def font_paths(*, serif: bool = False) -> dict[str, Path]:
+    """DejaVu Sans (or, ``serif``, DejaVu Serif) regular/bold/oblique/bold-oblique from
+    matplotlib's data folder (found without importing matplotlib, which is slow to import)."""
     import importlib.util
 
     spec = importlib.util.find_spec("matplotlib")
     locations = list(spec.submodule_search_locations or []) if spec else []
     base = Path(locations[0]) / "mpl-data" / "fonts" / "ttf" if locations else Path(".")
+    if serif:
+        return {
+            "": base / "DejaVuSerif.ttf",
+            "B": base / "DejaVuSerif-Bold.ttf",
+            "I": base / "DejaVuSerif-Italic.ttf",
+            "BI": base / "DejaVuSerif-BoldItalic.ttf",
+        }
     return {
         "": base / "DejaVuSans.ttf",
         "B": base / "DejaVuSans-Bold.ttf",
@@ -678,13 +688,19 @@ def font_paths() -> dict[str, Path]:
     }
 
 
-def pdf_new(*, title: str = "", author: str = "ansinh") -> Any:
-    """An A4 portrait FPDF with the Decree 30 margins and DejaVu Sans registered as
-    ``PDF_FONT``; pages numbered at the bottom centre."""
+def pdf_new(
+    *, title: str = "", author: str = "ansinh", serif: bool = False, page_numbers: bool = True
+) -> Any:
+    """An A4 portrait FPDF with the Decree 30 margins and DejaVu Sans (``serif``: DejaVu Serif,
+    the nearest shipped face to Times New Roman, for a letter) registered as ``PDF_FONT``;
+    pages numbered at the bottom centre unless ``page_numbers`` is false (letters sent one by
+    one, several in a file)."""
     from fpdf import FPDF
 
     class _Doc(FPDF):
         def footer(self) -> None:
+            if not page_numbers:
+                return
             self.set_y(-12)
             self.set_font(PDF_FONT, size=8)
             self.set_text_color(110)
@@ -692,7 +708,10 @@ def pdf_new(*, title: str = "", author: str = "ansinh") -> Any:
             self.set_text_color(0)
 
     pdf = _Doc(orientation="P", unit="mm", format="A4")
-    for style, path in font_paths().items():
+    fonts = font_paths(serif=serif)
+    if serif and not all(f.exists() for f in fonts.values()):  # pragma: no cover
+        fonts = font_paths()  # matplotlib always ships the serif faces; Sans if not
+    for style, path in fonts.items():
         pdf.add_font(PDF_FONT, style=style, fname=str(path))
     pdf.set_margins(MARGIN_LEFT, MARGIN_TOP, MARGIN_RIGHT)
     pdf.set_auto_page_break(True, margin=MARGIN_BOTTOM)
@@ -704,73 +723,107 @@ def pdf_new(*, title: str = "", author: str = "ansinh") -> Any:
     return pdf
 
 
-def pdf_header(pdf: Any, header: DocHeader) -> None:
-    """The two-column heading, the date line and the document kind and subject."""
+def _pdf_centred(pdf: Any, width: float, height: float, text: str) -> None:
+    """A centred heading line in the current font. One too long for ``width`` takes a type a
+    little smaller (down to 9.5 pt: DejaVu is wider than Times New Roman), and if that is not
+    enough is cut into two balanced lines (at the space nearest its middle) rather than leaving
+    one word alone on the second."""
+    room = width - 2 * pdf.c_margin
+    size = pdf.font_size_pt
+    while size > 9.5 and pdf.get_string_width(text) > room:
+        size = max(size - 0.5, 9.5)
+        pdf.set_font_size(size)
+    if pdf.get_string_width(text) > room and " " in text:
+        mid = len(text) // 2
+        cut = min((i for i, c in enumerate(text) if c == " "), key=lambda i: abs(i - mid))
+        first, second = text[:cut], text[cut + 1 :]
+        if max(pdf.get_string_width(first), pdf.get_string_width(second)) <= room:
+            text = f"{first}\n{second}"
+    pdf.multi_cell(width, height, text, align="C")
+
+
+def pdf_header(pdf: Any, header: DocHeader, *, scale: float = 1.0) -> None:
+    """The two-column heading, the date line and the document kind and subject; ``scale``
+    enlarges the type and the lines (a letter in 12.5 pt serif takes 1.1)."""
     width = pdf.w - pdf.l_margin - pdf.r_margin
     left_w = width * 0.45
     right_w = width - left_w
     x0, y0 = pdf.l_margin, pdf.get_y()
+    line_h = 4.6 * scale
 
     pdf.set_xy(x0, y0)
-    pdf.set_font(PDF_FONT, size=9.5)
-    pdf.multi_cell(left_w, 4.6, header.governing, align="C")
+    pdf.set_font(PDF_FONT, size=9.5 * scale)
+    _pdf_centred(pdf, left_w, line_h, header.governing)
     pdf.set_x(x0)
-    pdf.set_font(PDF_FONT, "B", 9.5)
-    pdf.multi_cell(left_w, 4.6, header.agency, align="C")
+    pdf.set_font(PDF_FONT, "B", 9.5 * scale)
+    _pdf_centred(pdf, left_w, line_h, header.agency)
     y_left = pdf.get_y()
     pdf.line(x0 + left_w * 0.35, y_left + 0.8, x0 + left_w * 0.65, y_left + 0.8)
     pdf.set_xy(x0, y_left + 2.5)
-    pdf.set_font(PDF_FONT, size=9.5)
-    pdf.multi_cell(left_w, 4.6, header.number_line, align="C")
+    pdf.set_font(PDF_FONT, size=9.5 * scale)
+    pdf.multi_cell(left_w, line_h, header.number_line, align="C")
     y_left = pdf.get_y()
 
     line1, line2 = motto()
     pdf.set_xy(x0 + left_w, y0)
-    pdf.set_font(PDF_FONT, "B", 9.5)
-    pdf.multi_cell(right_w, 4.6, line1, align="C")
+    pdf.set_font(PDF_FONT, "B", 9.5 * scale)
+    _pdf_centred(pdf, right_w, line_h, line1)
     pdf.set_x(x0 + left_w)
-    pdf.set_font(PDF_FONT, "B", 10)
-    pdf.multi_cell(right_w, 4.6, line2, align="C")
+    pdf.set_font(PDF_FONT, "B", 10 * scale)
+    pdf.multi_cell(right_w, line_h, line2, align="C")
     y_right = pdf.get_y()
     text_w = pdf.get_string_width(line2)
     cx = x0 + left_w + right_w / 2
     pdf.line(cx - text_w / 2, y_right + 0.8, cx + text_w / 2, y_right + 0.8)
     pdf.set_xy(x0 + left_w, y_right + 2.5)
-    pdf.set_font(PDF_FONT, "I", 9.5)
-    pdf.multi_cell(right_w, 4.6, place_date(header.place, header.date), align="C")
+    pdf.set_font(PDF_FONT, "I", 9.5 * scale)
+    _pdf_centred(pdf, right_w, line_h, place_date(header.place, header.date))
     y_right = pdf.get_y()
 
     pdf.set_y(max(y_left, y_right) + 7)
     pdf.set_x(x0)
-    pdf.set_font(PDF_FONT, "B", 13)
-    pdf.multi_cell(width, 6.5, header.kind_title, align="C")
+    pdf.set_font(PDF_FONT, "B", 13 * scale)
+    pdf.multi_cell(width, 6.5 * scale, header.kind_title, align="C")
     pdf.set_x(x0)
-    pdf.set_font(PDF_FONT, "B", 11)
-    pdf.multi_cell(width, 5.5, header.subject, align="C")
+    pdf.set_font(PDF_FONT, "B", 11 * scale)
+    pdf.multi_cell(width, 5.5 * scale, header.subject, align="C")
     y = pdf.get_y() + 1.5
     pdf.line(x0 + width * 0.4, y, x0 + width * 0.6, y)
     pdf.set_y(y + 5)
     pdf.set_font(PDF_FONT, size=11)
 
 
-def pdf_closing(pdf: Any, *, recipients: Sequence[str], signer: str, signer_name: str = "") -> None:
-    """ "Nơi nhận:" at the bottom left and the signature block at the bottom right."""
+# the room the closing needs at the foot of a page (recipients, title, room to sign); with
+# less it starts a new page
+PDF_CLOSING_MM = 45
+
+
+def pdf_closing(
+    pdf: Any,
+    *,
+    recipients: Sequence[str],
+    signer: str,
+    signer_name: str = "",
+    scale: float = 1.0,
+) -> None:
+    """ "Nơi nhận:" at the bottom left and the signature block at the bottom right; ``scale``
+    as in ``pdf_header``."""
     width = pdf.w - pdf.l_margin - pdf.r_margin
-    if pdf.get_y() > pdf.h - pdf.b_margin - 45:
+    if pdf.get_y() > pdf.h - pdf.b_margin - PDF_CLOSING_MM:
         pdf.add_page()
     pdf.ln(6)
     x0, y0 = pdf.l_margin, pdf.get_y()
     left_w = width * 0.5
     pdf.set_xy(x0, y0)
-    pdf.set_font(PDF_FONT, "BI", 9.5)
-    pdf.cell(left_w, 5, _("Nơi nhận:"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(PDF_FONT, size=8.5)
+    pdf.set_font(PDF_FONT, "BI", 9.5 * scale)
+    pdf.cell(left_w, 5 * scale, _("Nơi nhận:"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(PDF_FONT, size=8.5 * scale)
     for r in recipients:
         pdf.set_x(x0)
-        pdf.multi_cell(left_w, 4.2, f"- {r}")
+        pdf.multi_cell(left_w, 4.2 * scale, f"- {r}")
     pdf.set_xy(x0 + left_w, y0)
-    pdf.set_font(PDF_FONT, "B", 10.5)
-    pdf.multi_cell(width - left_w, 5, signer.upper(), align="C")
+    pdf.set_font(PDF_FONT, "B", 10.5 * scale)
+    pdf.multi_cell(width - left_w, 5 * scale, signer.upper(), align="C")
     if signer_name:
         pdf.set_xy(x0 + left_w, pdf.get_y() + 18)
-        pdf.multi_cell(width - left_w, 5, signer_name, align="C")
+        pdf.multi_cell(width - left_w, 5 * scale, signer_name, align="C")

@@ -100,7 +100,7 @@ class ImportBatch(models.Model):
     was refused: kept in the history with its errors file, nothing of it written) or
     ``undone`` (reversed by ``ansinh import undo``). ``undo`` describes the per-batch tables
     holding the prior values of the rows the batch updated and the keys of those it created
-    (``core.importing``); ``touched`` the units and the first date whose figures it changed."""
+    (``core.importer.undo``); ``touched`` the units and the first date whose figures it changed."""
 
     class State(models.TextChoices):
         DONE = "done"

@@ -48,8 +48,8 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
 def demo_load(*, seed: int = 2025, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write the demo files to a temporary folder and import them in order (each one all or
     nothing, with the snapshot refresh of ``import_run``). Raises DemoError on a refusal."""
-    from ansinh.core.importing import summary_line
-    from ansinh.monitoring.importing import import_run
+    from ansinh.imports.messages import summary_line
+    from ansinh.imports.run import import_run
 
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="ansinh-demo-") as tmp:

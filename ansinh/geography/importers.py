@@ -1,4 +1,4 @@
-"""Importers of units and population (SPEC section 2), on the framework of core.importing."""
+"""Importers of units and population (SPEC section 2), on the protocol of core.importer."""
 
 from __future__ import annotations
 
@@ -11,15 +11,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ansinh.core.codes import GROUP_CODES, LEVELS
-from ansinh.core.importing import (
-    BAD,
-    Context,
-    Importer,
-    Plan,
-    StagedImporter,
-    Staging,
-    Table,
-)
+from ansinh.core.importer.merge import MergeCounts, MergeTarget
+from ansinh.core.importer.protocol import Importer, StagedImporter
+from ansinh.core.importer.rows import BAD, Context
+from ansinh.core.importer.staging import Staging
 from ansinh.geography.models import (
     REORGANISED_ON,
     Population,
@@ -221,8 +216,8 @@ class UnitsImporter(Importer):
             self.paths[c] = (base, depth)
         return self.paths[code]
 
-    def plan(self) -> Plan:
-        plan = Plan()
+    def count(self) -> MergeCounts:
+        plan = MergeCounts()
         for code, (_r, *values) in self.rows.items():
             old = self.stored.get(code)
             if old is None:
@@ -276,7 +271,7 @@ class UnitsImporter(Importer):
                 ]
             )
             self.ctx.undo.save(
-                t=Table(
+                t=MergeTarget(
                     Unit,
                     key=["code"],
                     values=["name", "level", "parent", "valid_from", "valid_to"],
@@ -306,8 +301,8 @@ class PopulationImporter(StagedImporter):
     ]
     key_label = "year, unit_code, group"
 
-    def table(self) -> Table:
-        return Table(Population, key=["year", "unit", "group"], values=["population"])
+    def table(self) -> MergeTarget:
+        return MergeTarget(Population, key=["year", "unit", "group"], values=["population"])
 
     def setup(self) -> None:
         super().setup()
@@ -444,8 +439,8 @@ class SuccessorsImporter(Importer):
         out.update({k: share for k, (_r, share) in self.rows.items()})
         return out
 
-    def plan(self) -> Plan:
-        plan = Plan()
+    def count(self) -> MergeCounts:
+        plan = MergeCounts()
         for key, (_r, share) in self.rows.items():
             old = self.stored.get(key)
             if old is None:
@@ -469,10 +464,3 @@ class SuccessorsImporter(Importer):
             unique_fields=["legacy", "successor"],
             update_fields=["share"],
         )
-
-
-IMPORTERS: dict[str, type[Importer]] = {
-    "units": UnitsImporter,
-    "population": PopulationImporter,
-    "successors": SuccessorsImporter,
-}

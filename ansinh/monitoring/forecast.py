@@ -31,7 +31,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
-from django.db import connection
 from django.http import Http404
 from django.utils.translation import gettext as _
 from scipy.stats import norm
@@ -39,12 +38,14 @@ from statsmodels.regression.linear_model import OLS
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
 from ansinh.accounts.access import Actor, suppress_rows, unit_in_scope
+from ansinh.core import sql
 from ansinh.core.cache import cached
 from ansinh.core.codes import SCHEME_CODES
 from ansinh.core.formats import fmt_date
 from ansinh.geography.models import Unit
+from ansinh.geography.selectors import unit_children, unit_subtree
 from ansinh.monitoring import figures
-from ansinh.monitoring.models import SnapshotState
+from ansinh.monitoring.models import KpiSnapshot, SnapshotState
 from ansinh.monitoring.selectors import (
     data_as_of,
     data_version,
@@ -87,21 +88,21 @@ def history(*, root: Unit, until: dt.date) -> tuple[list[dt.date], dict[str, dic
     if not dates:
         return [], {}
     index = {d: i for i, d in enumerate(dates)}
-    sql = (
-        "SELECT s.as_of, u.path, s.scheme, SUM(s.participants) "
-        "FROM monitoring_kpisnapshot s JOIN geography_unit u ON u.code = s.unit_id "
-        "WHERE s.in_total AND s.as_of <= %s AND u.path LIKE %s "
+    query = (
+        "SELECT s.as_of AS as_of, u.path AS path, s.scheme AS scheme, "
+        "SUM(s.participants) AS participants "
+        f"FROM {sql.table(KpiSnapshot)} s JOIN {sql.table(Unit)} u ON u.code = s.unit_id "
+        "WHERE s.in_total AND s.as_of <= %(until)s AND u.path LIKE %(path_like)s "
         "GROUP BY s.as_of, u.path, s.scheme"
     )
     out: dict[str, dict[str, list[int]]] = defaultdict(
         lambda: {s: [0] * len(dates) for s in SCHEME_CODES}
     )
-    with connection.cursor() as cur:
-        cur.execute(sql, [until, root.path + "%"])
-        for d, path, scheme, n in cur.fetchall():
-            day = d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10])
-            if scheme in SCHEME_CODES and day in index:
-                out[path][scheme][index[day]] += int(n or 0)
+    for row in sql.fetch(query, {"until": until, "path_like": root.path + "%"}):
+        day = sql.as_date(row["as_of"])
+        scheme = row["scheme"]
+        if scheme in SCHEME_CODES and day in index:
+            out[row["path"]][scheme][index[day]] += int(row["participants"] or 0)
     # facts of before 1 July 2025 keyed by former communes count in today's communes
     for day, rows in legacy_snapshot_rows(unit=root, dates=dates).items():
         for r in rows:
@@ -265,7 +266,7 @@ def forecast_tree(
         return {"history_end": None, "units": units, "weights": fitted}
     last = dates[-1]
     horizon = max(_months_between(last, dt.date(year, 12, 31)), 0)
-    paths = dict(Unit.objects.filter(path__startswith=root.path).values_list("path", "code"))
+    paths = dict(unit_subtree(unit=root).values_list("path", "code"))
     leaves = sorted(p for p in series if p in paths)
     # every unit from the root down to each leaf gets the sum of the leaves below it
     members = _members(root, leaves)
@@ -355,7 +356,7 @@ def indicator(
 def _participants(*, root: Unit, as_of: dt.date) -> dict[str, dict[str, int]]:
     """Participants at ``as_of`` of every unit at or below ``root`` (leaf rows summed up)."""
     out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    paths = dict(Unit.objects.filter(path__startswith=root.path).values_list("path", "code"))
+    paths = dict(unit_subtree(unit=root).values_list("path", "code"))
     for r in leaf_rows(unit=root, as_of=as_of):
         if not r.in_total:
             continue
@@ -417,7 +418,7 @@ def forecast_figures(
     head = {"year": year, "as_of": as_of.isoformat(), "unit": unit.code}
     if by is None:
         return {**head, "indicators": items(unit.code)}
-    children = Unit.objects.filter(parent=unit).order_by("code").values_list("code", flat=True)
+    children = unit_children(unit=unit).values_list("code", flat=True)
     return {**head, "rows": [{"unit": c, "indicators": items(c)} for c in children]}
 
 
@@ -460,7 +461,7 @@ def backtest(*, unit: Unit) -> dict[str, Any]:
         for y in {d.year for d in dates}
         if dt.date(y, 9, 30) in have and dt.date(y, 12, 31) in have
     )
-    paths = dict(Unit.objects.filter(path__startswith=unit.path).values_list("path", "code"))
+    paths = dict(unit_subtree(unit=unit).values_list("path", "code"))
     leaves = sorted(p for p in series if p in paths)
     members = _members(unit, leaves)
     acc: dict[tuple[int | None, str], list[tuple[float, bool, float | None]]] = defaultdict(list)
@@ -563,7 +564,8 @@ def at_risk(
     first, each with what it would take per month beyond what the forecast brings in."""
     tree = _tree_for(unit=unit, year=year, as_of=as_of, version=version)
     units = list(
-        Unit.objects.filter(path__startswith=unit.path, level=Unit.Level.COMMUNE)
+        unit_subtree(unit=unit)
+        .filter(level=Unit.Level.COMMUNE)
         .order_by("code")
         .values_list("code", "name")
     )

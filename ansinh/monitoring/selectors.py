@@ -17,15 +17,24 @@ from django.http import Http404
 from django.utils import timezone
 
 from ansinh.accounts.access import Actor, suppress_rows, suppresses_small_counts, unit_in_scope
+from ansinh.core import sql
 from ansinh.core.cache import cached
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.formats import month_end
+from ansinh.core.models import ImportBatch
 from ansinh.geography.models import Population, Unit
-from ansinh.geography.selectors import LegacyUnder, legacy_under
+from ansinh.geography.selectors import LegacyUnder, legacy_under, unit_children, unit_subtree
 from ansinh.monitoring import figures
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
-from ansinh.monitoring.sql import changed_contrib_sql, counts_only_sql, leaf_rows_sql
-from ansinh.registry.models import Count
+from ansinh.monitoring.sql import (
+    KpiRow,
+    Scope,
+    SpellRow,
+    changed_contrib_sql,
+    counts_only_sql,
+    live_rows_sql,
+)
+from ansinh.registry.models import Count, Spell
 from ansinh.targets.selectors import target_tree
 
 BY_CHOICES = ("unit", "group")
@@ -49,15 +58,15 @@ class LeafRow:
 def data_version() -> str:
     """A token that changes whenever the figures may: every import writes a batch row, every
     snapshot write stamps its month-ends (``ansinh.core.cache`` keys on it). One query."""
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT (SELECT MAX(id) FROM core_importbatch), "
-            "(SELECT MAX(undone_at) FROM core_importbatch), "
-            "(SELECT MAX(built_at) FROM monitoring_snapshotstate), "
-            "(SELECT COUNT(*) FROM monitoring_snapshotstate)"
-        )
-        row = cur.fetchone()
-    return ":".join(str(v) for v in row)
+    batch, state = sql.table(ImportBatch), sql.table(SnapshotState)
+    row = sql.fetch_one(
+        f"SELECT (SELECT MAX(id) FROM {batch}) AS batch, "
+        f"(SELECT MAX(undone_at) FROM {batch}) AS undone, "
+        f"(SELECT MAX(built_at) FROM {state}) AS built, "
+        f"(SELECT COUNT(*) FROM {state}) AS states"
+    )
+    assert row is not None
+    return ":".join(str(row[k]) for k in ("batch", "undone", "built", "states"))
 
 
 def data_as_of(*, version: str | None = None) -> dt.date | None:
@@ -89,15 +98,14 @@ def _latest_fact(*, spell_cols: tuple[str, ...], cap: bool = True) -> dt.date | 
     """The latest of the spells' ``spell_cols`` and the counts' ``as_of``, capped at today
     (with ``cap``); one MAX per scheme and column so that the (scheme, date) indexes answer
     it."""
-    sql = " UNION ALL ".join(
-        f"SELECT MAX({col}) FROM registry_spell WHERE scheme = %s"
-        for _scheme in SCHEME_CODES
+    spell = sql.table(Spell)
+    query = " UNION ALL ".join(
+        f"SELECT MAX({col}) AS latest FROM {spell} WHERE scheme = %(scheme_{i})s"
+        for i, _scheme in enumerate(SCHEME_CODES)
         for col in spell_cols
     )
-    params = [scheme for scheme in SCHEME_CODES for _col in spell_cols]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        values = [_as_date(r[0]) for r in cur.fetchall() if r[0] is not None]
+    params = {f"scheme_{i}": scheme for i, scheme in enumerate(SCHEME_CODES)}
+    values = [_as_date(r["latest"]) for r in sql.fetch(query, params) if r["latest"] is not None]
     latest_count = Count.objects.aggregate(m=Max("as_of"))["m"]
     if latest_count is not None:
         values.append(latest_count)
@@ -116,12 +124,14 @@ def _as_date(value: Any) -> dt.date:
 
 def data_first_date() -> dt.date | None:
     """The earliest date with data (spell start or count as_of)."""
-    sql = " UNION ALL ".join(
-        "SELECT MIN(start_date) FROM registry_spell WHERE scheme = %s" for _s in SCHEME_CODES
+    query = " UNION ALL ".join(
+        f"SELECT MIN(start_date) AS earliest FROM {sql.table(Spell)} WHERE scheme = %(scheme_{i})s"
+        for i, _s in enumerate(SCHEME_CODES)
     )
-    with connection.cursor() as cur:
-        cur.execute(sql, list(SCHEME_CODES))
-        values = [_as_date(r[0]) for r in cur.fetchall() if r[0] is not None]
+    params = {f"scheme_{i}": scheme for i, scheme in enumerate(SCHEME_CODES)}
+    values = [
+        _as_date(r["earliest"]) for r in sql.fetch(query, params) if r["earliest"] is not None
+    ]
     first_count = Count.objects.order_by("as_of").values_list("as_of", flat=True).first()
     if first_count is not None:
         values.append(first_count)
@@ -215,31 +225,39 @@ def leaf_rows(*, unit: Unit, as_of: dt.date, live: bool = False) -> list[LeafRow
         if rows is not None:
             return rows
     prefix = None if unit.parent_id is None else unit.path
-    sql, params = leaf_rows_sql(dates=[as_of], path_prefix=prefix, events=False)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        raw = cur.fetchall()
-        if leg is not None and prefix is not None:
-            sql, params = leaf_rows_sql(dates=[as_of], units=set(leg.relevant), events=False)
-            cur.execute(sql, params)
-            raw += cur.fetchall()
-    paths = dict(Unit.objects.filter(code__in={r[1] for r in raw}).values_list("code", "path"))
+    query, params = live_rows_sql(dates=[as_of], scope=Scope(path_prefix=prefix))
+    raw = sql.fetch_as(KpiRow, query, params)
+    if leg is not None and prefix is not None:
+        query, params = live_rows_sql(dates=[as_of], scope=Scope(units=frozenset(leg.relevant)))
+        raw += sql.fetch_as(KpiRow, query, params)
+    paths = dict(Unit.objects.filter(code__in={r.unit_id for r in raw}).values_list("code", "path"))
     out = [
-        LeafRow(r[1], paths[r[1]], r[2], r[3], int(r[4]), bool(r[8]))
+        LeafRow(
+            r.unit_id, paths[r.unit_id], r.scheme, r.group, int(r.participants), bool(r.in_total)
+        )
         for r in raw
-        if int(r[4]) and paths.get(r[1], "").startswith(unit.path)
+        if int(r.participants) and paths.get(r.unit_id, "").startswith(unit.path)
     ]
     if leg is not None:
         out += legacy_rows(
             leg=leg,
-            raw=[
-                (r[1], r[2], r[3], int(r[4]), bool(r[8]), bool(r[9]))
-                for r in raw
-                if r[1] in leg.relevant
-            ],
-            own_counts={(r[1], r[2]) for r in raw if r[9] and r[1] in leg.paths},
+            raw=[_raw_row(r) for r in raw if r.unit_id in leg.relevant],
+            own_counts={
+                (r.unit_id, r.scheme) for r in raw if r.from_counts and r.unit_id in leg.paths
+            },
         )
     return out
+
+
+def _raw_row(r: KpiRow) -> RawRow:
+    return (
+        r.unit_id,
+        r.scheme,
+        r.group,
+        int(r.participants),
+        bool(r.in_total),
+        bool(r.from_counts),
+    )
 
 
 def _rows_from_month_end_before(
@@ -253,7 +271,7 @@ def _rows_from_month_end_before(
     before = as_of.replace(day=1) - dt.timedelta(days=1)
     if not SnapshotState.objects.filter(as_of=before).exists():
         return None
-    paths = dict(Unit.objects.filter(path__startswith=unit.path).values_list("code", "path"))
+    paths = dict(unit_subtree(unit=unit).values_list("code", "path"))
     former = set() if leg is None else set(leg.relevant)
     acc: dict[tuple[str, str, str], int] = defaultdict(int)
     where = Q(unit__path__startswith=unit.path)
@@ -263,29 +281,27 @@ def _rows_from_month_end_before(
         where, as_of=before, from_counts=False
     ).values_list("unit_id", "scheme", "group", "participants"):
         acc[(u, s, g)] += int(n)
-    sql, params = changed_contrib_sql(month_end_before=before, day=as_of, schemes=SCHEME_CODES)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        for d, u, s, g, n in cur.fetchall():
-            if u in paths or u in former:
-                acc[(u, s, g)] += int(n) if _as_date(d) == as_of else -int(n)
-        sql, params = counts_only_sql(day=as_of)
-        cur.execute(sql, params)
-        count_rows = cur.fetchall()
+    query, params = changed_contrib_sql(month_end_before=before, day=as_of, schemes=SCHEME_CODES)
+    for c in sql.fetch_as(SpellRow, query, params):
+        if c.unit_id in paths or c.unit_id in former:
+            n = int(c.participants)
+            acc[(c.unit_id, c.scheme, c.group)] += n if _as_date(c.as_of) == as_of else -n
+    query, params = counts_only_sql(day=as_of)
+    count_rows = sql.fetch_as(KpiRow, query, params)
     out = [LeafRow(u, paths[u], s, g, n, True) for (u, s, g), n in acc.items() if n and u in paths]
     out += [
-        LeafRow(r[1], paths[r[1]], r[2], r[3], int(r[4]), bool(r[8]))
+        LeafRow(
+            r.unit_id, paths[r.unit_id], r.scheme, r.group, int(r.participants), bool(r.in_total)
+        )
         for r in count_rows
-        if int(r[4]) and r[1] in paths
+        if int(r.participants) and r.unit_id in paths
     ]
     if former:
         raw: list[RawRow] = [
             (u, s, g, n, True, False) for (u, s, g), n in acc.items() if n and u in former
         ]
-        raw += [
-            (r[1], r[2], r[3], int(r[4]), bool(r[8]), True) for r in count_rows if r[1] in former
-        ]
-        own = {(r[1], r[2]) for r in count_rows if r[1] in paths}
+        raw += [_raw_row(r) for r in count_rows if r.unit_id in former]
+        own = {(r.unit_id, r.scheme) for r in count_rows if r.unit_id in paths}
         out += legacy_rows(leg=leg, raw=raw, own_counts=own)
     return out
 
@@ -338,7 +354,7 @@ def population_trees(
         ).values_list("group", "unit_id", "population"):
             for _code, path, part in leg.split(legacy, int(pop)):
                 rows[g][path] = rows[g].get(path, 0) + part
-    paths = list(Unit.objects.filter(path__startswith=unit.path).values_list("code", "path"))
+    paths = list(unit_subtree(unit=unit).values_list("code", "path"))
     out: dict[str, dict[str, int | None]] = {}
     for g in groups:
         mine = rows[g]
@@ -428,7 +444,7 @@ def figures_from_rows(
         )
         return {**head, "indicators": _suppressed(items, actor)}
     if by == "unit":
-        children = list(Unit.objects.filter(parent=unit).order_by("code"))
+        children = list(unit_children(unit=unit))
         tree = target_tree(unit=unit, year=year)
         pops = population_tree(unit=unit, year=year)
         per_child: dict[str, list[LeafRow]] = defaultdict(list)
@@ -466,9 +482,7 @@ def unit_gaps(
     rows = leaf_rows(unit=unit, as_of=as_of)
     tree = target_tree(unit=unit, year=year or as_of.year)
     communes = list(
-        Unit.objects.filter(path__startswith=unit.path, level=Unit.Level.COMMUNE).values_list(
-            "code", "path"
-        )
+        unit_subtree(unit=unit).filter(level=Unit.Level.COMMUNE).values_list("code", "path")
     )
     per: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for r in rows:
@@ -606,12 +620,10 @@ def ranking(
     tree = target_tree(unit=unit, year=as_of.year)
     if level:
         units = list(
-            Unit.objects.filter(path__startswith=unit.path, level=level)
-            .exclude(code=unit.code)
-            .order_by("code")
+            unit_subtree(unit=unit).filter(level=level).exclude(code=unit.code).order_by("code")
         )
     else:
-        units = list(Unit.objects.filter(parent=unit).order_by("code"))
+        units = list(unit_children(unit=unit))
     out = []
     for u in units:
         n = sum(

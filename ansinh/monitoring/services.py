@@ -16,10 +16,11 @@ import datetime as dt
 import time
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from ansinh.accounts.access import SYSTEM
+from ansinh.core import sql
 from ansinh.core.formats import month_end
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
@@ -28,11 +29,12 @@ from ansinh.monitoring.selectors import data_first_date, facts_last_date
 from ansinh.monitoring.sql import (
     changed_pairs_sql,
     counts_only_sql,
-    in_list,
     insert_snapshot_sql,
     pairs_rows_sql,
     signed_rows_sql,
+    spell_row_columns,
 )
+from ansinh.registry.models import Count, Spell
 
 # month-ends per INSERT … SELECT. Spells are counted by month-end deltas (and overlapping ones
 # by a join with the dates), so one statement for every month-end costs about one pass.
@@ -85,13 +87,10 @@ def _pg_settings(*, probes: bool = False) -> None:
     random_page_cost (4, for spinning disks) makes the planner scan the whole table instead
     (3–5 s at 5 M spells against 0.3 s of probes); 1.1 is the usual value for SSDs and a warm
     cache."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cur:
-        cur.execute("SET LOCAL work_mem = '256MB'")
-        cur.execute("SET LOCAL jit = off")
-        if probes:
-            cur.execute("SET LOCAL random_page_cost = 1.1")
+    sql.set_local("work_mem", "'256MB'")
+    sql.set_local("jit", "off")
+    if probes:
+        sql.set_local("random_page_cost", "1.1")
 
 
 def _drop_gone(gone: set[dt.date]) -> None:
@@ -104,11 +103,9 @@ def _drop_gone(gone: set[dt.date]) -> None:
 def _insert(dates: list[dt.date], units: set[str] | None) -> int:
     written = 0
     _pg_settings()
-    with connection.cursor() as cur:
-        for run in _runs(dates):
-            sql, params = insert_snapshot_sql(dates=run, units=units)
-            cur.execute(sql, params)
-            written += max(cur.rowcount, 0)
+    for run in _runs(dates):
+        query, params = insert_snapshot_sql(dates=run, units=units)
+        written += sql.execute(query, params)
     return written
 
 
@@ -183,62 +180,53 @@ def _build_fresh(fresh: list[dt.date], *, materialised: set[dt.date]) -> int:
     return sum(_fresh_from(before=before, day=d) for before, d in chain)
 
 
-def _sql(query: str, params: list[Any] | tuple[Any, ...] = ()) -> int:
-    with connection.cursor() as cur:
-        cur.execute(query, params)
-        return max(cur.rowcount, 0)
-
-
-def _temp(name: str, select: str, params: list[Any] | tuple[Any, ...] = ()) -> None:
-    """(Re)create the temporary table ``name`` as ``select``."""
-    _sql(f"DROP TABLE IF EXISTS {name}")
-    _sql(f"CREATE TEMP TABLE {name} AS {select}", params)
-    if connection.vendor == "postgresql":
-        _sql(f"ANALYZE {name}")
-
-
 def _rows_table(table: str) -> None:
-    """Empty temp table ``table`` (d, unit_id, scheme, grp, p, n, l, r) of spell rows."""
-    _temp(
+    """Empty temp table ``table`` of spell rows (``SpellRow``: as_of, unit_id, scheme, group,
+    participants, new, lapsed, renewed)."""
+    sql.temp_as(
         table,
-        "SELECT CAST(NULL AS DATE) AS d, CAST(NULL AS TEXT) AS unit_id, "
-        "CAST(NULL AS TEXT) AS scheme, CAST(NULL AS TEXT) AS grp, CAST(0 AS BIGINT) AS p, "
-        "CAST(0 AS BIGINT) AS n, CAST(0 AS BIGINT) AS l, CAST(0 AS BIGINT) AS r WHERE 1 = 0",
+        "SELECT CAST(NULL AS DATE) AS as_of, CAST(NULL AS TEXT) AS unit_id, "
+        'CAST(NULL AS TEXT) AS scheme, CAST(NULL AS TEXT) AS "group", '
+        "CAST(0 AS BIGINT) AS participants, CAST(0 AS BIGINT) AS new, "
+        "CAST(0 AS BIGINT) AS lapsed, CAST(0 AS BIGINT) AS renewed WHERE 1 = 0",
     )
 
 
 def _pairs_rows_into(table: str, *, dates: list[dt.date], pairs: str) -> None:
-    """Temp table ``table`` (d, unit_id, scheme, grp, p, n, l, r): the spell rows of the pairs
-    in ``pairs`` at ``dates``."""
+    """Temp table ``table`` (spell rows): the spell rows of the pairs in ``pairs`` at
+    ``dates``."""
     _rows_table(table)
     for run in _runs(dates):
         query, params = pairs_rows_sql(dates=run, pairs=pairs)
-        _sql(f"INSERT INTO {table} (d, unit_id, scheme, grp, p, n, l, r) {query}", params)
+        sql.execute(f"INSERT INTO {table} ({spell_row_columns()}) {query}", params)
 
 
 def _apply_diff(diff: str) -> int:
-    """Add the rows of temp table ``diff`` (d, unit_id, scheme, grp, p, n, l, r) to the spell
-    rows of the snapshot: update the rows that exist, insert the others, drop those left with
-    nothing (a full build never stores an all-zero spell row)."""
-    key = 'k.as_of = x.d AND k.unit_id = x.unit_id AND k.scheme = x.scheme AND k."group" = x.grp'
-    n = _sql(
-        "UPDATE monitoring_kpisnapshot AS k SET participants = k.participants + x.p, "
-        "new = k.new + x.n, lapsed = k.lapsed + x.l, renewed = k.renewed + x.r "
+    """Add the rows of temp table ``diff`` (spell rows) to the spell rows of the snapshot:
+    update the rows that exist, insert the others, drop those left with nothing (a full build
+    never stores an all-zero spell row)."""
+    snap = sql.table(KpiSnapshot)
+    key = (
+        "k.as_of = x.as_of AND k.unit_id = x.unit_id AND k.scheme = x.scheme "
+        'AND k."group" = x."group"'
+    )
+    n = sql.execute(
+        f"UPDATE {snap} AS k SET participants = k.participants + x.participants, "
+        "new = k.new + x.new, lapsed = k.lapsed + x.lapsed, renewed = k.renewed + x.renewed "
         f"FROM {diff} x WHERE {key}"
     )
-    n += _sql(
-        'INSERT INTO monitoring_kpisnapshot (as_of, unit_id, scheme, "group", participants, '
-        "new, lapsed, renewed, in_total, from_counts) "
-        "SELECT x.d, x.unit_id, x.scheme, x.grp, x.p, x.n, x.l, x.r, TRUE, FALSE "
-        f"FROM {diff} x WHERE NOT EXISTS (SELECT 1 FROM monitoring_kpisnapshot k WHERE {key})"
+    n += sql.execute(
+        f"INSERT INTO {snap} ({spell_row_columns()}, in_total, from_counts) "
+        f"SELECT {spell_row_columns('x')}, TRUE, FALSE "
+        f"FROM {diff} x WHERE NOT EXISTS (SELECT 1 FROM {snap} k WHERE {key})"
     )
-    _sql(
-        "DELETE FROM monitoring_kpisnapshot WHERE participants = 0 AND new = 0 AND lapsed = 0 "
+    sql.execute(
+        f"DELETE FROM {snap} WHERE participants = 0 AND new = 0 AND lapsed = 0 "
         "AND renewed = 0 AND from_counts = FALSE AND EXISTS (SELECT 1 FROM "
-        f"{diff} x WHERE x.d = monitoring_kpisnapshot.as_of "
-        "AND x.unit_id = monitoring_kpisnapshot.unit_id "
-        "AND x.scheme = monitoring_kpisnapshot.scheme "
-        'AND x.grp = monitoring_kpisnapshot."group")'
+        f"{diff} x WHERE x.as_of = {snap}.as_of "
+        f"AND x.unit_id = {snap}.unit_id "
+        f"AND x.scheme = {snap}.scheme "
+        f'AND x."group" = {snap}."group")'
     )
     return n
 
@@ -246,15 +234,17 @@ def _apply_diff(diff: str) -> int:
 def _diff_into(diff: str, *, after: str, before: str) -> None:
     """Temp table ``diff``: rows of ``after`` minus the participants of ``before`` (whose
     events belong to another month-end), summed per key, non-zero."""
-    _temp(
+    sql.temp_as(
         diff,
-        "SELECT x.d AS d, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp, "
-        "SUM(x.p) AS p, SUM(x.n) AS n, SUM(x.l) AS l, SUM(x.r) AS r FROM ("
-        f"SELECT a.d AS d, a.unit_id AS unit_id, a.scheme AS scheme, a.grp AS grp, a.p AS p, "
-        f"a.n AS n, a.l AS l, a.r AS r FROM {after} a UNION ALL "
-        f"SELECT b.d, b.unit_id, b.scheme, b.grp, -b.p, 0, 0, 0 FROM {before} b) x "
-        "GROUP BY x.d, x.unit_id, x.scheme, x.grp "
-        "HAVING SUM(x.p) <> 0 OR SUM(x.n) <> 0 OR SUM(x.l) <> 0 OR SUM(x.r) <> 0",
+        'SELECT x.as_of AS as_of, x.unit_id AS unit_id, x.scheme AS scheme, x."group" AS "group", '
+        "SUM(x.participants) AS participants, SUM(x.new) AS new, SUM(x.lapsed) AS lapsed, "
+        "SUM(x.renewed) AS renewed FROM ("
+        f"SELECT {spell_row_columns('a')} FROM {after} a UNION ALL "
+        f'SELECT b.as_of, b.unit_id, b.scheme, b."group", -b.participants, 0, 0, 0 '
+        f"FROM {before} b) x "
+        'GROUP BY x.as_of, x.unit_id, x.scheme, x."group" '
+        "HAVING SUM(x.participants) <> 0 OR SUM(x.new) <> 0 OR SUM(x.lapsed) <> 0 "
+        "OR SUM(x.renewed) <> 0",
     )
 
 
@@ -264,51 +254,49 @@ def _fresh_from(*, before: dt.date, day: dt.date) -> int:
     rows at ``before`` out, at ``day`` in, with the events of ``day``), plus the counts."""
     _pg_settings(probes=True)
     query, params = changed_pairs_sql(month_end_before=before, day=day, schemes=SCHEMES)
-    _temp("snap_fresh_pairs", query, params)
+    sql.temp_as("snap_fresh_pairs", query, params)
     _pairs_rows_into("snap_fresh_before", dates=[before], pairs="snap_fresh_pairs")
     _pairs_rows_into("snap_fresh_after", dates=[day], pairs="snap_fresh_pairs")
-    _sql("UPDATE snap_fresh_before SET d = %s", [day])
-    written = _sql(
-        'INSERT INTO monitoring_kpisnapshot (as_of, unit_id, scheme, "group", participants, '
-        "new, lapsed, renewed, in_total, from_counts) "
-        'SELECT %s, unit_id, scheme, "group", participants, 0, 0, 0, TRUE, FALSE '
-        "FROM monitoring_kpisnapshot WHERE as_of = %s AND from_counts = FALSE "
+    sql.execute("UPDATE snap_fresh_before SET as_of = %(day)s", {"day": day})
+    snap = sql.table(KpiSnapshot)
+    written = sql.execute(
+        f"INSERT INTO {snap} ({spell_row_columns()}, in_total, from_counts) "
+        'SELECT %(day)s, unit_id, scheme, "group", participants, 0, 0, 0, TRUE, FALSE '
+        f"FROM {snap} WHERE as_of = %(before)s AND from_counts = FALSE "
         "AND participants > 0",
-        [day, before],
+        {"day": day, "before": before},
     )
     _diff_into("snap_fresh_diff", after="snap_fresh_after", before="snap_fresh_before")
     _apply_diff("snap_fresh_diff")
     query, params = counts_only_sql(day=day)
-    written += _sql(
-        'INSERT INTO monitoring_kpisnapshot (as_of, unit_id, scheme, "group", participants, '
-        "new, lapsed, renewed, in_total, from_counts) "
-        "SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, 0, 0, 0, "
-        "CASE WHEN z.t = 1 THEN TRUE ELSE FALSE END, TRUE "
+    written += sql.execute(
+        f"INSERT INTO {snap} ({spell_row_columns()}, in_total, from_counts) "
+        'SELECT z.as_of, z.unit_id, z.scheme, z."group", z.participants, 0, 0, 0, '
+        "CASE WHEN z.in_total = 1 THEN TRUE ELSE FALSE END, TRUE "
         f"FROM ({query}) z",
         params,
     )
     for name in ("snap_fresh_pairs", "snap_fresh_before", "snap_fresh_after", "snap_fresh_diff"):
-        _sql(f"DROP TABLE IF EXISTS {name}")
+        sql.drop_table(name)
     return written
 
 
 def _spells_estimate() -> int:
     """About how many spells are stored, cheaply: the planner's estimate on PostgreSQL (exact
     when small or unknown), the highest row id on SQLite (spells are never deleted)."""
-    with connection.cursor() as cur:
-        if connection.vendor == "postgresql":
-            cur.execute("SELECT reltuples FROM pg_class WHERE relname = 'registry_spell'")
-            row = cur.fetchone()
-            if row is not None and row[0] is not None and float(row[0]) >= 100_000:
-                return int(row[0])
-            cur.execute("SELECT COUNT(*) FROM registry_spell")
-        else:
-            cur.execute("SELECT MAX(id) FROM registry_spell")
-        return int(cur.fetchone()[0] or 0)
+    spell = sql.table(Spell)
+    if sql.is_postgres():
+        tuples = sql.scalar(
+            "SELECT reltuples FROM pg_class WHERE relname = %(table)s", {"table": spell}
+        )
+        if tuples is not None and float(tuples) >= 100_000:
+            return int(tuples)
+        return int(sql.scalar(f"SELECT COUNT(*) FROM {spell}") or 0)
+    return int(sql.scalar(f"SELECT MAX(id) FROM {spell}") or 0)
 
 
 class SnapshotDelta:
-    """The write hook of a participations import (``core.importing.WriteHook``): before the
+    """The write hook of a participations import (``imports.pipeline.WriteHook``): before the
     file is written, the stored spells of the (person, scheme) pairs it changes are copied
     (sign −1); after, the same pairs' spells again (sign +1); one pass over both gives the
     difference of their snapshot rows, added to the snapshot in the import's transaction.
@@ -327,7 +315,7 @@ class SnapshotDelta:
         self.units_before: set[str] = set()
 
     def before_write(self, imp: Any) -> None:
-        pairs_sql = getattr(imp, "changed_pairs_sql", None)
+        pairs_sql = imp.snapshot_pairs_sql()
         if pairs_sql is None:
             return
         t0 = time.perf_counter()
@@ -335,14 +323,12 @@ class SnapshotDelta:
         if not self.existing:
             return
         _pg_settings(probes=True)
-        _temp(self.PAIRS, pairs_sql())
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT COUNT(*) FROM {self.PAIRS}")
-            self.pairs = int(cur.fetchone()[0])
+        sql.temp_as(self.PAIRS, pairs_sql)
+        self.pairs = int(sql.scalar(f"SELECT COUNT(*) FROM {self.PAIRS}") or 0)
         if self.pairs > DELTA_MAX_SHARE * _spells_estimate():
-            _sql(f"DROP TABLE IF EXISTS {self.PAIRS}")
+            sql.drop_table(self.PAIRS)
             return
-        _temp(self.SPELLS, self._pair_spells(-1))
+        sql.temp_as(self.SPELLS, self._pair_spells(-1))
         self.units_before = self._units(-1)
         self.active = True
         self.seconds += time.perf_counter() - t0
@@ -354,7 +340,8 @@ class SnapshotDelta:
             "SELECT s.id AS id, s.person_id AS person_id, s.scheme AS scheme, "
             's.unit_id AS unit_id, s."group" AS "group", s.start_date AS start_date, '
             "s.end_date AS end_date, s.batch_id AS batch_id, s.row_no AS row_no, "
-            f"CAST({int(sign)} AS INTEGER) AS sg FROM {self.PAIRS} pp CROSS JOIN registry_spell s "
+            f"CAST({int(sign)} AS INTEGER) AS sg "
+            f"FROM {self.PAIRS} pp CROSS JOIN {sql.table(Spell)} s "
             "WHERE s.person_id = pp.person_id AND s.scheme = pp.scheme"
         )
 
@@ -362,14 +349,13 @@ class SnapshotDelta:
         """Units of the pairs' spells (of the side ``sign``) that also have counts of the
         scheme: a unit's first spell of a scheme replaces its counts (and its last gives them
         back)."""
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT DISTINCT s.unit_id FROM {self.SPELLS} s WHERE s.sg = %s AND EXISTS ("
-                "SELECT 1 FROM registry_count c WHERE c.unit_id = s.unit_id "
-                "AND c.scheme = s.scheme)",
-                [sign],
-            )
-            return {str(r[0]) for r in cur.fetchall()}
+        rows = sql.fetch(
+            f"SELECT DISTINCT s.unit_id AS unit_id FROM {self.SPELLS} s WHERE s.sg = %(sign)s "
+            f"AND EXISTS (SELECT 1 FROM {sql.table(Count)} c WHERE c.unit_id = s.unit_id "
+            "AND c.scheme = s.scheme)",
+            {"sign": sign},
+        )
+        return {str(r["unit_id"]) for r in rows}
 
     def after_write(self, imp: Any) -> None:
         if not self.active:
@@ -381,32 +367,28 @@ class SnapshotDelta:
         existing = set(self.existing)
         _drop_gone(existing - wanted_set)
         redo = sorted(existing & wanted_set)
-        _sql(f"INSERT INTO {self.SPELLS} {self._pair_spells(1)}")
-        if connection.vendor == "sqlite":
+        sql.execute(f"INSERT INTO {self.SPELLS} {self._pair_spells(1)}")
+        if not sql.is_postgres():
             # the lapse check looks up the other spells of the same side and pair (PostgreSQL
             # hashes them instead)
-            _sql(f"CREATE INDEX {self.SPELLS}_pair ON {self.SPELLS} (person_id, scheme, sg)")
+            sql.execute(f"CREATE INDEX {self.SPELLS}_pair ON {self.SPELLS} (person_id, scheme, sg)")
         whole = self.units_before | self._units(1)
         written = 0
         if redo:
-            units_out, uparams = in_list("z.unit_id", sorted(whole), negate=True)
+            units_out, uparams = sql.in_list("z.unit_id", sorted(whole), name="whole", negate=True)
             _rows_table(self.DIFF)
-            pg = connection.vendor == "postgresql"
-            if pg:
-                # PostgreSQL guesses the spells' month-end deltas a thousand times too few and
-                # sorts half a million rows to group them; hashing them saves a fifth
-                _sql("SET LOCAL enable_sort = off")
+            # PostgreSQL guesses the spells' month-end deltas a thousand times too few and
+            # sorts half a million rows to group them; hashing them saves a fifth
+            sql.set_local("enable_sort", "off")
             for run in _runs(redo):
                 query, params = signed_rows_sql(dates=run, spells=self.SPELLS)
-                _sql(
-                    f"INSERT INTO {self.DIFF} (d, unit_id, scheme, grp, p, n, l, r) "
-                    f"SELECT z.d, z.unit_id, z.scheme, z.grp, z.p, z.n, z.l, z.r "
-                    f"FROM ({query}) z WHERE {units_out}",
-                    params + uparams,
+                sql.execute(
+                    f"INSERT INTO {self.DIFF} ({spell_row_columns()}) "
+                    f"SELECT {spell_row_columns('z')} FROM ({query}) z WHERE {units_out}",
+                    sql.merge(params, uparams),
                 )
-            if pg:
-                _sql("SET LOCAL enable_sort = on")
-                _sql(f"ANALYZE {self.DIFF}")
+            sql.set_local("enable_sort", "on")
+            sql.analyze(self.DIFF)
             written = _apply_diff(self.DIFF)
             if whole:
                 KpiSnapshot.objects.filter(as_of__in=redo, unit_id__in=whole).delete()
@@ -415,7 +397,7 @@ class SnapshotDelta:
         written += _build_fresh(fresh, materialised=set(redo))
         _mark(fresh + redo)
         for name in (self.PAIRS, self.SPELLS, self.DIFF):
-            _sql(f"DROP TABLE IF EXISTS {name}")
+            sql.drop_table(name)
         audit_record(
             actor=SYSTEM,
             action="snapshot.refresh",

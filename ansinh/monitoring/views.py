@@ -26,7 +26,12 @@ from ansinh.core import formats
 from ansinh.core.cache import cached
 from ansinh.core.codes import SCHEME_CODES
 from ansinh.geography.models import Unit, is_legacy_key
-from ansinh.geography.selectors import unit_ancestors, unit_predecessors, unit_successors
+from ansinh.geography.selectors import (
+    unit_ancestors,
+    unit_children,
+    unit_predecessors,
+    unit_successors,
+)
 from ansinh.monitoring import forecast as fc
 from ansinh.monitoring import selectors
 from ansinh.targets.selectors import target_tree
@@ -148,7 +153,7 @@ def _figures(
     forecasts = {i["code"]: i for i in forecast["indicators"]}
     warnings = fc.at_risk(unit=unit, year=year, as_of=as_of, actor=actor, version=version)
     fan = fc.fan(unit=unit, scheme=scheme, year=year, as_of=as_of, version=version)
-    names = dict(Unit.objects.filter(parent=unit).values_list("code", "name"))
+    names = dict(unit_children(unit=unit).values_list("code", "name"))
 
     children = []
     for row in by_unit["rows"]:

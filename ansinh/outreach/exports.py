@@ -1,7 +1,7 @@
 """Exports of a communication plan: XLSX (items table) and DOCX in the Vietnamese
 administrative layout of Decree 30/2020/NĐ-CP (shared/reference/DOMAIN.md section 7).
 
-Both take the plan as the JSON object of SPEC section 6 (``plan_draft`` or a saved plan
+Both take the plan as the JSON object of SPEC section 6 (the draft of ``planning.draft_dict`` or a saved plan
 through ``selectors.plan_as_dict``) plus a ``PlanMeta`` naming the units.
 """
 
@@ -13,8 +13,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import xlsxwriter
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Mm, Pt
 
 from ansinh.core import codes
 from ansinh.core.documents import (
@@ -22,6 +25,7 @@ from ansinh.core.documents import (
     DocxCell,
     Issuer,
     docx_append_rows,
+    docx_bytes,
     docx_closing,
     docx_header,
     docx_new,
@@ -35,6 +39,7 @@ from ansinh.core.formats import fmt_int
 from ansinh.core.sheets import row_height, xw_print_setup
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors
+from ansinh.outreach.items import PlannedItem
 
 
 @dataclass
@@ -69,7 +74,7 @@ class PlanMeta:
         number: Any = None,
     ) -> PlanMeta:
         """``number``: the ``DocumentNumber`` given to the plan (None for a draft)."""
-        codes_needed = {r["unit"] for r in data["by_unit"]} | {i["unit"] for i in data["items"]}
+        codes_needed = {r["unit"] for r in data["by_unit"]} | {i.unit for i in plan_items(data)}
         names = dict(Unit.objects.filter(code__in=codes_needed).values_list("code", "name"))
         path_codes = [c for c in unit.path.split("/") if c]
         rows = Unit.objects.filter(code__in=path_codes).values_list("code", "name", "level")
@@ -133,9 +138,13 @@ def item_headers() -> list[str]:
     ]
 
 
-def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
-    import xlsxwriter
+def plan_items(data: dict[str, Any]) -> list[PlannedItem]:
+    """The items of a plan's JSON object (SPEC section 6) in their one shape."""
+    return [PlannedItem.from_json(d) for d in data["items"]]
 
+
+def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
+    items = plan_items(data)
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
     title = wb.add_format({"bold": True, "font_size": 14, "text_wrap": True, "valign": "top"})
@@ -159,36 +168,30 @@ def plan_xlsx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
     r = 4
-    for n, it in enumerate(data["items"], start=1):
+    for n, it in enumerate(items, start=1):
         texts = [
             "",
-            meta.name(it["unit"]),
-            it["month"],
-            codes.label(codes.CHANNELS, it["channel"]),
-            codes.label(codes.GROUPS, it["group"]),
-            _schemes(it["schemes"]),
-            codes.label(codes.ORGS, it["lead_org"]),
-            _orgs(it["coordinating_orgs"]),
+            meta.name(it.unit),
+            it.month,
+            codes.label(codes.CHANNELS, it.channel),
+            codes.label(codes.GROUPS, it.group),
+            _schemes(it.schemes),
+            codes.label(codes.ORGS, it.lead_org),
+            _orgs(it.coordinating_orgs),
         ]
         ws.set_row(r, row_height(texts, widths))
         ws.write_number(r, 0, n, cell)
-        ws.write_string(r, 1, meta.name(it["unit"]), cell)
-        ws.write_string(r, 2, it["month"], cell)
-        ws.write_string(r, 3, codes.label(codes.CHANNELS, it["channel"]), cell)
-        ws.write_string(r, 4, codes.label(codes.GROUPS, it["group"]), cell)
-        ws.write_string(r, 5, _schemes(it["schemes"]), cell)
-        ws.write_string(r, 6, codes.label(codes.ORGS, it["lead_org"]), cell)
-        ws.write_string(r, 7, _orgs(it["coordinating_orgs"]), cell)
-        ws.write_number(r, 8, it["sessions"], numf)
-        ws.write_number(r, 9, it["planned_reach"], numf)
-        ws.write_number(r, 10, it["expected_registrations"], numf)
-        ws.write_number(r, 11, it["cost"], numf)
-        ws.write_string(r, 12, it.get("note", ""), cell)
+        for col, text in enumerate(texts[1:], start=1):
+            ws.write_string(r, col, text, cell)
+        for col, number in enumerate(
+            (it.sessions, it.planned_reach, it.expected_registrations, it.cost), start=8
+        ):
+            ws.write_number(r, col, number, numf)
+        ws.write_string(r, 12, it.note, cell)
         r += 1
     ws.write(r, 1, _("Tổng cộng"), total)
-    for col, key in ((8, "sessions"), (9, "planned_reach"), (10, "expected_registrations")):
-        ws.write_number(r, col, sum(int(i[key]) for i in data["items"]), total)
-    ws.write_number(r, 11, sum(int(i["cost"]) for i in data["items"]), total)
+    for col, key in enumerate(("sessions", "planned_reach", "expected_registrations", "cost"), 8):
+        ws.write_number(r, col, sum(int(getattr(i, key)) for i in items), total)
     ws.freeze_panes(4, 0)
     # printing: A4 landscape, one page wide, the header row on every page
     xw_print_setup(ws, widths=widths, header_rows=(3, 3), landscape=True)
@@ -316,72 +319,85 @@ def session_word(channel: str) -> str:
     return str(SESSION_WORDS.get(channel, gettext_lazy("buổi")))
 
 
-def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 - a document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Mm, Pt
-
+def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:
+    """The plan to sign (Decree 30 layout from ``core/documents.py``): the header, the
+    sections I–V, the warnings, the recipients and the signature."""
+    items = plan_items(data)
     doc = docx_new()
+    issuer = _issuer(meta)
+    docx_header(doc, _docx_heading(meta, issuer))
+    _docx_intro(doc, meta)
+    _docx_purpose(doc)
+    _docx_targets(doc, data["by_unit"], items, meta)
+    _docx_activities(doc, items, meta)
+    _docx_budget(doc, items)
+    _docx_organisation(doc, items, meta)
+    docx_closing(doc, recipients=recipients_for(issuer, "KH"), signer=signer_title())
+    return docx_bytes(doc)
 
-    def para(
-        text: str = "",
-        *,
-        bold: bool = False,
-        italic: bool = False,
-        size: int | None = None,
-        align: Any = None,
-        indent: bool = False,
-    ) -> Any:
-        p = doc.add_paragraph()
-        if text:
-            run = p.add_run(text)
-            run.bold = bold
-            run.italic = italic
-            if size:
-                run.font.size = Pt(size)
-        if align is not None:
-            p.alignment = align
-        elif indent:
-            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-            p.paragraph_format.first_line_indent = Mm(10)
-        return p
 
-    def cell_text(
-        c: Any, text: str, *, bold: bool = False, size: int = 11, align: Any = None
-    ) -> None:
-        c.text = ""
-        p = c.paragraphs[0]
+def _para(
+    doc: Any,
+    text: str = "",
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    size: int | None = None,
+    align: Any = None,
+    indent: bool = False,
+) -> Any:
+    """A paragraph of the plan: one run; justified with a first-line indent when ``indent``."""
+    p = doc.add_paragraph()
+    if text:
         run = p.add_run(text)
         run.bold = bold
-        run.font.size = Pt(size)
-        if align is not None:
-            p.alignment = align
-        p.paragraph_format.space_after = Pt(0)
+        run.italic = italic
+        if size:
+            run.font.size = Pt(size)
+    if align is not None:
+        p.alignment = align
+    elif indent:
+        p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        p.paragraph_format.first_line_indent = Mm(10)
+    return p
 
-    # header block: agencies and number left, national motto, place and date right
-    issuer = _issuer(meta)
-    docx_header(
-        doc,
-        DocHeader(
-            issuer=issuer,
-            date=meta.day,
-            kind="KH",
-            subject=_(
-                "Truyền thông phát triển người tham gia BHXH, BHYT năm %(y)s trên địa bàn %(u)s"
-            )
-            % {"y": meta.year, "u": _area(meta)},
-            number=meta.number,
-            symbol=meta.symbol,
-        ),
+
+def _cell_text(c: Any, text: str, *, bold: bool = False, size: int = 11, align: Any = None) -> None:
+    c.text = ""
+    p = c.paragraphs[0]
+    run = p.add_run(text)
+    run.bold = bold
+    run.font.size = Pt(size)
+    if align is not None:
+        p.alignment = align
+    p.paragraph_format.space_after = Pt(0)
+
+
+def _docx_heading(meta: PlanMeta, issuer: Issuer) -> DocHeader:
+    """Agencies and number left, national motto, place and date right; KẾ HOẠCH and subject."""
+    return DocHeader(
+        issuer=issuer,
+        date=meta.day,
+        kind="KH",
+        subject=_("Truyền thông phát triển người tham gia BHXH, BHYT năm %(y)s trên địa bàn %(u)s")
+        % {"y": meta.year, "u": _area(meta)},
+        number=meta.number,
+        symbol=meta.symbol,
     )
+
+
+def _docx_intro(doc: Any, meta: PlanMeta) -> None:
     if meta.status != "approved":
-        para(
+        _para(
+            doc,
             _("(Dự thảo%(v)s)") % {"v": _(", phiên bản %(v)s") % {"v": meta.version}}
             if meta.version
             else _("(Dự thảo)"),
             italic=True,
             align=WD_ALIGN_PARAGRAPH.CENTER,
         )
-    para(
+    _para(
+        doc,
         _(
             "Căn cứ chỉ tiêu phát triển người tham gia BHXH, BHYT năm %(y)s được giao và kết quả"
             " thực hiện đến ngày %(d)s, %(u)s xây dựng kế hoạch truyền thông như sau:"
@@ -390,8 +406,10 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
         indent=True,
     )
 
-    # I
-    para(_("I. MỤC ĐÍCH, YÊU CẦU"), bold=True)
+
+def _docx_purpose(doc: Any) -> None:
+    """I. Purpose and requirements."""
+    _para(doc, _("I. MỤC ĐÍCH, YÊU CẦU"), bold=True)
     for line in (
         _(
             "1. Nâng cao nhận thức của người dân, người lao động và người sử dụng lao động về"
@@ -406,25 +424,31 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
             " chéo; kết quả được theo dõi, báo cáo hằng tháng."
         ),
     ):
-        para(line, indent=True)
+        _para(doc, line, indent=True)
 
-    # II
-    para(_("II. CHỈ TIÊU, ĐỐI TƯỢNG"), bold=True)
-    para(
+
+def _docx_targets(
+    doc: Any, by_unit: list[dict[str, Any]], items: list[PlannedItem], meta: PlanMeta
+) -> None:
+    """II. What is left to reach per commune and scheme, and the target groups."""
+    _para(doc, _("II. CHỈ TIÊU, ĐỐI TƯỢNG"), bold=True)
+    _para(
+        doc,
         _("1. Số người còn phải phát triển đến hết năm (tính đến ngày %(d)s):")
         % {"d": _vdate(meta.as_of)},
         indent=True,
     )
-    schemes = [s for s in codes.SCHEME_CODES if any(s in r["gaps"] for r in data["by_unit"])]
+    schemes = [s for s in codes.SCHEME_CODES if any(s in r["gaps"] for r in by_unit)]
     t = doc.add_table(rows=1, cols=2 + len(schemes))
     t.style = "Table Grid"
+    widths = [12, 49] + [104 / len(schemes)] * len(schemes) if schemes else []
     if schemes:
-        docx_widths(t, [12, 49] + [104 / len(schemes)] * len(schemes))
+        docx_widths(t, widths)
     hdr_cells = t.rows[0].cells
-    cell_text(hdr_cells[0], _("STT"), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    cell_text(hdr_cells[1], _("Xã, phường"), bold=True)
+    _cell_text(hdr_cells[0], _("STT"), bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _cell_text(hdr_cells[1], _("Xã, phường"), bold=True)
     for k, s in enumerate(schemes):
-        cell_text(
+        _cell_text(
             hdr_cells[2 + k],
             codes.label(codes.SCHEMES, s),
             bold=True,
@@ -432,7 +456,7 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
         )
     totals: dict[str, int] = defaultdict(int)
     gap_rows: list[list[Cell]] = []
-    for n, row in enumerate(data["by_unit"], start=1):
+    for n, row in enumerate(by_unit, start=1):
         cells: list[Cell] = [(str(n), "center", False), (meta.name(row["unit"]), "left", False)]
         for s in schemes:
             g = row["gaps"].get(s)
@@ -444,17 +468,42 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
     total_row: list[Cell] = [("", "left", False), (_("Tổng cộng"), "left", True)]
     gap_rows.append(total_row + [(fmt_int(totals[s]), "right", True) for s in schemes])
     if schemes:
-        docx_append_rows(t, gap_rows, mm=[12, 49] + [104 / len(schemes)] * len(schemes), size=11)
-    groups = sorted({i["group"] for i in data["items"]}, key=codes.GROUP_CODES.index)
-    para(
+        docx_append_rows(t, gap_rows, mm=widths, size=11)
+    groups = sorted({i.group for i in items}, key=codes.GROUP_CODES.index)
+    _para(
+        doc,
         _("2. Đối tượng tuyên truyền, vận động: %(g)s.")
         % {"g": "; ".join(codes.label(codes.GROUPS, g) for g in groups) or "—"},
         indent=True,
     )
 
-    # III
-    para(_("III. NỘI DUNG, HÌNH THỨC"), bold=True)
-    para(
+
+def _activity_row(n: int, it: PlannedItem, meta: PlanMeta) -> list[Cell]:
+    """One row of the activities table."""
+    form = _("%(c)s (%(n)s %(w)s)") % {
+        "c": codes.label(codes.CHANNELS, it.channel),
+        "n": fmt_int(it.sessions),
+        "w": session_word(it.channel),
+    }
+    if it.note:
+        form += " — " + _("Ghi chú: %(n)s") % {"n": it.note}
+    return [
+        (str(n), "center", False),
+        (_month_label(it.month), "left", False),
+        (meta.names.get(it.unit, it.unit), "left", False),
+        (codes.label(codes.GROUPS, it.group), "left", False),
+        (form, "left", False),
+        (codes.label(codes.ORGS, it.lead_org), "left", False),
+        (_orgs(it.coordinating_orgs), "left", False),
+        (fmt_int(it.cost), "right", False),
+    ]
+
+
+def _docx_activities(doc: Any, items: list[PlannedItem], meta: PlanMeta) -> None:
+    """III. Content and the table of activities, by month."""
+    _para(doc, _("III. NỘI DUNG, HÌNH THỨC"), bold=True)
+    _para(
+        doc,
         _(
             "Tuyên truyền chính sách BHXH, BHYT, bảo hiểm thất nghiệp; quyền lợi khi tham gia;"
             " mức đóng, mức hỗ trợ của Nhà nước; hướng dẫn đăng ký và cài đặt VssID. Các hoạt"
@@ -476,60 +525,42 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
     t.style = "Table Grid"
     docx_widths(t, ACT_MM)
     for k, h in enumerate(heads):
-        cell_text(t.rows[0].cells[k], h, bold=True, size=10, align=WD_ALIGN_PARAGRAPH.CENTER)
-    items = sorted(data["items"], key=lambda i: (i["month"], i["unit"], i["channel"], i["group"]))
-    act_rows: list[list[Cell]] = []
-    for n, it in enumerate(items, start=1):
-        act_rows.append(
-            [
-                (str(n), "center", False),
-                (_month_label(it["month"]), "left", False),
-                (meta.names.get(it["unit"], it["unit"]), "left", False),
-                (codes.label(codes.GROUPS, it["group"]), "left", False),
-                (
-                    _("%(c)s (%(n)s %(w)s)")
-                    % {
-                        "c": codes.label(codes.CHANNELS, it["channel"]),
-                        "n": fmt_int(it["sessions"]),
-                        "w": session_word(it["channel"]),
-                    }
-                    + (" — " + _("Ghi chú: %(n)s") % {"n": it["note"]} if it.get("note") else ""),
-                    "left",
-                    False,
-                ),
-                (codes.label(codes.ORGS, it["lead_org"]), "left", False),
-                (_orgs(it["coordinating_orgs"]), "left", False),
-                (fmt_int(it["cost"]), "right", False),
-            ]
-        )
-    if not items:
-        act_rows.append([("", "left", False), (_("Không có hoạt động nào."), "left", False, 7)])
+        _cell_text(t.rows[0].cells[k], h, bold=True, size=10, align=WD_ALIGN_PARAGRAPH.CENTER)
+    by_month = sorted(items, key=lambda i: (i.month, i.unit, i.channel, i.group))
+    rows = [_activity_row(n, it, meta) for n, it in enumerate(by_month, start=1)]
+    if not by_month:
+        rows.append([("", "left", False), (_("Không có hoạt động nào."), "left", False, 7)])
     else:
-        act_rows.append(
+        rows.append(
             [
                 ("", "left", False),
                 (_("Tổng cộng"), "left", True, 6),
-                (fmt_int(sum(int(i["cost"]) for i in items)), "right", True),
+                (fmt_int(sum(int(i.cost) for i in by_month)), "right", True),
             ]
         )
-    docx_append_rows(t, act_rows, mm=ACT_MM, size=10)
+    docx_append_rows(t, rows, mm=ACT_MM, size=10)
 
-    # IV
-    total_cost = sum(int(i["cost"]) for i in data["items"])
-    para(_("IV. KINH PHÍ"), bold=True)
-    para(
-        _("Tổng kinh phí dự kiến: %(c)s đồng, trong đó:") % {"c": fmt_int(total_cost)},
+
+def _docx_budget(doc: Any, items: list[PlannedItem]) -> None:
+    """IV. The cost, in all and per channel."""
+    _para(doc, _("IV. KINH PHÍ"), bold=True)
+    _para(
+        doc,
+        _("Tổng kinh phí dự kiến: %(c)s đồng, trong đó:")
+        % {"c": fmt_int(sum(int(i.cost) for i in items))},
         indent=True,
     )
     by_channel: dict[str, int] = defaultdict(int)
-    for it in data["items"]:
-        by_channel[it["channel"]] += int(it["cost"])
+    for it in items:
+        by_channel[it.channel] += int(it.cost)
     for ch in sorted(by_channel, key=lambda c: -by_channel[c]):
-        para(
+        _para(
+            doc,
             f"- {codes.label(codes.CHANNELS, ch)}: {fmt_int(by_channel[ch])} {_('đồng')}",
             indent=True,
         )
-    para(
+    _para(
+        doc,
         _(
             "Nguồn kinh phí: kinh phí tuyên truyền của ngành BHXH và các nguồn hợp pháp khác theo"
             " quy định."
@@ -537,19 +568,21 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
         indent=True,
     )
 
-    # V
-    para(_("V. TỔ CHỨC THỰC HIỆN"), bold=True)
+
+def _docx_organisation(doc: Any, items: list[PlannedItem], meta: PlanMeta) -> None:
+    """V. Who does what (each organisation's duties and sessions), then the warnings."""
+    _para(doc, _("V. TỔ CHỨC THỰC HIỆN"), bold=True)
     lead_count: dict[str, int] = defaultdict(int)
     joins: dict[str, int] = defaultdict(int)
-    for it in data["items"]:
-        lead_count[it["lead_org"]] += int(it["sessions"])
-        for o in it["coordinating_orgs"]:
-            joins[o] += int(it["sessions"])
+    for it in items:
+        lead_count[it.lead_org] += int(it.sessions)
+        for o in it.coordinating_orgs:
+            joins[o] += int(it.sessions)
     orgs = [o for o in codes.ORG_CODES if o in lead_count or o in joins]
     if "si_office" not in orgs:
         orgs.insert(0, "si_office")
     for n, org in enumerate(orgs, start=1):
-        p = para(indent=True)
+        p = _para(doc, indent=True)
         r = p.add_run(f"{n}. {codes.label(codes.ORGS, org)}: ")
         r.bold = True
         p.add_run(
@@ -558,7 +591,8 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
             + _("Chủ trì %(a)s, phối hợp %(b)s lượt hoạt động.")
             % {"a": fmt_int(lead_count[org]), "b": fmt_int(joins[org])}
         )
-    para(
+    _para(
+        doc,
         _(
             "Trong quá trình thực hiện, nếu có vướng mắc, các đơn vị phản ánh về %(u)s để tổng"
             " hợp, điều chỉnh kịp thời."
@@ -567,13 +601,6 @@ def plan_docx(data: dict[str, Any], *, meta: PlanMeta) -> bytes:  # noqa: C901 -
         indent=True,
     )
     if meta.warnings:
-        para(_("Lưu ý:"), bold=True, italic=True)
+        _para(doc, _("Lưu ý:"), bold=True, italic=True)
         for w in meta.warnings:
-            para("- " + w, italic=True, size=12)
-
-    # recipients and signature
-    docx_closing(doc, recipients=recipients_for(issuer, "KH"), signer=signer_title())
-
-    buf = io.BytesIO()
-    doc.save(buf)
-    return buf.getvalue()
+            _para(doc, "- " + w, italic=True, size=12)

@@ -1,16 +1,11 @@
 """The outreach conversion funnel of SPEC section 7, computed set-based in SQL.
 
-**Conversion.** An attendee of activity A converts for scheme S when a spell of S starts
-1 to 90 days after A's date and no spell of S covered A's date. Per (person, scheme) at most
-one conversion: at the earliest such start date over every candidate (activity, spell) pair of
-that person and scheme, credited to the latest activity (by date, then by the highest code on a
-tie) the person attended for which both conditions hold with that start date (last touch) —
-whatever the activity's own date range. Only conversions credited to the activities counted
-(dated within [from, to], in the unit's subtree, within the actor's scope) are counted; they may
-fall after ``to``.
+What a conversion is (and which activity it is credited to) is ``outreach/conversions.py``.
+Only conversions credited to the activities counted (dated within [from, to], in the unit's
+subtree, within the actor's scope) are counted; they may fall after ``to``.
 
 One SQL statement (CTEs + ``ROW_NUMBER()``) that runs on SQLite and PostgreSQL; the only
-vendor difference is "date plus 90 days".
+vendor difference is "date plus 90 days" (``ansinh.core.sql.plus_days``).
 """
 
 from __future__ import annotations
@@ -20,20 +15,21 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from ansinh.accounts.access import Actor, actor_org, org_scoped, suppress_cells, suppress_rows
-from ansinh.core import hooks
+from ansinh.core import hooks, sql
 from ansinh.core.formats import round_half_up
 from ansinh.geography.models import Unit
-from ansinh.outreach.activity_selectors import scoped_activities
+from ansinh.geography.selectors import unit_children
+from ansinh.outreach.activities.selectors import scoped_activities
+from ansinh.outreach.conversions import candidates_cte
 from ansinh.outreach.models import Activity, Attendee, Plan, PlanItem
+from ansinh.registry.models import Person
 
 BY_FIELDS: dict[str, str] = {"channel": "channel", "org": "lead_org", "group": "group"}
 # internal breakdowns (not offered on the command line)
 _KEY_COLUMNS: dict[str, str] = {**BY_FIELDS, "unit": "unit_id"}
-WINDOW_DAYS = 90
 
 ROW_KEYS: tuple[str, ...] = (
     "key",
@@ -49,12 +45,6 @@ ROW_KEYS: tuple[str, ...] = (
 )
 
 
-def _plus_days(expr: str, days: int) -> str:
-    if connection.vendor == "postgresql":
-        return f"({expr} + {int(days)})"
-    return f"date({expr}, '+{int(days)} days')"
-
-
 _SUM_FIELDS: tuple[str, ...] = (
     "activities",
     "planned_reach",
@@ -66,96 +56,49 @@ _SUM_FIELDS: tuple[str, ...] = (
 )
 
 
-def _candidates_cte() -> str:
-    """``people`` (who attended an activity of ``sel``) and ``cand``: every (attendance,
-    spell) pair of those people that meets both conditions, numbered per (person, scheme) so
-    that ``rn = 1`` is the conversion: the earliest start, then the latest activity."""
-    plus90 = _plus_days("a.date", WINDOW_DAYS)
-    return f"""people AS (
-    SELECT DISTINCT t.person_id FROM outreach_attendee t
-    WHERE t.activity_id IN (SELECT code FROM sel) AND t.deleted_at IS NULL
-),
-cand AS (
-    SELECT t.person_id, s.scheme, s.start_date AS sdate, a.code AS acode,
-           ROW_NUMBER() OVER (
-               PARTITION BY t.person_id, s.scheme
-               ORDER BY s.start_date ASC, a.date DESC, a.code DESC
-           ) AS rn
-    FROM outreach_attendee t
-    JOIN outreach_activity a ON a.code = t.activity_id
-    JOIN registry_spell s ON s.person_id = t.person_id
-         AND s.start_date > a.date AND s.start_date <= {plus90}
-    WHERE t.person_id IN (SELECT person_id FROM people)
-      AND t.deleted_at IS NULL AND a.deleted_at IS NULL
-      AND NOT EXISTS (
-          SELECT 1 FROM registry_spell c
-          WHERE c.person_id = t.person_id AND c.scheme = s.scheme
-            AND c.start_date <= a.date AND (c.end_date IS NULL OR c.end_date >= a.date)
-      )
-)"""
-
-
-def activity_conversions(*, activity: Activity) -> dict[str, list[tuple[str, dt.date]]]:
-    """The conversions credited to one activity: person_id → [(scheme, start_date)]. Person
-    data: callers show it only to those who may see the activity's attendees."""
-    sql = f"""
-WITH sel AS (SELECT %s AS code),
-{_candidates_cte()}
-SELECT person_id, scheme, sdate FROM cand WHERE rn = 1 AND acode = %s
-ORDER BY person_id, scheme
-"""
-    out: dict[str, list[tuple[str, dt.date]]] = {}
-    with connection.cursor() as cur:
-        cur.execute(sql, [activity.code, activity.code])
-        for pid, scheme, start in cur.fetchall():
-            if isinstance(start, str):
-                start = dt.date.fromisoformat(start)
-            out.setdefault(str(pid), []).append((str(scheme), start))
-    return out
-
-
-def _aggregate_sql(acts: QuerySet[Activity], bys: Sequence[str]) -> tuple[str, list[Any]]:
-    """The one statement of the funnel: sums per combination of the ``bys`` keys for the
-    activities of ``acts``."""
-    keys = [f"COALESCE(a.{connection.ops.quote_name(_KEY_COLUMNS[by])}, '')" for by in bys]
+def _aggregate_sql(acts: QuerySet[Activity], bys: Sequence[str]) -> tuple[str, sql.Params]:
+    """The one statement of the funnel: sums per combination of the ``bys`` keys (columns
+    ``key_<by>``) for the activities of ``acts``; the sums are the columns of
+    ``_SUM_FIELDS``."""
+    keys = [f"COALESCE(a.{sql.qn(_KEY_COLUMNS[by])}, '')" for by in bys]
     key_list = ", ".join(keys)
-    acts_sql, acts_params = acts.order_by().values("code").query.sql_with_params()
-    sql = f"""
+    key_cols = ", ".join(f"{k} AS key_{by}" for k, by in zip(keys, bys, strict=True))
+    acts_sql, acts_params = sql.named(
+        *acts.order_by().values("code").query.sql_with_params(), name="act"
+    )
+    attendee, activity = sql.table(Attendee), sql.table(Activity)
+    query = f"""
 WITH sel AS ({acts_sql}),
-{_candidates_cte()},
+{candidates_cte()},
 conv AS (SELECT acode, COUNT(*) AS n FROM cand WHERE rn = 1 GROUP BY acode),
 att AS (
-    SELECT activity_id, COUNT(*) AS n FROM outreach_attendee
+    SELECT activity_id, COUNT(*) AS n FROM {attendee}
     WHERE activity_id IN (SELECT code FROM sel) AND deleted_at IS NULL GROUP BY activity_id
 )
-SELECT {key_list},
-       COUNT(*),
-       COALESCE(SUM(a.planned_reach), 0),
-       COALESCE(SUM(a.reach), 0),
-       COALESCE(SUM(att.n), 0),
-       COALESCE(SUM(a.registrations), 0),
-       COALESCE(SUM(conv.n), 0),
-       COALESCE(SUM(a.cost), 0)
-FROM outreach_activity a
+SELECT {key_cols},
+       COUNT(*) AS activities,
+       COALESCE(SUM(a.planned_reach), 0) AS planned_reach,
+       COALESCE(SUM(a.reach), 0) AS reach,
+       COALESCE(SUM(att.n), 0) AS attendees,
+       COALESCE(SUM(a.registrations), 0) AS registrations_reported,
+       COALESCE(SUM(conv.n), 0) AS converted,
+       COALESCE(SUM(a.cost), 0) AS cost
+FROM {activity} a
 LEFT JOIN att ON att.activity_id = a.code
 LEFT JOIN conv ON conv.acode = a.code
 WHERE a.code IN (SELECT code FROM sel)
 GROUP BY {key_list}
 """
-    return sql, list(acts_params)
+    return query, acts_params
 
 
 def _aggregate_multi(acts: QuerySet[Activity], bys: Sequence[str]) -> list[dict[str, Any]]:
     """Raw sums per combination of keys: each row has one entry per ``by`` plus the sums."""
-    sql, params = _aggregate_sql(acts, bys)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    n = len(bys)
+    query, params = _aggregate_sql(acts, bys)
     out: list[dict[str, Any]] = []
-    for row in rows:
-        item: dict[str, Any] = {by: str(v) for by, v in zip(bys, row[:n], strict=True)}
-        item.update({f: int(v) for f, v in zip(_SUM_FIELDS, row[n:], strict=True)})
+    for row in sql.fetch(query, params):
+        item: dict[str, Any] = {by: str(row[f"key_{by}"]) for by in bys}
+        item.update({f: int(row[f]) for f in _SUM_FIELDS})
         out.append(item)
     return out
 
@@ -289,8 +232,6 @@ def channel_history(*, unit: Unit, until: dt.date) -> dict[str, tuple[int, int]]
     a known person (has participations loaded). An activity with no attendance list, or whose
     attendees are all unknown (a commune reported as aggregate counts), shows no conversion
     whatever it brought in, so it is no evidence of a channel's yield."""
-    from ansinh.registry.models import Person
-
     known = Attendee.objects.filter(person_id__in=Person.objects.values("person_id"))
     acts = Activity.objects.filter(
         date__lt=until,
@@ -350,7 +291,7 @@ def _plan_vs_done(
     actor: Actor,
     done: dict[str, dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    children = list(Unit.objects.filter(parent=unit).order_by("code")) or [unit]
+    children = list(unit_children(unit=unit)) or [unit]
     items = PlanItem.objects.filter(
         plan_id__in=_approved_plan_ids(date_from.year, date_to.year),
         unit__path__startswith=unit.path,

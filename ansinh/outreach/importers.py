@@ -7,7 +7,10 @@ from typing import Any, ClassVar
 from django.utils.translation import gettext as _
 
 from ansinh.core.codes import CHANNEL_CODES, GROUP_CODES, ORG_CODES
-from ansinh.core.importing import BAD, StagedImporter, Table, json_list
+from ansinh.core.importer.merge import MergeTarget
+from ansinh.core.importer.protocol import StagedImporter
+from ansinh.core.importer.rows import BAD
+from ansinh.core.importer.staging import json_list
 from ansinh.geography.importers import UnitLookup
 from ansinh.outreach.models import Activity, Attendee, Campaign
 from ansinh.registry.importers import consent_value
@@ -34,8 +37,8 @@ class ActivitiesImporter(StagedImporter):
     key_label = "code"
     owner_field = "unit"
 
-    def table(self) -> Table:
-        return Table(
+    def table(self) -> MergeTarget:
+        return MergeTarget(
             Activity,
             key=["code"],
             values=[
@@ -113,8 +116,8 @@ class AttendeesImporter(StagedImporter):
     ]
     key_label = "activity_code, person_id"
 
-    def table(self) -> Table:
-        return Table(
+    def table(self) -> MergeTarget:
+        return MergeTarget(
             Attendee,
             key=["activity", "person_id"],
             values=[],
@@ -163,9 +166,3 @@ class AttendeesImporter(StagedImporter):
             village or None,
             consent or None,
         )
-
-
-IMPORTERS: dict[str, type[StagedImporter]] = {
-    "activities": ActivitiesImporter,
-    "attendees": AttendeesImporter,
-}

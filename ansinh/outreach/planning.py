@@ -52,15 +52,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from ansinh.accounts.access import Actor, unit_visible
 from ansinh.core import codes
 from ansinh.core.formats import fmt_int
 from ansinh.geography.models import Unit
 from ansinh.monitoring.forecast import forecast_shortfalls
 from ansinh.monitoring.selectors import data_as_of, population_tree, unit_gaps
 from ansinh.outreach.funnel import conversion_rates
+from ansinh.outreach.items import PlannedItem
+from ansinh.targets.pacing import PEAK_MONTHS
 
-PEAK_MONTHS = frozenset({10, 11, 12})
 PEAK_WEIGHT = 2
 MIN_HISTORY = 5  # observable activities of a channel before its history replaces the default
 LAUNCH_MIN = 100  # positive gaps of a commune that justify a launch ceremony
@@ -565,7 +565,7 @@ def _launch(c: _Commune, gaps: dict[str, int]) -> dict[str, int]:
 
 def plan_compute(
     *, unit: Unit, year: int, as_of: dt.date
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[PlannedItem], list[dict[str, Any]], list[dict[str, Any]]]:
     """(items, by_unit, structured warnings) of the draft; see the module docstring."""
     months = plan_months(year=year, as_of=as_of)
     gaps = _unit_gaps(unit=unit, as_of=as_of, year=year)
@@ -582,7 +582,7 @@ def plan_compute(
     rates_by_office: dict[str, dict[str, Fraction]] = {}
     shortfalls = forecast_shortfalls(unit=unit, year=year, as_of=as_of) if months else {}
 
-    items: list[dict[str, Any]] = []
+    items: list[PlannedItem] = []
     warnings: list[dict[str, Any]] = []
     for commune in sorted(gaps):
         short = shortfalls.get(commune, {})
@@ -629,34 +629,37 @@ def plan_compute(
                 )
         for key in sorted(c.items):
             it = c.items[key]
-            items.append(
-                {
-                    "unit": it.unit,
-                    "month": it.month,
-                    "channel": it.channel,
-                    "group": it.group,
-                    "schemes": [s for s in codes.SCHEME_CODES if s in it.schemes],
-                    "lead_org": it.lead_org,
-                    "coordinating_orgs": list(it.coordinating_orgs),
-                    "sessions": it.sessions,
-                    **item_figures(
-                        channel=it.channel, sessions=it.sessions, rate=c.rates[it.channel]
-                    ),
-                }
+            figures = item_figures(
+                channel=it.channel, sessions=it.sessions, rate=c.rates[it.channel]
             )
-    items.sort(key=lambda i: (i["unit"], i["month"], i["channel"], i["group"]))
+            items.append(
+                PlannedItem(
+                    unit=it.unit,
+                    month=it.month,
+                    channel=it.channel,
+                    group=it.group,
+                    schemes=[s for s in codes.SCHEME_CODES if s in it.schemes],
+                    lead_org=it.lead_org,
+                    coordinating_orgs=list(it.coordinating_orgs),
+                    sessions=it.sessions,
+                    planned_reach=figures["planned_reach"],
+                    expected_registrations=figures["expected_registrations"],
+                    cost=figures["cost"],
+                )
+            )
+    items.sort(key=lambda i: (i.unit, i.month, i.channel, i.group))
     return items, by_unit_rows(gaps=gaps, items=items), warnings
 
 
 def by_unit_rows(
-    *, gaps: dict[str, dict[str, int | None]], items: list[dict[str, Any]]
+    *, gaps: dict[str, dict[str, int | None]], items: list[PlannedItem]
 ) -> list[dict[str, Any]]:
     """One row per commune: its gaps (schemes with a target) and the expected registrations of
     the items listing each scheme."""
     expected: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for it in items:
-        for s in it["schemes"]:
-            expected[it["unit"]][s] += int(it["expected_registrations"])
+        for s in it.schemes:
+            expected[it.unit][s] += int(it.expected_registrations)
     rows = []
     for commune in sorted(gaps):
         g = {s: v for s, v in gaps[commune].items() if v is not None}
@@ -670,23 +673,12 @@ def by_unit_rows(
     return rows
 
 
-def plan_draft(*, unit: Unit, year: int, as_of: dt.date, actor: Actor) -> dict[str, Any]:
-    """The draft plan as the JSON object of SPEC section 6. Raises ``PlanError`` when
-    ``as_of`` is not in ``year`` or the unit is outside the actor's scope."""
-    if unit_visible(actor=actor, code=unit.code) is None:
-        raise PlanError(_("Không có đơn vị mã “%(code)s”") % {"code": unit.code})
-    items, by_unit, warnings = plan_compute(unit=unit, year=year, as_of=as_of)
-    return draft_dict(
-        unit=unit, year=year, as_of=as_of, items=items, by_unit=by_unit, warnings=warnings
-    )
-
-
 def draft_dict(
     *,
     unit: Unit,
     year: int,
     as_of: dt.date,
-    items: list[dict[str, Any]],
+    items: list[PlannedItem],
     by_unit: list[dict[str, Any]],
     warnings: list[dict[str, Any]],
 ) -> dict[str, Any]:
@@ -695,7 +687,7 @@ def draft_dict(
         "year": year,
         "as_of": as_of.isoformat(),
         "unit": unit.code,
-        "items": items,
+        "items": [it.as_json() for it in items],
         "by_unit": by_unit,
         "warnings": [warning_text(w) for w in warnings],
     }

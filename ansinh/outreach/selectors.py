@@ -15,7 +15,8 @@ from django.db.models import Count, Q, QuerySet, Sum
 from ansinh.accounts.access import Actor, allowed_units, may, unit_filter
 from ansinh.core import codes
 from ansinh.geography.models import Unit
-from ansinh.geography.selectors import units_in_force
+from ansinh.geography.selectors import unit_subtree, units_in_force
+from ansinh.outreach.items import PlannedItem
 from ansinh.outreach.models import Campaign, Plan, PlanItem
 from ansinh.outreach.planning import by_unit_rows, plan_months, warning_label, warning_text
 
@@ -65,11 +66,7 @@ def plan_unit_choices(*, actor: Actor) -> list[Unit]:
 
 def plan_item_units(*, plan: Plan) -> list[Unit]:
     """The communes an item of the plan may be placed in."""
-    return list(
-        Unit.objects.filter(path__startswith=plan.unit.path, level=Unit.Level.COMMUNE).order_by(
-            "path"
-        )
-    )
+    return list(unit_subtree(unit=plan.unit).filter(level=Unit.Level.COMMUNE).order_by("path"))
 
 
 def _items(plan: Plan) -> list[PlanItem]:
@@ -79,32 +76,16 @@ def _items(plan: Plan) -> list[PlanItem]:
 def plan_as_dict(*, plan: Plan, items: list[PlanItem] | None = None) -> dict[str, Any]:
     """A saved plan as the JSON object of SPEC section 6 (for exports and the API)."""
     items = items if items is not None else _items(plan)
-    rows: list[dict[str, Any]] = [
-        {
-            "unit": it.unit_id,
-            "month": it.month,
-            "channel": it.channel,
-            "group": it.group,
-            "schemes": list(it.schemes),
-            "lead_org": it.lead_org,
-            "coordinating_orgs": list(it.coordinating_orgs),
-            "sessions": it.sessions,
-            "planned_reach": it.planned_reach,
-            "expected_registrations": it.expected_registrations,
-            "cost": it.cost,
-            **({"note": it.note} if it.note else {}),
-        }
-        for it in items
-    ]
+    planned = [PlannedItem.from_model(it) for it in items]
     gaps: dict[str, dict[str, int | None]] = {c: dict(g) for c, g in (plan.gaps or {}).items()}
-    for r in rows:
-        gaps.setdefault(r["unit"], {})
+    for it in planned:
+        gaps.setdefault(it.unit, {})
     return {
         "year": plan.year,
         "as_of": plan.as_of.isoformat(),
         "unit": plan.unit_id,
-        "items": rows,
-        "by_unit": by_unit_rows(gaps=gaps, items=rows),
+        "items": [it.as_json() for it in planned],
+        "by_unit": by_unit_rows(gaps=gaps, items=planned),
         "warnings": [warning_text(w) for w in plan.warnings or []],
     }
 

@@ -21,6 +21,7 @@ from ansinh.core.documents import DocumentError, issuer_of, number_issue
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors
+from ansinh.outreach.items import PlannedItem
 from ansinh.outreach.models import Campaign, Plan, PlanItem
 from ansinh.outreach.planning import PlanError, channel_rates, item_figures, plan_compute
 
@@ -67,19 +68,10 @@ def _require_editable(actor: Actor, plan: Plan) -> None:
 
 
 def _item_snapshot(item: PlanItem) -> dict[str, Any]:
-    return {
-        "unit": item.unit_id,
-        "month": item.month,
-        "channel": item.channel,
-        "group": item.group,
-        "schemes": list(item.schemes),
-        "lead_org": item.lead_org,
-        "coordinating_orgs": list(item.coordinating_orgs),
-        "sessions": item.sessions,
-        "planned_reach": item.planned_reach,
-        "expected_registrations": item.expected_registrations,
-        "cost": item.cost,
-    }
+    """An item as the audit log records it: its SPEC section 6 fields, without the note."""
+    snapshot = PlannedItem.from_model(item).as_json()
+    snapshot.pop("note", None)
+    return snapshot
 
 
 def _overlap_message(*, unit: str, month: str, channel: str, group: str) -> str:
@@ -159,12 +151,7 @@ def plan_create_draft(*, actor: Actor, unit: Unit, year: int, as_of: dt.date) ->
             created_by=actor_user(actor),
         )
         PlanItem.objects.bulk_create(
-            [
-                PlanItem(
-                    plan=plan, **{k: v for k, v in it.items() if k != "unit"}, unit_id=it["unit"]
-                )
-                for it in items
-            ],
+            [PlanItem(plan=plan, **it.model_fields()) for it in items],
             batch_size=1000,
         )
         audit_record(
@@ -459,22 +446,11 @@ def plan_new_version(*, actor: Actor, plan: Plan) -> Plan:
             gaps=plan.gaps,
             created_by=actor_user(actor),
         )
-        fields = [
-            "unit_id",
-            "month",
-            "channel",
-            "group",
-            "schemes",
-            "lead_org",
-            "coordinating_orgs",
-            "sessions",
-            "planned_reach",
-            "expected_registrations",
-            "cost",
-            "note",
-        ]
         PlanItem.objects.bulk_create(
-            [PlanItem(plan=new, **{f: getattr(it, f) for f in fields}) for it in plan.items.all()],
+            [
+                PlanItem(plan=new, **PlannedItem.from_model(it).model_fields())
+                for it in plan.items.all()
+            ],
             batch_size=1000,
         )
         audit_record(

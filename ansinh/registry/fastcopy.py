@@ -23,8 +23,9 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
-from ansinh.core.importing import execute, match_header, qn, sql, vendor
-from ansinh.registry.importers import PART_COLUMNS
+from ansinh.core.importer.columns import match_header
+from ansinh.core.importer.db import execute, qn, sql, vendor
+from ansinh.registry.columns import PART_COLUMNS
 
 # what str.strip() removes (Python's Unicode whitespace), for btrim()
 WHITESPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
@@ -33,7 +34,7 @@ CAL_FIRST, CAL_LAST = "1900-01-01", "2100-12-31"
 BLOCK = 1 << 20  # bytes per COPY write, whole lines
 MIN_BYTES = 1 << 16  # below this the row-by-row path is as fast
 
-# what core.importing.BAD_IDENT refuses in a code, as a PostgreSQL regular expression
+# what core.importer.rows.BAD_IDENT refuses in a code, as a PostgreSQL regular expression
 IDENT_RE = "[/\\\\[:cntrl:]\u2028\u2029\u0080-\u009f]"
 RAW = "stg_participations_raw"
 # optional columns the fast path leaves to the row-by-row reader (consent words need Python)

@@ -18,24 +18,22 @@ from django.apps import apps
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ansinh.core import bulk
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
-from ansinh.core.importing import (
-    BAD,
-    BAD_IDENT,
-    KeyTracker,
-    Plan,
-    StagedImporter,
-    Staging,
-    Table,
+from ansinh.core.importer.db import execute, qn, sql, vendor
+from ansinh.core.importer.merge import (
+    MergeCounts,
+    MergeTarget,
     as_date,
-    execute,
-    merge_plan,
+    merge_counts,
     merge_write,
-    qn,
-    sql,
-    vendor,
 )
+from ansinh.core.importer.protocol import StagedImporter
+from ansinh.core.importer.rows import BAD, BAD_IDENT
+from ansinh.core.importer.staging import KeyTracker, Staging
 from ansinh.geography.importers import UnitLookup
+from ansinh.registry import fastcopy
+from ansinh.registry.columns import PART_COLUMNS
 from ansinh.registry.models import Count, Person, Spell
 
 _SCHEMES = frozenset(SCHEME_CODES)
@@ -76,25 +74,6 @@ def consent_value(ctx: Any, row_no: int, raw: str) -> Any:
 
 _GROUPS = frozenset(GROUP_CODES)
 
-# the columns of a participations file, in staging order (fastcopy stages them alike)
-PART_COLUMNS = (
-    "person_id",
-    "unit_code",
-    "scheme",
-    "group",
-    "start_date",
-    "end_date",
-    "household_id",
-    "employer_code",
-    "birth_date",
-    "sex",
-    "full_name",
-    "phone",
-    "address",
-    "village",
-    "consent",
-    "email",
-)
 _LIMITS = {
     "person_id": 64,
     "household_id": 64,
@@ -139,6 +118,7 @@ class SpellKeys(KeyTracker):
 
 class ParticipationsImporter(StagedImporter):
     kind = "participations"
+    refreshes_snapshot = True
     required = ("person_id", "unit_code", "scheme", "group", "start_date")
     optional = (
         "end_date",
@@ -175,16 +155,16 @@ class ParticipationsImporter(StagedImporter):
     since_col = "start_date"
     key_label = "person_id, scheme, start_date, unit_code"
 
-    def table(self) -> Table:
-        return Table(
+    def table(self) -> MergeTarget:
+        return MergeTarget(
             Spell,
             key=["person", "scheme", "start_date", "unit"],
             values=["group", "end_date", "employer_code"],
             extras={"batch_id": "batch", "row_no": "row_no"},
         )
 
-    def person_table(self) -> Table:
-        return Table(
+    def person_table(self) -> MergeTarget:
+        return MergeTarget(
             Person,
             key=["person_id"],
             values=[],
@@ -403,12 +383,10 @@ class ParticipationsImporter(StagedImporter):
     ) -> int | None:
         """PostgreSQL: a plain CSV file is parsed and checked by the server (fastcopy).
         Not once the former units are loaded: a code is then read by the spell's date."""
-        from ansinh.registry.fastcopy import copy_participations
-
         if self.units.former:
             return None
 
-        return copy_participations(
+        return fastcopy.copy_participations(
             stg=self.stg_name,
             unit_ok=self.unit_ok,
             path=path,
@@ -506,9 +484,9 @@ class ParticipationsImporter(StagedImporter):
                 int(row_no), "employer_code", code, _("không có đơn vị sử dụng lao động mã này")
             )
 
-    def plan(self) -> Plan:
+    def count(self) -> MergeCounts:
         self._people()
-        plan = merge_plan(
+        plan = merge_counts(
             self.stg_name,
             self.table(),
             unit_col="unit_id",
@@ -516,10 +494,10 @@ class ParticipationsImporter(StagedImporter):
             extra_updated="EXISTS (SELECT 1 FROM chg_person c WHERE c.person_id = s.person_id)",
         )
         self._others(plan)
-        self.planned = plan
+        self.counted = plan
         return plan
 
-    def changed_pairs_sql(self) -> str:
+    def snapshot_pairs_sql(self) -> str:
         """A SELECT of the (person_id, scheme) pairs whose spells the write will change: rows
         new or with other values, and the tie rows it restamps. (For the snapshot's delta.)"""
         t = self.table()
@@ -532,7 +510,7 @@ class ParticipationsImporter(StagedImporter):
             query += f" UNION SELECT person_id, scheme FROM {qn('stg_tie')}"
         return query
 
-    def _touch(self, plan: Plan, rows: list[tuple[Any, ...]]) -> None:
+    def _touch(self, plan: MergeCounts, rows: list[tuple[Any, ...]]) -> None:
         for unit, since in rows:
             d = as_date(since)
             if unit is None or d is None:
@@ -541,7 +519,7 @@ class ParticipationsImporter(StagedImporter):
             if plan.touched_since is None or d < plan.touched_since:
                 plan.touched_since = d
 
-    def _others(self, plan: Plan) -> None:
+    def _others(self, plan: MergeCounts) -> None:
         """What the file changes beyond its own rows (SPEC section 3: one spell decides the
         unit of a person and scheme at a date).
 
@@ -630,12 +608,10 @@ class ParticipationsImporter(StagedImporter):
         plan.restamped = self.tie_count
 
     def write(self, *, batch_id: int) -> None:
-        from ansinh.core.bulk import MIN_ROWS, indexes_deferred
-
-        planned = getattr(self, "planned", None)
-        created = planned.created if planned else 0
+        counted = getattr(self, "counted", None)
+        created = counted.created if counted else 0
         people = new_people = 0
-        if created >= MIN_ROWS:  # a big load: are the people new too?
+        if created >= bulk.MIN_ROWS:  # a big load: are the people new too?
             people, new_people = (
                 int(v or 0)
                 for v in sql(
@@ -652,13 +628,13 @@ class ParticipationsImporter(StagedImporter):
                 else ""
             )
             undo.save(t=self.table(), stg=self.stg_name, also_changed=ties)
-        if planned is None or planned.created or planned.updated:
+        if counted is None or counted.created or counted.updated:
             # (only ties to restamp: the merges would change nothing)
             people_new = people > 0 and new_people == people
-            with indexes_deferred(Person, rows=new_people):
+            with bulk.indexes_deferred(Person, rows=new_people):
                 merge_write("stg_person", self.person_table(), batch_id=None, all_new=people_new)
             spells_new = self.all_new()
-            with indexes_deferred(Spell, rows=created, unique=spells_new):
+            with bulk.indexes_deferred(Spell, rows=created, unique=spells_new):
                 merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=spells_new)
         if getattr(self, "tie_count", 0):
             # ties: the later row of the later import decides (SPEC section 3)
@@ -679,6 +655,7 @@ class ParticipationsImporter(StagedImporter):
 
 class CountsImporter(StagedImporter):
     kind = "counts"
+    refreshes_snapshot = True
     required = ("as_of", "unit_code", "scheme", "participants")
     optional = ("group",)
     staging_columns: ClassVar = [
@@ -692,8 +669,8 @@ class CountsImporter(StagedImporter):
     since_col = "as_of"
     key_label = "as_of, unit_code, scheme, group"
 
-    def table(self) -> Table:
-        return Table(
+    def table(self) -> MergeTarget:
+        return MergeTarget(
             Count,
             key=["as_of", "unit", "scheme", "group"],
             values=["participants"],
@@ -717,9 +694,3 @@ class CountsImporter(StagedImporter):
         if BAD in (as_of, unit, scheme, group, n):
             return None
         return (row_no, as_of, unit, scheme, group or "", n)
-
-
-IMPORTERS: dict[str, type[StagedImporter]] = {
-    "participations": ParticipationsImporter,
-    "counts": CountsImporter,
-}

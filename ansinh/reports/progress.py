@@ -29,13 +29,18 @@ from ansinh.accounts.access import (
     unit_visible,
 )
 from ansinh.core import codes
+from ansinh.core.documents import short_name
 from ansinh.core.formats import fmt_date, fmt_int, fmt_pct, round_half_up
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors
+from ansinh.monitoring.figures import scheme_indicator
 from ansinh.monitoring.forecast import at_risk, forecast_figures
+from ansinh.monitoring.selectors import kpi_figures as _kpi
+from ansinh.monitoring.selectors import participants_series, unit_gaps
+from ansinh.targets.pacing import PEAK_MONTHS
+from ansinh.targets.selectors import target_tree
 
 SCHEMES: tuple[str, ...] = codes.SCHEME_CODES
-PEAK_MONTHS = frozenset({10, 11, 12})
 PEAK_WEIGHT = Decimal("1.5")
 TOP_BEHIND = 10
 TOP_AT_RISK = 15
@@ -186,9 +191,7 @@ class ProgressReport:
 
 
 def scheme_label(code: str) -> str:
-    if code == "hi_coverage":
-        return _("Tỷ lệ bao phủ BHYT")
-    return codes.label(codes.SCHEMES, code)
+    return codes.indicator_label(code)
 
 
 def group_label(code: str) -> str:
@@ -221,12 +224,7 @@ def spread_gap(gap: int, months: list[int]) -> list[int]:
 
 def _province_name(unit: Unit) -> str:
     chain = unit_ancestors(unit=unit)
-    root = chain[0] if chain else unit
-    name = root.name.strip()
-    for prefix in ("Tỉnh ", "tỉnh ", "Thành phố ", "TP. "):
-        if name.startswith(prefix):
-            return name[len(prefix) :]
-    return name
+    return short_name((chain[0] if chain else unit).name)
 
 
 def build_progress(*, unit: Unit, as_of: dt.date, actor: Actor) -> ProgressReport:
@@ -234,9 +232,6 @@ def build_progress(*, unit: Unit, as_of: dt.date, actor: Actor) -> ProgressRepor
     actor's scope is a 404 like a missing one; the engine is then asked for the raw figures and
     small counts are suppressed when shown (``ProgressReport.count``), so the report can still
     compute changes and gaps."""
-    from ansinh.monitoring.selectors import kpi_figures as _kpi
-    from ansinh.monitoring.selectors import participants_series, unit_gaps
-
     if unit_visible(actor=actor, code=unit.code) is None:
         raise Http404
 
@@ -311,9 +306,6 @@ def build_progress(*, unit: Unit, as_of: dt.date, actor: Actor) -> ProgressRepor
     pairs = pairs[:TOP_BEHIND]
     # a commune's participants = target − gap; its indicator through the engine's own figure
     # functions (no further pass over the facts)
-    from ansinh.monitoring.figures import scheme_indicator
-    from ansinh.targets.selectors import target_tree
-
     tree = target_tree(unit=unit, year=as_of.year) if pairs else {}
     names_b = dict(Unit.objects.filter(code__in={p[1] for p in pairs}).values_list("code", "name"))
     behind: list[BehindRow] = []

@@ -92,6 +92,7 @@ def _fit_widths(
 
 
 def _table(pdf: object, table: Table, lang: str) -> None:
+    # imported here, as core.documents.pdf_new imports fpdf: it takes seconds to import
     from fpdf.fonts import FontFace
 
     size = FONT_SIZES.get(table.key, 8)

@@ -14,6 +14,10 @@ from ansinh.core.documents import issuer_of, number_issue
 from ansinh.core.models import DocumentNumber
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_ancestors
+from ansinh.reports.progress import build_progress
+from ansinh.reports.render_docx import render_docx
+from ansinh.reports.render_text import render_text
+from ansinh.reports.tables import report_title
 
 FORMATS = ("text", "xlsx", "pdf", "docx")
 CONTENT_TYPES = {
@@ -40,9 +44,8 @@ def report_render(*, unit: Unit, as_of: dt.date, lang: str, fmt: str, actor: Act
     ``docx`` here is the draft (no number); ``report_issue`` gives the numbered one."""
     if fmt == "docx":
         return report_issue(unit=unit, as_of=as_of, lang=lang, actor=actor, draft=True)[0]
-    from ansinh.reports.progress import build_progress
-
     report = build_progress(unit=unit, as_of=as_of, actor=actor)
+    # the XLSX and PDF renderers load matplotlib (charts): only when one is asked for
     if fmt == "xlsx":
         from ansinh.reports.render_xlsx import render_xlsx
 
@@ -51,8 +54,6 @@ def report_render(*, unit: Unit, as_of: dt.date, lang: str, fmt: str, actor: Act
         from ansinh.reports.render_pdf import render_pdf
 
         return render_pdf(report, lang=lang)
-    from ansinh.reports.render_text import render_text
-
     return render_text(report, lang=lang).encode("utf-8")
 
 
@@ -69,10 +70,6 @@ def report_issue(
     the issuing unit's register of BC documents (refused with ``DocumentError`` where that
     register is not open) and the document carries it; the number and the render are one
     transaction, so a failed render gives no number away."""
-    from ansinh.reports.progress import build_progress
-    from ansinh.reports.render_docx import render_docx
-    from ansinh.reports.tables import report_title
-
     day = day or timezone.localdate()
     issuer = issuer_of(unit_ancestors(unit=unit))
     report = build_progress(unit=unit, as_of=as_of, actor=actor)

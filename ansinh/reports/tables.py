@@ -172,19 +172,7 @@ def build_tables(report: ProgressReport, lang: str) -> list[Table]:
                 _("Cần/tháng"),
             ],
             kinds=["text", "text", "text", "num", "int", "pct", "num", "num"],
-            rows=[
-                [
-                    b.code,
-                    b.name,
-                    scheme_label(b.scheme),
-                    b.target,
-                    _count(report, b.participants),
-                    None if isinstance(report.count(b.participants), str) else b.attainment_pct,
-                    None if isinstance(report.count(b.participants), str) else b.gap,
-                    None if isinstance(report.count(b.participants), str) else b.required_per_month,
-                ]
-                for b in report.behind
-            ],
+            rows=[_behind_row(report, b) for b in report.behind],
             note="" if report.behind else _("Không có xã, phường nào còn thiếu so với kế hoạch."),
         )
     )
@@ -353,6 +341,20 @@ def plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     return value
+
+
+def _behind_row(report: ProgressReport, b: Any) -> list[Any]:
+    """A commune behind its target; for a viewer, the figures computed from a hidden count
+    are withheld with it (as in ``_ranking_row``)."""
+    hidden = isinstance(report.count(b.participants), str)
+    return [
+        b.code,
+        b.name,
+        scheme_label(b.scheme),
+        b.target,
+        _count(report, b.participants),
+        *([None] * 3 if hidden else [b.attainment_pct, b.gap, b.required_per_month]),
+    ]
 
 
 def _ranking_row(report: ProgressReport, rank: int, r: Any) -> list[Any]:

@@ -16,6 +16,8 @@ from ansinh.accounts.access import Actor, actor_root_unit
 from ansinh.core.documents import KINDS, DocumentError, register_open
 from ansinh.core.selectors import document_numbers, document_registers
 from ansinh.geography.models import Unit
+from ansinh.monitoring.selectors import data_as_of
+from ansinh.reports.progress import build_progress
 from ansinh.reports.selectors import (
     can_issue,
     can_open_registers,
@@ -32,11 +34,10 @@ from ansinh.reports.services import (
     report_issue,
     report_render,
 )
+from ansinh.reports.tables import build_tables
 
 
 def _default_date() -> dt.date:
-    from ansinh.monitoring.selectors import data_as_of
-
     return data_as_of() or dt.date.today()
 
 
@@ -77,9 +78,6 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         return response
     preview = None
     if action == "preview" and not errors and unit is not None:
-        from ansinh.reports.progress import build_progress
-        from ansinh.reports.tables import build_tables
-
         report = build_progress(unit=unit, as_of=as_of, actor=actor)
         preview = [t for t in build_tables(report, current) if t.key in {"headline", "coverage"}]
     return render(

@@ -8,7 +8,9 @@ from typing import ClassVar
 from django.utils.translation import gettext as _
 
 from ansinh.core.codes import INDICATORS
-from ansinh.core.importing import BAD, StagedImporter, Table, parse_percent
+from ansinh.core.importer.merge import MergeTarget
+from ansinh.core.importer.protocol import StagedImporter
+from ansinh.core.importer.rows import BAD, parse_percent
 from ansinh.geography.importers import UnitLookup
 from ansinh.targets.models import Target
 
@@ -24,8 +26,8 @@ class TargetsImporter(StagedImporter):
     ]
     key_label = "year, unit_code, indicator"
 
-    def table(self) -> Table:
-        return Table(Target, key=["year", "unit", "indicator"], values=["target"])
+    def table(self) -> MergeTarget:
+        return MergeTarget(Target, key=["year", "unit", "indicator"], values=["target"])
 
     def setup(self) -> None:
         super().setup()
@@ -71,6 +73,3 @@ class TargetsImporter(StagedImporter):
         if target is None or BAD in (year, unit, indicator):
             return None
         return (row_no, year, unit, indicator, target.quantize(Decimal("0.01")))
-
-
-IMPORTERS: dict[str, type[StagedImporter]] = {"targets": TargetsImporter}

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from ansinh.core.codes import INDICATORS, SCHEME_CODES
 from ansinh.geography.models import Unit
-from ansinh.geography.selectors import legacy_under
+from ansinh.geography.selectors import legacy_under, unit_subtree
 from ansinh.targets.models import Target
 
 
@@ -18,7 +18,7 @@ def target_tree(*, unit: Unit, year: int) -> dict[str, dict[str, Decimal | None]
     (recursively; None when nothing below has one). ``hi_coverage`` (a percent) is never
     summed: a unit's own row or None. Two queries whatever the size of the tree.
     """
-    units = list(Unit.objects.filter(path__startswith=unit.path).values_list("code", "parent_id"))
+    units = list(unit_subtree(unit=unit).values_list("code", "parent_id"))
     children: dict[str, list[str]] = defaultdict(list)
     for code, parent in units:
         if parent is not None:

@@ -98,6 +98,8 @@ def test_create_refusals_then_create_and_first_login(world) -> None:
     r = u.get("/")
     assert r.status_code == 302 and r["Location"] == "/password/"
     assert "must-change" in u.get("/password/").content.decode()
+    r = u.get("/api/kpi?unit=56&as_of=2025-09-30")  # the API through the session: held too
+    assert r.status_code == 403 and "/password/" in r.json()["detail"]
     r = u.post(
         "/password/",
         {"old_password": "Nha-Trang-Bien-2025", "password1": "abc", "password2": "abc"},
@@ -115,6 +117,7 @@ def test_create_refusals_then_create_and_first_login(world) -> None:
     user.refresh_from_db()
     assert not user.must_change_password and user.check_password("Hon-Tre-Vinh-Xanh-7")
     assert u.get("/").status_code == 200  # still logged in, free to go
+    assert u.get("/api/kpi?unit=56&as_of=2025-09-30").status_code != 403
     assert AuditEvent.objects.filter(action="user.change_password", actor_name="moi.nhatrang")
 
 

@@ -222,7 +222,7 @@ def test_session_auth_works(client, world):
 
 @pytest.fixture
 def importing():
-    return pytest.importorskip("ansinh.monitoring.importing")
+    return pytest.importorskip("ansinh.imports.run")
 
 
 def post_file(client, world, who, kind, content, name="pop.csv"):

@@ -12,7 +12,7 @@ from docx import Document
 from openpyxl import load_workbook
 
 from ansinh.accounts.access import SYSTEM
-from ansinh.arrears import selectors
+from ansinh.arrears import figures, selectors
 from ansinh.arrears.models import Contribution, Employer, Reminder
 from ansinh.core.models import AuditEvent
 
@@ -157,7 +157,7 @@ def test_quarterly_list_and_exports(world, client) -> None:
     x = client.get("/arrears/employers.xlsx?as_of=2025-12-31")
     ws = load_workbook(io.BytesIO(x.content)).active
     got = {r[0]: r for r in ([c.value for c in row] for row in ws.iter_rows(min_row=4))}
-    data = selectors.arrears(unit=world["KH"], as_of=d("2025-12-31"), actor=SYSTEM)
+    data = figures.arrears(unit=world["KH"], as_of=d("2025-12-31"), actor=SYSTEM)
     assert set(got) == {e["code"] for e in data["employers"]}
     for e in data["employers"]:
         assert (got[e["code"]][4], got[e["code"]][5]) == (e["overdue"], e["interest"])
@@ -181,7 +181,7 @@ def test_letters_in_bulk_and_interest_of_paid_periods(world, client) -> None:
     # E2 owes nothing and has 207,000 interest from periods paid late (SPEC section 8)
     split = {
         r["code"]: r
-        for r in selectors.interest_split(unit=world["KH"], as_of=d("2025-09-30"), actor=SYSTEM)
+        for r in figures.interest_split(unit=world["KH"], as_of=d("2025-09-30"), actor=SYSTEM)
     }
     assert split["E2"] == {
         "code": "E2",
@@ -193,7 +193,7 @@ def test_letters_in_bulk_and_interest_of_paid_periods(world, client) -> None:
         "first_paid_late": d("2025-01-01"),
         "last_paid_late": d("2025-03-01"),
     }
-    data = selectors.arrears(unit=world["KH"], as_of=d("2025-09-30"), actor=SYSTEM)
+    data = figures.arrears(unit=world["KH"], as_of=d("2025-09-30"), actor=SYSTEM)
     assert sum(r["interest"] for r in split.values()) == data["totals"]["interest"]
     c2 = client.get("/arrears/?unit=C2&as_of=2025-09-30").content.decode()
     assert "Không còn nợ: toàn bộ là lãi của các kỳ đã nộp đủ nhưng nộp sau hạn" in c2
@@ -213,9 +213,7 @@ def test_letter_splits_interest_of_a_short_debt(world, client) -> None:
     that of the periods paid late, which together are SPEC section 8's figure."""
     Contribution.objects.create(employer_id="E2", period=d("2025-08-01"), amount_due=1_000_000)
     client.force_login(make_user("p", "province"))
-    fig = selectors.employer_figures(
-        employer=Employer.objects.get(code="E2"), as_of=d("2025-10-10")
-    )
+    fig = figures.employer_figures(employer=Employer.objects.get(code="E2"), as_of=d("2025-10-10"))
     # August: 1,000,000 × 0.0003 × 10 days = 3,000; paid late: 207,000
     assert fig == {"overdue": 1_000_000, "interest": 210_000}
     letter = Document(

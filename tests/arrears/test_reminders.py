@@ -5,6 +5,7 @@ reason; an unreachable server leaves messages queued, never lost, never sent twi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from django.test import override_settings
+from django.utils import timezone
 
 from ansinh.accounts.access import SYSTEM
 from ansinh.arrears import reminders
@@ -360,3 +362,23 @@ def test_consent_stated_at_an_activity_counts(world, cli, tmp_path, gateway) -> 
     assert OutboxMessage.objects.get(person_id="A2").state == "skipped"
     with override_settings(ANSINH_MESSAGING=conf(sms_url=f"http://127.0.0.1:{port}/sms")):
         assert reminders.outbox_send(actor=admin)["sent"] == 3
+
+
+def test_a_message_left_sending_by_a_dead_run_goes_again_with_its_id(world, gateway) -> None:
+    """A worker killed between the claim and the answer leaves a message ``sending``; once
+    it is older than STALE_SENDING the next run sends it with the same id (the gateway can
+    drop a copy); a fresh claim is left alone."""
+    gw, port = gateway
+    admin = make_user("p", "province")
+    reminders.outbox_queue(actor=admin, kind="hi_expiring", channel="sms")
+    first, second = OutboxMessage.objects.filter(state="queued").order_by("pk")[:2]
+    assert reminders._claim(first.pk) and reminders._claim(second.pk)
+    OutboxMessage.objects.filter(pk=first.pk).update(
+        claimed_at=timezone.now() - reminders.STALE_SENDING - dt.timedelta(minutes=1)
+    )
+    with override_settings(ANSINH_MESSAGING=conf(sms_url=f"http://127.0.0.1:{port}/sms")):
+        assert reminders.outbox_send(actor=admin)["sent"] == 1
+    assert [r[2]["id"] for r in gw.requests] == [f"ansinh-{first.pk}"]
+    first.refresh_from_db()
+    assert first.state == "sent" and first.attempts == 2
+    assert OutboxMessage.objects.get(pk=second.pk).state == "sending"

@@ -20,7 +20,7 @@ from ansinh.core import jobs
 from ansinh.core.backup import backup_nightly
 from ansinh.core.models import Job, WorkerBeat
 from ansinh.geography.models import Unit
-from ansinh.monitoring.importing import uploads_prune
+from ansinh.imports.jobs import uploads_prune
 
 pytestmark = pytest.mark.django_db
 

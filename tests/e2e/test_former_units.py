@@ -56,7 +56,7 @@ def test_trend_reads_across_the_reorganisation(
 ) -> None:
     """Last year's counts keyed by the former communes, loaded through the import page's
     service, show in the trend of today's commune."""
-    from ansinh.monitoring.importing import import_run
+    from ansinh.imports.run import import_run
 
     f = tmp_path / "counts.csv"
     f.write_text(

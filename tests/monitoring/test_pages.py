@@ -230,7 +230,7 @@ def test_figures_cached_per_data_version(data, tmp_path, django_assert_max_num_q
         + "".join(f"x{i},C3,si_voluntary,freelancer,2025-08-0{i + 1}\n" for i in range(4)),
         encoding="utf-8",
     )
-    from ansinh.monitoring.importing import import_run
+    from ansinh.imports.run import import_run
 
     assert import_run(kind="participations", path=f, actor=SYSTEM).created == 4
     after = _cells(prov.get("/units/O2/", {"as_of": "2025-09-30"}).content.decode())
@@ -248,8 +248,8 @@ def test_data_as_of_kept_per_data_version(data, tmp_path, django_assert_num_quer
     once. (Committed transactions: inside one, it is always computed afresh.)"""
     import datetime as dt
 
+    from ansinh.imports.run import import_run
     from ansinh.monitoring import selectors
-    from ansinh.monitoring.importing import import_run
 
     first = selectors.data_as_of()
     assert first is not None

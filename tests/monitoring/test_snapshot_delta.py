@@ -14,7 +14,7 @@ import pytest
 from ansinh.accounts.access import SYSTEM
 from ansinh.core.formats import month_end
 from ansinh.core.models import AuditEvent
-from ansinh.monitoring.importing import import_run
+from ansinh.imports.run import import_run
 from ansinh.monitoring.models import SnapshotState
 from ansinh.monitoring.services import snapshot_rebuild
 from ansinh.registry.models import Spell

@@ -438,7 +438,7 @@ def test_cli_usage_errors(edge: dict[str, Unit], cli: Any) -> None:
 
 
 def test_activity_conversions(edge: dict[str, Unit]) -> None:
-    from ansinh.outreach.funnel import activity_conversions
+    from ansinh.outreach.conversions import activity_conversions
 
     got = activity_conversions(activity=Activity.objects.get(code="A1"))
     assert got == {

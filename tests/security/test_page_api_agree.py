@@ -124,10 +124,10 @@ def test_funnel_page_and_api_hide_the_same_cells_for_a_partner_of_an_office(worl
 
 def test_no_actor_is_refused_never_everything(world):
     from ansinh.accounts import access
-    from ansinh.arrears.selectors import arrears
+    from ansinh.arrears.figures import arrears
     from ansinh.geography.models import Unit
     from ansinh.monitoring.selectors import kpi_figures
-    from ansinh.outreach.activity_selectors import scoped_activities
+    from ansinh.outreach.activities.selectors import scoped_activities
     from ansinh.outreach.funnel import funnel
     from ansinh.registry.selectors import person_get
 

@@ -69,11 +69,7 @@ def sex_label(code: Any) -> str:
 
 @register.filter
 def scheme_label(code: str) -> str:
-    if code == "hi_coverage":
-        from django.utils.translation import gettext
-
-        return gettext("Tỷ lệ bao phủ BHYT")
-    return codes.label(codes.SCHEMES, code)
+    return codes.indicator_label(code)
 
 
 @register.filter

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import translation
 
 from ansinh.reports.tables import fmt_cell
 
@@ -17,8 +18,6 @@ def cells(row: list[Any], kinds: list[str]) -> list[tuple[str, str]]:
 
 
 def _vi() -> bool:
-    from django.utils import translation
-
     return not (translation.get_language() or "vi").startswith("en")
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ansinh.outreach import activity_views as views
+from ansinh.outreach.activities import views
 
 urlpatterns = [
     path("activities/", views.activity_list_view, name="activity_list"),

@@ -29,8 +29,9 @@ from ansinh.core.formats import fmt_int
 from ansinh.core.http import client_ip
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root, units_in_force
-from ansinh.outreach import activity_selectors as sel
-from ansinh.outreach.activity_services import (
+from ansinh.outreach.activities import selectors as sel
+from ansinh.outreach.activities.services import (
+    ActivityInput,
     AttendeeInput,
     SyncDeleted,
     activity_create,
@@ -417,10 +418,10 @@ def _save_activity(
     }
     try:
         if activity is None:
-            saved = activity_create(actor=actor, **fields)
+            saved = activity_create(actor=actor, data=ActivityInput(**fields))
             done = _("Đã ghi nhận hoạt động %(code)s.")
         else:
-            saved = activity_update(actor=actor, activity=activity, **fields)
+            saved = activity_update(actor=actor, activity=activity, data=ActivityInput(**fields))
             done = _("Đã lưu hoạt động %(code)s.")
     except ValidationError as exc:
         _add_errors(form, exc)
@@ -880,7 +881,7 @@ def sync_view(request: HttpRequest) -> HttpResponse:
 
 def service_worker_view(request: HttpRequest) -> HttpResponse:
     """The service worker, served from the root so that it may keep the capture pages."""
-    body = (Path(__file__).resolve().parent.parent / "static" / "ansinh" / "sw.js").read_text()
+    body = (Path(__file__).resolve().parents[2] / "static" / "ansinh" / "sw.js").read_text()
     response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     return response

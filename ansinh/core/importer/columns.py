@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from typing import Any
 
 from django.utils import translation
@@ -200,6 +201,12 @@ def header_names(kind: str, columns: tuple[str, ...]) -> dict[str, str]:
                 raise ValueError(f"header {name!r} of {kind} is ambiguous")
             out[key] = column
     return out
+
+
+def match_header(kind: str, cells: Sequence[str], columns: tuple[str, ...]) -> list[str]:
+    """The column each cell of a header row names ('' where none)."""
+    names = header_names(kind, columns)
+    return [names.get(norm(c), "") if c else "" for c in cells]
 
 
 def label_in(labels: dict[str, Any], code: str, lang: str) -> str:

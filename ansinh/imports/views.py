@@ -21,23 +21,20 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ansinh.accounts.access import can_import
 from ansinh.core.codes import SCHEMES
 from ansinh.core.formats import fmt_date
-from ansinh.core.importcols import KIND_LABELS, header_label
-from ansinh.core.importing import KINDS, errors_csv, importer_class
-from ansinh.core.importtemplates import template_xlsx
-from ansinh.monitoring.importing import (
-    CONFIRM_SHARE,
-    UndoRefused,
-    batch_get,
+from ansinh.core.importer.columns import KIND_LABELS, header_label
+from ansinh.imports.jobs import (
     errors_path,
-    import_batches,
     import_job_confirm,
-    import_job_get,
     import_job_retryable,
     import_job_start,
-    import_undo,
-    undo_blockers,
 )
-from ansinh.monitoring.importing import import_job_retry as import_job_retry_start
+from ansinh.imports.jobs import import_job_retry as import_job_retry_start
+from ansinh.imports.kinds import KINDS, importer_class
+from ansinh.imports.messages import errors_csv
+from ansinh.imports.preview import CONFIRM_SHARE
+from ansinh.imports.selectors import batch_get, import_batches, import_job_get
+from ansinh.imports.template_files import template_xlsx
+from ansinh.imports.undo import UndoRefused, import_undo, undo_blockers
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 SHOWN_ERRORS = 100
@@ -154,7 +151,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
                 return redirect("import_job", job_id=job.pk)
     return render(
         request,
-        "monitoring/imports.html",
+        "imports/imports.html",
         {
             "kinds": _kinds(),
             "kind": kind,
@@ -191,12 +188,12 @@ def _job_context(request: HttpRequest, job_id: int) -> dict[str, Any]:
 
 @login_required
 def import_job_page(request: HttpRequest, job_id: int) -> HttpResponse:
-    return render(request, "monitoring/import_job.html", _job_context(request, job_id))
+    return render(request, "imports/import_job.html", _job_context(request, job_id))
 
 
 @login_required
 def import_job_status(request: HttpRequest, job_id: int) -> HttpResponse:
-    return render(request, "monitoring/import_status.html", _job_context(request, job_id))
+    return render(request, "imports/import_status.html", _job_context(request, job_id))
 
 
 @login_required
@@ -251,7 +248,7 @@ def batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
         raise Http404
     return render(
         request,
-        "monitoring/import_batch.html",
+        "imports/import_batch.html",
         {
             "batch": batch,
             "kind_label": KIND_LABELS.get(batch.kind, batch.kind),
@@ -276,7 +273,7 @@ def batch_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
         batch.refresh_from_db()
         return render(
             request,
-            "monitoring/import_batch.html",
+            "imports/import_batch.html",
             {
                 "batch": batch,
                 "kind_label": KIND_LABELS.get(batch.kind, batch.kind),

@@ -30,6 +30,7 @@ from ansinh.accounts.access import (
 )
 from ansinh.accounts.access import can_unmask as access_can_unmask
 from ansinh.geography.models import Unit
+from ansinh.outreach.conversions import activity_conversions
 from ansinh.outreach.models import Activity, Attendee, Campaign, Plan, PlanItem
 
 DUPLICATE_WINDOW_DAYS = 7
@@ -172,8 +173,6 @@ def activity_attendees(*, actor: Actor, activity: Activity, unmask: bool = False
     clear = unmask and can_unmask(actor)
     conversions: dict[str, list[tuple[str, dt.date]]] = {}
     if can_see_people(actor):
-        from ansinh.outreach.funnel import activity_conversions
-
         conversions = activity_conversions(activity=activity)
     out = []
     me = getattr(actor, "pk", None)

@@ -4,7 +4,7 @@ code columns listing the codes by their names, and a second sheet explaining eve
 
 The drop-downs take their lists from a third, hidden sheet (an inline list is limited to 255
 characters); what a user picks is the code's name, which the importer reads back as the code
-(``core.importcols.code_from``)."""
+(``core.importer.columns.code_from``)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ import xlsxwriter
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from ansinh.core.importcols import (
+from ansinh.core.importer.columns import (
     CODE_LISTS,
     DESCRIPTIONS,
     KIND_LABELS,
     header_label,
     label_in,
 )
+from ansinh.imports.kinds import importer_class
 
 # one example row per KIND, by column (codes as their names are written in the template)
 EXAMPLES: dict[str, dict[str, Any]] = {
@@ -95,8 +96,6 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 
 
 def _columns(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from ansinh.core.importing import importer_class
-
     cls = importer_class(kind)
     return tuple(cls.required), tuple(cls.optional)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,7 +17,7 @@ from ansinh.accounts.access import Actor, actor_org, actor_user, org_scoped
 from ansinh.core.codes import CHANNEL_CODES, GROUP_CODES, ORG_CODES
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
-from ansinh.outreach.activity_selectors import (
+from ansinh.outreach.activities.selectors import (
     actor_units,
     can_add_attendee,
     can_edit_activity,
@@ -28,6 +28,47 @@ from ansinh.outreach.identity import SEXES, id_problem, normalize_phone, phone_p
 from ansinh.outreach.models import Activity, Attendee, Campaign, PlanItem
 
 _COUNT_FIELDS = ("planned_reach", "reach", "leads", "registrations", "vssid_installs", "cost")
+
+
+@dataclass(frozen=True)
+class ActivityInput:
+    """What is said of an activity held: ``activity_create`` and ``activity_update`` take the
+    same fields, checked the same way."""
+
+    unit: Unit
+    channel: str
+    date: dt.date
+    lead_org: str
+    group: str = ""
+    coordinating_orgs: Sequence[str] = ()
+    planned_reach: int | None = None
+    reach: int | None = None
+    leads: int | None = None
+    registrations: int | None = None
+    vssid_installs: int | None = None
+    cost: int | None = None
+    note: str = ""
+    campaign: Campaign | None = None
+    plan_item: PlanItem | None = None
+
+    @classmethod
+    def of(cls, activity: Activity) -> ActivityInput:
+        """The fields an activity holds now."""
+        return cls(
+            unit=activity.unit,
+            channel=activity.channel,
+            date=activity.date,
+            lead_org=activity.lead_org,
+            group=activity.group,
+            coordinating_orgs=activity.coordinating_orgs or [],
+            note=activity.note,
+            campaign=activity.campaign,
+            plan_item=activity.plan_item,
+            **{f: getattr(activity, f) for f in _COUNT_FIELDS},
+        )
+
+    def counts(self) -> dict[str, int | None]:
+        return {f: getattr(self, f) for f in _COUNT_FIELDS}
 
 
 def _new_code(*, unit: Unit, date: dt.date) -> str:
@@ -56,21 +97,7 @@ def _snapshot(activity: Activity) -> dict[str, Any]:
 def activity_create(
     *,
     actor: Actor,
-    unit: Unit,
-    channel: str,
-    date: dt.date,
-    lead_org: str,
-    group: str = "",
-    coordinating_orgs: Sequence[str] = (),
-    planned_reach: int | None = None,
-    reach: int | None = None,
-    leads: int | None = None,
-    registrations: int | None = None,
-    vssid_installs: int | None = None,
-    cost: int | None = None,
-    note: str = "",
-    campaign: Campaign | None = None,
-    plan_item: PlanItem | None = None,
+    data: ActivityInput,
     code: str | None = None,
     client_id: uuid.UUID | None = None,
 ) -> Activity:
@@ -79,24 +106,7 @@ def activity_create(
     (nothing written) on any refused field."""
     if not can_write(actor):
         raise ValidationError(_("Bạn không có quyền ghi nhận hoạt động."))
-    counts = {
-        "planned_reach": planned_reach,
-        "reach": reach,
-        "leads": leads,
-        "registrations": registrations,
-        "vssid_installs": vssid_installs,
-        "cost": cost,
-    }
-    errors, coordinating = _check_activity_fields(
-        actor=actor,
-        unit=unit,
-        channel=channel,
-        lead_org=lead_org,
-        group=group,
-        coordinating_orgs=coordinating_orgs,
-        counts=counts,
-        plan_item=plan_item,
-    )
+    errors, coordinating = _check_activity_fields(actor=actor, data=data)
 
     def bad(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
@@ -108,22 +118,17 @@ def activity_create(
 
     with transaction.atomic():
         activity = Activity.objects.create(
-            code=code or _new_code(unit=unit, date=date),
-            unit=unit,
-            channel=channel,
-            date=date,
-            lead_org=lead_org,
-            group=group,
+            code=code or _new_code(unit=data.unit, date=data.date),
+            unit=data.unit,
+            channel=data.channel,
+            date=data.date,
+            lead_org=data.lead_org,
+            group=data.group,
             coordinating_orgs=coordinating,
-            planned_reach=planned_reach,
-            reach=reach,
-            leads=leads,
-            registrations=registrations,
-            vssid_installs=vssid_installs,
-            cost=cost,
-            note=note,
-            campaign=campaign,
-            plan_item=plan_item,
+            **data.counts(),
+            note=data.note,
+            campaign=data.campaign,
+            plan_item=data.plan_item,
             client_id=client_id,
             created_by=actor_user(actor),
         )
@@ -138,17 +143,11 @@ def activity_create(
 
 
 def _check_activity_fields(
-    *,
-    actor: Actor,
-    unit: Unit,
-    channel: str,
-    lead_org: str,
-    group: str,
-    coordinating_orgs: Sequence[str],
-    counts: dict[str, int | None],
-    plan_item: PlanItem | None,
+    *, actor: Actor, data: ActivityInput
 ) -> tuple[dict[str, list[str]], list[str]]:
     """The refusals of an activity's fields (by field) and its cleaned coordinating orgs."""
+    unit, channel, lead_org, group = data.unit, data.channel, data.lead_org, data.group
+    coordinating_orgs, counts, plan_item = data.coordinating_orgs, data.counts(), data.plan_item
     errors: dict[str, list[str]] = {}
 
     def bad(field: str, message: str) -> None:
@@ -182,45 +181,14 @@ def activity_update(
     *,
     actor: Actor,
     activity: Activity,
-    unit: Unit,
-    channel: str,
-    date: dt.date,
-    lead_org: str,
-    group: str = "",
-    coordinating_orgs: Sequence[str] = (),
-    planned_reach: int | None = None,
-    reach: int | None = None,
-    leads: int | None = None,
-    registrations: int | None = None,
-    vssid_installs: int | None = None,
-    cost: int | None = None,
-    note: str = "",
-    campaign: Campaign | None = None,
-    plan_item: PlanItem | None = None,
+    data: ActivityInput,
 ) -> Activity:
     """Correct an activity, or close it with its results (reach, leads, registrations,
     VssID installs, cost). Same checks as :func:`activity_create`; one audit row with the
     before and after. Raises ValidationError (nothing written)."""
     if not can_edit_activity(actor=actor, activity=activity):
         raise ValidationError(_("Bạn không có quyền sửa hoạt động này."))
-    counts = {
-        "planned_reach": planned_reach,
-        "reach": reach,
-        "leads": leads,
-        "registrations": registrations,
-        "vssid_installs": vssid_installs,
-        "cost": cost,
-    }
-    errors, coordinating = _check_activity_fields(
-        actor=actor,
-        unit=unit,
-        channel=channel,
-        lead_org=lead_org,
-        group=group,
-        coordinating_orgs=coordinating_orgs,
-        counts=counts,
-        plan_item=plan_item,
-    )
+    errors, coordinating = _check_activity_fields(actor=actor, data=data)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -228,17 +196,17 @@ def activity_update(
         if locked is None:
             raise ValidationError(_("Hoạt động này đã bị xóa."))
         before = _snapshot(locked)
-        locked.unit = unit
-        locked.channel = channel
-        locked.date = date
-        locked.lead_org = lead_org
-        locked.group = group
+        locked.unit = data.unit
+        locked.channel = data.channel
+        locked.date = data.date
+        locked.lead_org = data.lead_org
+        locked.group = data.group
         locked.coordinating_orgs = coordinating
-        for f, value in counts.items():
+        for f, value in data.counts().items():
             setattr(locked, f, value)
-        locked.note = note
-        locked.campaign = campaign
-        locked.plan_item = plan_item
+        locked.note = data.note
+        locked.campaign = data.campaign
+        locked.plan_item = data.plan_item
         locked.save()
         audit_record(
             actor=actor,
@@ -565,7 +533,9 @@ def activity_sync(
     with transaction.atomic():
         created = existing is None
         if existing is None:
-            activity = activity_create(actor=actor, client_id=client_id, **fields)
+            activity = activity_create(
+                actor=actor, data=ActivityInput(**fields), client_id=client_id
+            )
         else:
             activity = existing
             if not can_add_attendee(actor=actor, activity=activity):
@@ -577,20 +547,10 @@ def activity_sync(
                 if fields.get(f) is not None and fields[f] != getattr(activity, f)
             }
             if results and can_edit_activity(actor=actor, activity=activity):
-                current = {k: v for k, v in _snapshot(activity).items() if k in _COUNT_FIELDS}
                 activity = activity_update(
                     actor=actor,
                     activity=activity,
-                    unit=activity.unit,
-                    channel=activity.channel,
-                    date=activity.date,
-                    lead_org=activity.lead_org,
-                    group=activity.group,
-                    coordinating_orgs=activity.coordinating_orgs or [],
-                    note=activity.note,
-                    campaign=activity.campaign,
-                    plan_item=activity.plan_item,
-                    **{**current, **results},
+                    data=replace(ActivityInput.of(activity), **results),
                 )
         ids = [a.client_id for a in cleaned if a.client_id is not None]
         known_ids = set(
