@@ -396,12 +396,16 @@ def markdown(res: dict[str, Any]) -> str:
         "process (PostgreSQL's server memory is not in it). DuckDB: the same CSV, in the same "
         "run; load = `CREATE TABLE AS read_csv`, counts = participants at every stored "
         "month-end per unit, scheme and group. Same counts = our stored figures equal DuckDB's "
-        "at every month-end (after import / rebuild / re-sent file).",
+        "at every month-end (after import / rebuild / re-sent file). CPU s = user + system "
+        "seconds of the command's process: on SQLite nearly all of its work, on PostgreSQL "
+        "without the server's; where wall is far above CPU on SQLite, the command waited for "
+        "a core (see the load average) or the disk.",
         "",
-        "| db | file | rows | import s (refresh) | rows/s | peak MiB | DuckDB load s "
-        "| rebuild s | DuckDB counts s | rebuild ÷ DuckDB | re-sent 1 %: command s (refresh) "
-        "| refresh ÷ rebuild | same counts | load avg start→end |",
-        "|" + "---|" * 14,
+        "| db | file | rows | import s (refresh) | import CPU s | rows/s | peak MiB "
+        "| DuckDB load s | rebuild s (CPU s) | DuckDB counts s | rebuild ÷ DuckDB "
+        "| re-sent 1 %: command s (refresh) | refresh ÷ rebuild | same counts "
+        "| load avg start→end |",
+        "|" + "---|" * 15,
     ]
     for r in res["runs"]:
         i, b, s = r.get("import", {}), r.get("rebuild", {}), r.get("resend", {})
@@ -411,8 +415,9 @@ def markdown(res: dict[str, Any]) -> str:
         )
         lines.append(
             f"| {r['db']} | {r['file']} | {fmt(r['rows'])} | {fmt(i.get('wall_s'))} "
-            f"({fmt(i.get('refresh_s'))}) | {fmt(i.get('rows_per_s'))} "
+            f"({fmt(i.get('refresh_s'))}) | {fmt(i.get('cpu_s'))} | {fmt(i.get('rows_per_s'))} "
             f"| {fmt(i.get('peak_rss_mib'))} | {fmt(ddb.get('load_s'))} | {fmt(b.get('wall_s'))} "
+            f"({fmt(b.get('cpu_s'))}) "
             f"| {fmt(ddb.get('counts_s'))} | {fmt(b.get('ratio_to_duckdb'))} "
             f"| {fmt(s.get('wall_s'))} ({fmt(s.get('refresh_s'))}) "
             f"| {s.get('refresh_share_of_rebuild', 0):.1%} | {same} "
@@ -460,6 +465,12 @@ def goals(r: dict[str, Any]) -> list[str]:
 
 
 def main() -> int:
+    global SCALE, DBS
+    if sys.argv[1:2] == ["--render"]:  # rewrite the markdown of a results file
+        res = json.loads(Path(sys.argv[2]).read_text())
+        SCALE, DBS = res["scale"], sorted({r["db"] for r in res["runs"]}, reverse=True)
+        Path(sys.argv[2]).with_suffix(".md").write_text(markdown(res))
+        return 0
     RESULTS.mkdir(parents=True, exist_ok=True)
     res: dict[str, Any] = {"machine": machine(), "scale": SCALE, "goals": GOALS, "runs": []}
     name = f"issue22-{SCALE:g}" + ("" if FILES else "-profile")
