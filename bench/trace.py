@@ -53,6 +53,8 @@ def norm(sql: str) -> str:
 
 def explain(conn: Any, raw: Any, sql: str, params: Any) -> str:
     head = sql.lstrip().split(None, 1)[0].upper() if sql.strip() else ""
+    if head == "CREATE" and " AS SELECT " in sql:  # CREATE [TEMP] TABLE … AS SELECT: the query
+        sql, head = sql[sql.index(" AS SELECT ") + 4 :], "SELECT"
     if head not in {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"}:
         return ""
     try:
