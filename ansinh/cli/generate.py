@@ -21,7 +21,7 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help=_(
             "tệp tham gia như các đơn vị gửi: xáo trộn dòng, các giai đoạn chồng lấn, trùng "
-            "ngày bắt đầu; kèm tệp gửi lại với 1 % dòng thay đổi"
+            "ngày bắt đầu; kèm tệp gửi lại có một phần trăm số dòng thay đổi"
         ),
     )
     p.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)

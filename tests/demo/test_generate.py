@@ -226,3 +226,8 @@ def test_generate_messy(cli, tmp_path: Path, small: Path) -> None:
     assert r.code == 0, r.err
     n = len(spells)  # N rows read, 0 created, U updated, S unchanged (in either language)
     assert re.findall(r"\d+", r.out) == [str(n), "0", str(changed), str(n - changed)], r.out
+
+
+def test_generate_help_lists_messy(cli) -> None:
+    r = cli("generate", "--help")  # argparse %-formats help texts: no stray "%" in them
+    assert r.code == 0 and "--messy" in r.out, r.err
