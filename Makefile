@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV = $$(command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: install demo test lint test-sqlite test-postgres bench messages clean
+.PHONY: install demo test lint test-sqlite test-postgres bench bench-full messages clean
 
 install: $(VENV)/.installed
 
@@ -36,7 +36,13 @@ test-postgres: install
 
 test: lint test-sqlite test-postgres
 
+# issue 22: ordered and messy files, SQLite and PostgreSQL, beside DuckDB (scale 0.1, ~15 min;
+# BENCH_SCALE=1.0 for the province, BENCH_PROFILE=1 for profiles: see bench/issue22.py)
 bench: install
+	$(BIN)/python bench/issue22.py
+
+# issue 8's bench: kpi latency, web load, reports too (scales 1.0 and 2.0, about an hour)
+bench-full: install
 	$(BIN)/python bench/run.py
 
 messages: install

@@ -16,6 +16,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--scale", type=float, default=1.0, help=_("1.0 ≈ 1,9 triệu dân"))
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--messy",
+        action="store_true",
+        help=_(
+            "tệp tham gia như các đơn vị gửi: xáo trộn dòng, các giai đoạn chồng lấn, trùng "
+            "ngày bắt đầu; kèm tệp gửi lại có một phần trăm số dòng thay đổi"
+        ),
+    )
     p.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
@@ -31,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(_("--out: “%(p)s” không phải là thư mục") % {"p": out})
     began = time.monotonic()
     try:
-        rows = generate(out, scale=args.scale, seed=args.seed)
+        rows = generate(out, scale=args.scale, seed=args.seed, messy=args.messy)
     except OSError as exc:
         raise CliError(_("--out: không ghi được “%(p)s”: %(e)s") % {"p": out, "e": exc}) from None
     for kind, n in rows.items():

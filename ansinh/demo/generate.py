@@ -10,12 +10,23 @@ of 2025 list attendees, some of whom start a spell within 90 days.
 The files are written commune by commune (rows streamed through ``csv.writer``; one commune's
 arrays in memory at a time), drawn with numpy's PCG64 seeded by ``(seed, commune)``: the same
 seed writes byte-identical files. The special zone Trường Sa has no person data, only counts.
+
+``messy=True`` (``ansinh generate --messy``, issue 22) writes the participations file as offices
+send it: the same province, with 5–10 % of the renewals running a few days into the next spell,
+extra moves between communes whose spells overlap, same-start-date ties (a second spell of the
+person and scheme starting the same day in another commune), and the rows shuffled. It also
+writes ``participations-resend.csv``: the same file re-sent with 1 % of its rows changed (end
+date a month later; tie rows left as they are, so which of the two wins stays decided by row
+order). Its draws come from their own generator: the ordered files stay byte-identical.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import os
 import random
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -157,13 +168,52 @@ def _histories(
     )
 
 
+# messy files (issue 22): share of the earlier spells whose end runs 2–14 days into the next
+# spell; extra earlier spells written in another commune, overlapping the next one; latest spells
+# with a same-day twin in another commune; rows of the re-sent file that change
+MESSY_OVERLAP = 0.16
+MESSY_MOVE = 0.04
+MESSY_TIE = 0.01
+RESEND_CHANGED = 0.01
+
+
+def _messy(
+    mr: np.random.Generator,
+    p: np.ndarray,
+    s: np.ndarray,
+    e: np.ndarray,
+    latest: np.ndarray,
+    moved: np.ndarray,
+    n_others: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Overlapping renewals and moves, and same-day twins, for one scheme of one commune:
+    (end, moved, twin persons' index into p, twin ends, twin other communes)."""
+    n = len(p)
+    earlier = ~latest & (e != _OPEN)
+    move = moved | (earlier & (mr.random(n) < MESSY_MOVE))
+    ext = np.where(earlier & (mr.random(n) < MESSY_OVERLAP), mr.integers(2, 15, n), 0)
+    ext = np.where(move & earlier & (ext == 0), mr.integers(1, 21, n), ext)
+    e = np.where(earlier, e + ext, e)
+    twin = np.nonzero(latest & (mr.random(n) < MESSY_TIE))[0]
+    starts = set(zip(p[~latest].tolist(), s[~latest].tolist(), strict=True))
+    twin = np.array(
+        [j for j in twin.tolist() if (int(p[j]), int(s[j])) not in starts], dtype=np.int64
+    )
+    k = len(twin)
+    t_end = np.where(mr.random(k) < 0.5, _OPEN, s[twin] + mr.integers(30, 400, k))
+    return e, move, twin, t_end, mr.integers(0, max(n_others, 1), k)
+
+
 def _write_commune_people(
     c: _Commune,
     seed: int,
     wp: Writer,
     others: list[DemoUnit],
+    messy: bool = False,
+    ties: set[tuple[str, str, str]] | None = None,
 ) -> dict[str, int]:
     rng = np.random.default_rng([seed, c.index])
+    mr = np.random.default_rng([seed, c.index, 22])  # messy draws only
     n = c.pop
     rates = RATES[c.unit.kind]
     female = rng.random(n) < 0.51
@@ -254,6 +304,8 @@ def _write_commune_people(
         rows = []
         code = c.unit.code
         with_employer = employer is not None and scheme in ("si_compulsory", "ui")
+        if messy:
+            e, moved, twin, t_end, t_other = _messy(mr, p, s, e, latest, moved, len(others))
         for i, sj, ej, gj, mv, oj, lt in zip(
             p.tolist(),
             s.tolist(),
@@ -280,6 +332,14 @@ def _write_commune_people(
                     c.phones[i],
                 ]
             )
+        if messy:
+            for j, tj, oj in zip(twin.tolist(), t_end.tolist(), t_other.tolist(), strict=True):
+                i, sj = int(p[j]), int(s[j])
+                row = list(rows[j])
+                row[1], row[5] = others[oj].code, _DATES[tj] if tj != _OPEN else ""
+                rows.append(row)
+                if ties is not None:
+                    ties.add((c.person_ids[i], scheme, _DATES[sj]))
         wp.rows_many(rows)
         written[scheme] = len(rows)
     starts = np.concatenate(starts_all)
@@ -295,8 +355,10 @@ def generate(
     scale: float = 1.0,
     seed: int = 1,
     progress: Callable[[str], None] | None = None,
+    messy: bool = False,
 ) -> dict[str, int]:
-    """Write the nine files into ``out``; returns the rows written per file."""
+    """Write the nine files into ``out`` (ten with ``messy``: the re-sent participations file);
+    returns the rows written per file."""
     out.mkdir(parents=True, exist_ok=True)
     all_units = units()
     cunits = [u for u in all_units if u.level == "commune"]
@@ -316,6 +378,7 @@ def generate(
         "attendees",
     )
     w = {k: Writer(out, k) for k in kinds}
+    ties: set[tuple[str, str, str]] = set()
     try:
         for u in all_units:
             w["units"].row(u.code, u.name, u.level, u.parent_code, "", "")
@@ -387,7 +450,7 @@ def generate(
             if c.unit.code in COUNTS_ONLY:
                 continue
             others = [x.unit for x in communes if x is not c and x.unit.code not in COUNTS_ONLY]
-            _write_commune_people(c, seed, w["participations"], others)
+            _write_commune_people(c, seed, w["participations"], others, messy, ties)
             if progress is not None:
                 progress(f"{c.unit.code} {c.unit.name}: {c.pop} residents")
         for c in communes:
@@ -408,7 +471,61 @@ def generate(
     finally:
         for x in w.values():
             x.close()
-    return {k: x.rows for k, x in w.items()}
+    rows = {k: x.rows for k, x in w.items()}
+    if messy:
+        path = w["participations"].path
+        _shuffle(path, np.random.default_rng([seed, 22]))
+        rows["participations-resend"] = _resend(
+            path, out / "participations-resend.csv", np.random.default_rng([seed, 23]), ties
+        )
+    return rows
+
+
+def _shuffle(path: Path, rng: np.random.Generator) -> None:
+    """Shuffle the data rows of ``path`` in place, in bounded memory: each row goes to a random
+    bucket file (about 32 MB each), then each bucket is shuffled in memory and appended."""
+    k = max(1, path.stat().st_size // 32_000_000)
+    tmp = path.parent / f".{path.name}.shuffle"
+    tmp.mkdir(exist_ok=True)
+    try:
+        buckets = [(tmp / f"{i}.csv").open("w", encoding="utf-8", newline="") for i in range(k)]
+        with path.open(encoding="utf-8", newline="") as fh:
+            header = fh.readline()
+            while lines := fh.readlines(8_000_000):
+                for line, b in zip(lines, rng.integers(0, k, len(lines)).tolist(), strict=True):
+                    buckets[b].write(line)
+        for b in buckets:
+            b.close()
+        part = path.parent / f".{path.name}.part"
+        with part.open("w", encoding="utf-8", newline="") as fh:
+            fh.write(header)
+            for i in range(k):
+                lines = (tmp / f"{i}.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+                fh.writelines(lines[j] for j in rng.permutation(len(lines)).tolist())
+        os.replace(part, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _resend(src: Path, dst: Path, rng: np.random.Generator, ties: set[tuple[str, str, str]]) -> int:
+    """The participations file re-sent with RESEND_CHANGED of its rows changed (end date 31
+    days later; an open spell ends 400 days after its start), tie rows left alone."""
+    n = 0
+    with (
+        src.open(encoding="utf-8", newline="") as fh,
+        dst.open("w", encoding="utf-8", newline="") as gh,
+    ):
+        r = csv.reader(fh)
+        w = csv.writer(gh, lineterminator="\n")
+        w.writerow(next(r))
+        for row in r:
+            n += 1
+            if rng.random() < RESEND_CHANGED and (row[0], row[2], row[4]) not in ties:
+                start = dt.date.fromisoformat(row[4])
+                end = dt.date.fromisoformat(row[5]) if row[5] else start + dt.timedelta(400)
+                row[5] = (end + dt.timedelta(31)).isoformat()
+            w.writerow(row)
+    return n
 
 
 def _write_activities(

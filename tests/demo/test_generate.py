@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import csv
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,66 @@ def test_generated_history_has_a_year_end_peak(small: Path) -> None:
         assert q4 > 1.3 * rest, (scheme, q4, rest)
     months = {c["as_of"] for c in _rows(small, "counts")}
     assert len(months) >= 36 and min(months) <= "2022-01-31"
+
+
+def _overlaps(spells: list[dict[str, str]]) -> tuple[int, int, int]:
+    """(spells starting inside the previous spell of the person and scheme, of them in another
+    commune, same-start-date ties)."""
+    by: dict[tuple[str, str], list[dict[str, str]]] = collections.defaultdict(list)
+    for s in spells:
+        by[(s["person_id"], s["scheme"])].append(s)
+    overlap = moved = ties = 0
+    for history in by.values():
+        history.sort(key=lambda s: s["start_date"])
+        for prev, s in zip(history, history[1:], strict=False):
+            if s["start_date"] == prev["start_date"]:
+                ties += 1
+            elif prev["end_date"] and s["start_date"] <= prev["end_date"]:
+                overlap += 1
+                moved += s["unit_code"] != prev["unit_code"]
+    return overlap, moved, ties
+
+
+def test_generate_messy(cli, tmp_path: Path, small: Path) -> None:
+    """``--messy`` (issue 22): the ordered files unchanged, participations shuffled with
+    overlapping renewals, overlapping moves and same-day ties; a re-sent file with 1 % changed;
+    both import cleanly and the re-sent file updates exactly its changed rows."""
+    out = tmp_path / "m"
+    r = cli("generate", "--out", str(out), "--scale", "0.01", "--seed", "7", "--messy")
+    assert r.code == 0, r.err
+    assert "participations-resend.csv" in r.out
+    digest, ordered = _digest(out), _digest(small)
+    for name, h in ordered.items():
+        assert (digest[name] == h) == (name != "participations.csv"), name
+    spells = _rows(out, "participations")
+    plain = _rows(small, "participations")
+    key = ("person_id", "scheme", "start_date", "unit_code")
+    keys = [tuple(s[k] for k in key) for s in spells]
+    assert len(keys) == len(set(keys))
+    assert all(not s["end_date"] or s["end_date"] >= s["start_date"] for s in spells)
+    assert len(plain) < len(spells) < 1.02 * len(plain)  # the ties add ~0.4 %
+    # shuffled: consecutive rows rarely belong to the same commune's people
+    same = sum(
+        a["person_id"][:4] == b["person_id"][:4] for a, b in zip(spells, spells[1:], strict=False)
+    )
+    assert same / len(spells) < 0.1
+    overlap, moved, ties = _overlaps(spells)
+    assert 0.05 <= overlap / len(spells) <= 0.10, overlap / len(spells)
+    assert moved > 0.01 * len(spells) and ties > 0.002 * len(spells)
+    assert _overlaps(plain)[0] < 0.001 * len(plain)
+    resent = _rows(out, "participations-resend")
+    assert [tuple(s[k] for k in key) for s in resent] == keys
+    changed = sum(a != b for a, b in zip(spells, resent, strict=True))
+    assert 0.007 * len(spells) < changed < 0.013 * len(spells)
+    for kind in ("units", "population", "targets", "participations"):
+        r = cli("import", kind, str(out / f"{kind}.csv"))
+        assert r.code == 0, (kind, r.err)
+    r = cli("import", "participations", str(out / "participations-resend.csv"))
+    assert r.code == 0, r.err
+    n = len(spells)  # N rows read, 0 created, U updated, S unchanged (in either language)
+    assert re.findall(r"\d+", r.out) == [str(n), "0", str(changed), str(n - changed)], r.out
+
+
+def test_generate_help_lists_messy(cli) -> None:
+    r = cli("generate", "--help")  # argparse %-formats help texts: no stray "%" in them
+    assert r.code == 0 and "--messy" in r.out, r.err
