@@ -340,6 +340,7 @@ def main() -> int:
 
     from django.db import connection, transaction
 
+    from ansinh.accounts.access import SYSTEM
     from ansinh.core.formats import month_end
     from ansinh.geography.models import Unit
     from ansinh.geography.selectors import unit_root
@@ -383,9 +384,15 @@ def main() -> int:
     for name, u in (("province", root), ("office", office), ("commune", commune)):
         if u is None:
             continue
-        t_snap, _ = timed(lambda u=u: selectors.kpi_figures(unit=u, as_of=me), repeat=5)
-        t_by, _ = timed(lambda u=u: selectors.kpi_figures(unit=u, as_of=me, by="unit"), repeat=5)
-        t_live, _ = timed(lambda u=u: selectors.kpi_figures(unit=u, as_of=live_day), repeat=1)
+        t_snap, _ = timed(
+            lambda u=u: selectors.kpi_figures(unit=u, as_of=me, actor=SYSTEM), repeat=5
+        )
+        t_by, _ = timed(
+            lambda u=u: selectors.kpi_figures(unit=u, as_of=me, by="unit", actor=SYSTEM), repeat=5
+        )
+        t_live, _ = timed(
+            lambda u=u: selectors.kpi_figures(unit=u, as_of=live_day, actor=SYSTEM), repeat=1
+        )
         latency[name] = {
             "snapshot_ms": round(t_snap * 1000, 1),
             "snapshot_by_unit_ms": round(t_by * 1000, 1),

@@ -50,6 +50,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def step_import(kind: str, path: str) -> dict[str, Any]:
+    from ansinh.accounts.access import SYSTEM
     from ansinh.imports.pipeline import import_file
     from ansinh.monitoring.services import SnapshotDelta, snapshot_refresh
 
@@ -57,7 +58,7 @@ def step_import(kind: str, path: str) -> dict[str, Any]:
     # can be, else refreshed after it; the two are timed apart
     delta = SnapshotDelta()
     t0 = time.perf_counter()
-    r = import_file(kind=kind, path=pathlib.Path(path), write_hook=delta)
+    r = import_file(kind=kind, path=pathlib.Path(path), write_hook=delta, actor=SYSTEM)
     t_import = time.perf_counter() - t0 - delta.seconds
     peak_import = peak_mib()
     if r.refused:
@@ -120,6 +121,7 @@ def step_snapshot_rows() -> dict[str, Any]:
 def step_latency(as_of: str, n: int) -> dict[str, Any]:
     import datetime as dt
 
+    from ansinh.accounts.access import SYSTEM
     from ansinh.geography.models import Unit
     from ansinh.geography.selectors import unit_root
     from ansinh.monitoring import selectors
@@ -132,20 +134,20 @@ def step_latency(as_of: str, n: int) -> dict[str, Any]:
     for name, unit in (("province", root), ("office", office), ("commune", commune)):
         if unit is None:
             continue
-        selectors.kpi_figures(unit=unit, as_of=day)  # warm (connection, caches)
+        selectors.kpi_figures(unit=unit, as_of=day, actor=SYSTEM)  # warm (connection, caches)
         times = []
         for _ in range(n):
             t0 = time.perf_counter()
-            selectors.kpi_figures(unit=unit, as_of=day)
+            selectors.kpi_figures(unit=unit, as_of=day, actor=SYSTEM)
             times.append((time.perf_counter() - t0) * 1000)
         by_unit = []
         for _ in range(max(3, n // 5)):
             t0 = time.perf_counter()
-            selectors.kpi_figures(unit=unit, as_of=day, by="unit")
+            selectors.kpi_figures(unit=unit, as_of=day, by="unit", actor=SYSTEM)
             by_unit.append((time.perf_counter() - t0) * 1000)
         live_day = day - dt.timedelta(days=10)
         t0 = time.perf_counter()
-        selectors.kpi_figures(unit=unit, as_of=live_day)
+        selectors.kpi_figures(unit=unit, as_of=live_day, actor=SYSTEM)
         live = (time.perf_counter() - t0) * 1000
         out[name] = {
             "unit": unit.code,

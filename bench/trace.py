@@ -32,7 +32,7 @@ from django.db.backends.signals import connection_created  # noqa: E402
 
 django.setup()
 
-import ansinh.monitoring.importing as mi  # noqa: E402
+import ansinh.imports.run as mi  # noqa: E402
 from ansinh.cli import main as cli_main  # noqa: E402
 
 STATS: dict[str, list[float]] = {}
