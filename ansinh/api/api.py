@@ -36,9 +36,16 @@ from ansinh.accounts.access import (
 )
 from ansinh.accounts.services import token_authenticate
 from ansinh.accounts.views import client_ip
+from ansinh.arrears.figures import arrears as arrears_figures
+from ansinh.core.selectors import job_get
 from ansinh.geography.selectors import unit_root
 from ansinh.imports.jobs import import_job_retry, import_job_start
 from ansinh.imports.kinds import KINDS
+from ansinh.monitoring import forecast as fc
+from ansinh.monitoring.selectors import data_as_of, data_version, kpi_figures_cached
+from ansinh.outreach.activities.selectors import actor_units, scoped_activities
+from ansinh.outreach.funnel import funnel as funnel_figures
+from ansinh.registry.selectors import person_get
 
 
 class BearerAuth(HttpBearer):
@@ -160,7 +167,6 @@ def _parse_date(value: str | None, name: str) -> dt.date | None:
 
 def _default_date(*, version: str | None = None) -> dt.date:
     """The latest date with data (else today); ``version``: the caller's data version."""
-    from ansinh.monitoring.selectors import data_as_of
 
     return data_as_of(version=version) or timezone.localdate()
 
@@ -215,8 +221,6 @@ def kpi(
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
     by: str | None = Query(None, description="unit | group"),
 ) -> Any:
-    from ansinh.monitoring.selectors import data_version, kpi_figures_cached
-
     actor = _actor(request)
     version = data_version()
     date = _parse_date(as_of, "as_of") or _default_date(version=version)
@@ -240,9 +244,6 @@ def forecast(
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
     by: str | None = Query(None, description="unit"),
 ) -> Any:
-    from ansinh.monitoring import forecast as fc
-    from ansinh.monitoring.selectors import data_as_of, data_version
-
     actor = _actor(request)
     version = data_version()
     date = _parse_date(as_of, "as_of")
@@ -275,9 +276,6 @@ def funnel(
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
     by: str | None = Query(None, description="channel | org | group"),
 ) -> Any:
-    from ansinh.outreach.activities.selectors import actor_units
-    from ansinh.outreach.funnel import funnel as funnel_figures
-
     actor = _actor(request)
     to = _parse_date(date_to, "to") or _default_date()
     start = _parse_date(date_from, "from") or dt.date(to.year, 1, 1)
@@ -301,8 +299,6 @@ def arrears(
     as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
     unit: str | None = Query(None, description="unit code; default: the user's own unit"),
 ) -> Any:
-    from ansinh.arrears.figures import arrears as arrears_figures
-
     actor = _actor(request)
     if not can_see_arrears(actor):
         raise Http404
@@ -321,8 +317,6 @@ def arrears(
     tags=["records"],
 )
 def person(request: HttpRequest, person_id: str, unmask: bool = False) -> Any:
-    from ansinh.registry.selectors import person_get
-
     if "\x00" in person_id:
         raise Http404
     data = person_get(
@@ -365,8 +359,6 @@ def units(request: HttpRequest) -> Any:
 )
 @paginate(LimitOffsetPagination)
 def activities(request: HttpRequest, unit: str | None = None) -> Any:
-    from ansinh.outreach.activities.selectors import actor_units, scoped_activities
-
     actor = _actor(request)
     qs = scoped_activities(actor)
     if unit:
@@ -446,8 +438,6 @@ def job_retry(request: HttpRequest, job_id: int) -> Any:
     tags=["imports"],
 )
 def job(request: HttpRequest, job_id: int) -> Any:
-    from ansinh.core.selectors import job_get
-
     if not 0 < job_id < 2**62:
         raise Http404
     j = job_get(actor=_actor(request), job_id=job_id)

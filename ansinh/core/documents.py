@@ -28,16 +28,23 @@ chain of units from the province down (``geography.selectors.unit_ancestors``).
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm, Pt
 
 from ansinh.core.models import DocumentNumber, DocumentRegister
 from ansinh.core.services import audit_record
@@ -398,10 +405,6 @@ def number_of(*, ref_type: str, ref_id: str) -> DocumentNumber | None:
 def docx_new(*, landscape: bool = False) -> Any:
     """A python-docx Document with the Decree 30 page: A4, margins 20/20/30/15 mm, Times New
     Roman 13 pt for every script (Vietnamese included)."""
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.oxml.ns import qn
-    from docx.shared import Mm, Pt
 
     document = Document()
     section = document.sections[0]
@@ -446,7 +449,6 @@ def docx_par(
 ) -> Any:
     """One paragraph in a document or a table cell; ``indent`` a justified body paragraph with
     a first-line indent of 10 mm."""
-    from docx.shared import Mm, Pt
 
     p = container.add_paragraph()
     if text:
@@ -469,9 +471,6 @@ def docx_par(
 def docx_widths(table: Any, mm: Sequence[float]) -> None:
     """Fix column widths (Word reads the cells, LibreOffice the grid) and the table's width,
     with a fixed layout (otherwise LibreOffice shrinks the table to its text)."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Mm
 
     table.autofit = False
     for k, w in enumerate(mm):
@@ -490,8 +489,6 @@ def docx_widths(table: Any, mm: Sequence[float]) -> None:
 def _no_side_margins(table: Any) -> None:
     """A borderless layout table without the cells' side padding, so that a heading line
     (the motto, the agency) gets the whole column."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     mar = OxmlElement("w:tblCellMar")
     for side in ("left", "right"):
@@ -512,8 +509,6 @@ def _cell_first(
     size: float = 13,
     align: str = "center",
 ) -> None:
-    from docx.shared import Pt
-
     p = cell.paragraphs[0]
     run = p.add_run(text)
     run.bold, run.italic, run.underline = bold, italic, underline
@@ -589,8 +584,6 @@ def docx_table(
 ) -> Any:
     """A bordered table with a bold header row repeated on every page; cells are text (format
     numbers before), ``aligns`` per column."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
 
     table = document.add_table(rows=1, cols=len(header))
     table.style = "Table Grid"
@@ -623,10 +616,6 @@ def docx_append_rows(
 ) -> None:
     """Append ``rows`` to a python-docx table in one XML parse: adding cells one by one
     through python-docx costs ~5 ms a cell, too slow for a plan of a thousand items."""
-    from xml.sax.saxutils import escape
-
-    from docx.oxml import parse_xml
-    from docx.oxml.ns import nsdecls
 
     half_points = round(size * 2)
     widths = [round(w * 56.7) for w in mm]  # mm → twentieths of a point
@@ -668,7 +657,6 @@ def docx_bytes(document: Any) -> bytes:
 def font_paths(*, serif: bool = False) -> dict[str, Path]:
     """DejaVu Sans (or, ``serif``, DejaVu Serif) regular/bold/oblique/bold-oblique from
     matplotlib's data folder (found without importing matplotlib, which is slow to import)."""
-    import importlib.util
 
     spec = importlib.util.find_spec("matplotlib")
     locations = list(spec.submodule_search_locations or []) if spec else []

@@ -12,10 +12,19 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from ansinh.accounts.access import SYSTEM
+from ansinh.accounts.models import User
+from ansinh.accounts.services import user_create
+from ansinh.core.documents import KINDS, register_open
+from ansinh.core.models import DocumentRegister
 from ansinh.demo.common import LOAD_ORDER
 from ansinh.demo.dataset import AS_OF, write_demo
 from ansinh.demo.units import PROVINCE_CODE
+from ansinh.geography.models import Unit
 from ansinh.geography.services import units_official_load
+from ansinh.imports.messages import summary_line
+from ansinh.imports.run import import_run
+from ansinh.outreach.models import Plan
+from ansinh.outreach.services import plan_create_draft
 
 
 class DemoError(RuntimeError):
@@ -48,8 +57,6 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
 def demo_load(*, seed: int = 2025, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Write the demo files to a temporary folder and import them in order (each one all or
     nothing, with the snapshot refresh of ``import_run``). Raises DemoError on a refusal."""
-    from ansinh.imports.messages import summary_line
-    from ansinh.imports.run import import_run
 
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="ansinh-demo-") as tmp:
@@ -92,8 +99,6 @@ def demo_load(*, seed: int = 2025, progress: Callable[[str], None] | None = None
 
 def demo_logins_ensure() -> list[tuple[DemoLogin, bool]]:
     """Create the demo logins that are missing; returns each login and whether it was new."""
-    from ansinh.accounts.models import User
-    from ansinh.accounts.services import user_create
 
     out = []
     for login in DEMO_LOGINS:
@@ -115,9 +120,6 @@ def demo_logins_ensure() -> list[tuple[DemoLogin, bool]]:
 def demo_registers_ensure() -> int:
     """Open the registers of outgoing documents (plans KH, reports BC, notices TB) of the
     province and of every office, where missing; returns how many were opened."""
-    from ansinh.core.documents import KINDS, register_open
-    from ansinh.core.models import DocumentRegister
-    from ansinh.geography.models import Unit
 
     have = set(DocumentRegister.objects.values_list("unit_id", "kind"))
     opened = 0
@@ -134,10 +136,6 @@ def demo_plan_ensure() -> Any:
     of 30 September 2025 (``dataset.AS_OF``), the start of the year-end peak campaign, from the
     gaps and the forecast, so the plan pages open on a real plan (the list is otherwise
     empty). Only when no plan exists; returns the plan, or None."""
-    from ansinh.accounts.models import User
-    from ansinh.geography.models import Unit
-    from ansinh.outreach.models import Plan
-    from ansinh.outreach.services import plan_create_draft
 
     if Plan.objects.exists():
         return None

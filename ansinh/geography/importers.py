@@ -24,6 +24,7 @@ from ansinh.geography.models import (
     legacy_key,
     official_code,
 )
+from ansinh.geography.services import unit_paths_rebuild
 
 
 class UnitLookup:
@@ -231,8 +232,6 @@ class UnitsImporter(Importer):
         return plan
 
     def write(self, *, batch_id: int) -> None:
-        from ansinh.geography.services import unit_paths_rebuild
-
         objs = []
         for code, (_r, name, level, parent, vf, vt) in self.rows.items():
             if self.stored.get(code) == (name, level, parent, vf, vt):

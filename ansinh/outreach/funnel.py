@@ -17,12 +17,18 @@ from typing import Any
 
 from django.db.models import QuerySet, Sum
 
-from ansinh.accounts.access import Actor, actor_org, org_scoped, suppress_cells, suppress_rows
+from ansinh.accounts.access import (
+    Actor,
+    activity_filter,
+    actor_org,
+    org_scoped,
+    suppress_cells,
+    suppress_rows,
+)
 from ansinh.core import hooks, sql
 from ansinh.core.formats import round_half_up
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_children
-from ansinh.outreach.activities.selectors import scoped_activities
 from ansinh.outreach.conversions import candidates_cte
 from ansinh.outreach.models import Activity, Attendee, Plan, PlanItem
 from ansinh.registry.models import Person
@@ -148,7 +154,7 @@ def funnel_activities(
 ) -> QuerySet[Activity]:
     """The activities a funnel counts: dated within [from, to], in the unit's subtree,
     within the actor's scope."""
-    return scoped_activities(actor).filter(
+    return activity_filter(Activity.objects.all(), actor=actor).filter(
         date__gte=date_from, date__lte=date_to, unit__path__startswith=unit.path
     )
 

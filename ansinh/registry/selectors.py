@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q
 
 from ansinh.accounts.access import (
@@ -48,7 +49,6 @@ def _partner_attendance_q(actor: Actor) -> Q:
 
 def _attendances(actor: Actor, person_id: str) -> Any:
     # outreach sits above registry in the layers; the model is read through the app registry
-    from django.apps import apps
 
     attendee = apps.get_model("outreach", "Attendee")
     return attendee.objects.filter(person_id=person_id)

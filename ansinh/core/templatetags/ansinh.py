@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext
 
 from ansinh.core import codes, formats
 
@@ -42,7 +43,6 @@ def vdate(value: Any) -> str:
 @register.filter
 def role_label(code: Any) -> str:
     """A login's role (SPEC section 4) as a word of the user's language."""
-    from django.utils.translation import gettext
 
     labels = {
         "admin": gettext("Quản trị"),
@@ -57,7 +57,6 @@ def role_label(code: Any) -> str:
 @register.filter
 def sex_label(code: Any) -> str:
     """M/F (and the Vietnamese Nam/Nữ) as a word of the user's language."""
-    from django.utils.translation import gettext
 
     key = str(code or "").strip().lower()
     if key in {"m", "nam", "male"}:
