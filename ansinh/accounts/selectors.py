@@ -8,7 +8,9 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import QuerySet
 
+from ansinh.accounts.access import Actor, may
 from ansinh.accounts.models import User
+from ansinh.core.models import Job
 
 
 def users_list() -> QuerySet[Any]:
@@ -33,3 +35,13 @@ def locked_usernames(usernames: list[str] | None = None) -> set[str]:
     if usernames is not None:
         qs = qs.filter(username__in=usernames)
     return set(qs.values_list("username", flat=True))
+
+
+def job_get(*, actor: Actor, job_id: int) -> Job | None:
+    """A job the actor may see (``see_all_imports``, else its own), else None."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:
+        return None
+    if may(actor, "see_all_imports") or (job.created_by_id and job.created_by_id == actor.pk):
+        return job
+    return None

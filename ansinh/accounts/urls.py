@@ -17,4 +17,6 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("users/", views.users_page, name="users"),
     path("users/<int:user_id>/", views.user_detail, name="user_detail"),
+    path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
+    path("audit/", views.audit_page, name="audit"),
 ]

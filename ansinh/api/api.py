@@ -34,10 +34,10 @@ from ansinh.accounts.access import (
     suppress_cells,
     unit_in_scope,
 )
+from ansinh.accounts.selectors import job_get
 from ansinh.accounts.services import token_authenticate
 from ansinh.accounts.views import client_ip
 from ansinh.arrears.figures import arrears as arrears_figures
-from ansinh.core.selectors import job_get
 from ansinh.geography.selectors import unit_root
 from ansinh.imports.jobs import import_job_retry, import_job_start
 from ansinh.imports.kinds import KINDS

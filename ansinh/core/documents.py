@@ -46,6 +46,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 
+from ansinh.core.actors import actor_required
 from ansinh.core.models import DocumentNumber, DocumentRegister
 from ansinh.core.services import audit_record
 
@@ -331,6 +332,7 @@ def number_issue(
     reference (``ref_type``/``ref_id``: the plan, the reminder) the number is given once: a
     second call answers the number already given. Refused (``DocumentError``) where the
     register is not open; nothing is written then."""
+    actor_required(actor)
     attempts = 5
     for attempt in range(attempts):
         try:

@@ -40,7 +40,7 @@ from django_tasks import task
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
-from ansinh.core.actors import SYSTEM
+from ansinh.core.actors import SYSTEM, actor_required
 from ansinh.core.models import Job, WorkerBeat
 from ansinh.core.services import audit_record
 from config import env
@@ -115,6 +115,7 @@ def job_enqueue(*, kind: str, params: dict[str, Any], actor: Any) -> Job:
     if kind not in _KINDS:
         raise ValueError(f"unknown job kind {kind!r}")
     params = {**params, "lang": translation.get_language() or "vi"}
+    actor_required(actor)
     job = job_create(kind=kind, params=params, actor=actor)
     if env.jobs_inline():
         job_execute(job_id=job.pk, worker="inline")

@@ -13,16 +13,6 @@ from ansinh.core.jobs import worker_seen
 from ansinh.core.models import AuditEvent, DocumentNumber, DocumentRegister, Job
 
 
-def job_get(*, actor: Any, job_id: int) -> Job | None:
-    """A job is visible to its creator and to admins/province users."""
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None:
-        return None
-    if getattr(actor, "role", "") in {"admin", "province"} or job.created_by_id == actor.pk:
-        return job
-    return None
-
-
 def audit_list(
     *,
     action: str = "",

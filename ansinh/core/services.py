@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ansinh.core.actors import actor_required
 from ansinh.core.models import AuditEvent
 
 
@@ -19,8 +20,9 @@ def audit_record(
 ) -> AuditEvent:
     """Write one audit row. ``actor`` is a user or the system actor (``core.actors.SYSTEM``:
     the command line, jobs nobody started), written as ``cli``."""
+    actor_required(actor)
     user = actor if getattr(actor, "pk", None) else None
-    name = getattr(actor, "username", "") or ("cli" if actor is None else str(actor))
+    name = getattr(actor, "username", "") or str(actor)
     return AuditEvent.objects.create(
         actor=user,
         actor_name=name,

@@ -4,6 +4,4 @@ from ansinh.core import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("jobs/<int:job_id>/", views.job_detail, name="job_detail"),
-    path("audit/", views.audit_page, name="audit"),
 ]

@@ -9,8 +9,8 @@ from typing import Any
 from django.utils import timezone
 
 from ansinh.accounts.access import Actor, can_import, may
+from ansinh.accounts.selectors import job_get
 from ansinh.core.models import ImportBatch, Job
-from ansinh.core.selectors import job_get
 from ansinh.imports.progress import live_progress
 
 

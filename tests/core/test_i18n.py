@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from ansinh.core.actors import SYSTEM
 from ansinh.monitoring.services import snapshot_rebuild
 from tests.monitoring.factories import counts, make_units, make_user, population, targets
 
@@ -415,7 +416,7 @@ def test_job_speaks_the_language_of_the_request(monkeypatch: Any) -> None:
     monkeypatch.setenv("ANSINH_JOBS_INLINE", "")
     jobs.job_kind_register(kind="test.lang", fn=lambda j: {"said": gettext("Tổng quan")})
     with translation.override("en"):
-        job = jobs.job_enqueue(kind="test.lang", params={}, actor=None)
+        job = jobs.job_enqueue(kind="test.lang", params={}, actor=SYSTEM)
     assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED  # waiting for the worker
     with translation.override("vi"):
         jobs.worker_run(batch=True, interval=0)

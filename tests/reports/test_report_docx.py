@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from docx import Document
 
+from ansinh.core.actors import SYSTEM
 from ansinh.core.models import AuditEvent, DocumentNumber, DocumentRegister
 from tests.libreoffice import page_size_mm, page_texts, pages, to_pdf
 
@@ -158,7 +159,9 @@ def test_register_page_query_count(
     for code in ("KH", "O1", "O2"):
         issuer = documents.Issuer(unit_code=code, level="office", province="Khánh Hòa", office=code)
         for i in range(5):
-            documents.number_issue(actor=None, issuer=issuer, kind="BC", subject=f"s{i}", year=2026)
+            documents.number_issue(
+                actor=SYSTEM, issuer=issuer, kind="BC", subject=f"s{i}", year=2026
+            )
     client.force_login(User.objects.create_user(username="ad", password="x", role="admin"))
     with django_assert_max_num_queries(10):
         html = client.get("/documents/").content.decode()
@@ -192,7 +195,7 @@ def test_concurrent_issue_takes_the_next_number(province: Any, monkeypatch: Any)
 
     DocumentRegister.objects.create(unit_id="KH", kind="BC")
     issuer = documents.Issuer(unit_code="KH", level="province", province="Khánh Hòa", office="")
-    first = documents.number_issue(actor=None, issuer=issuer, kind="BC", subject="a", year=2026)
+    first = documents.number_issue(actor=SYSTEM, issuer=issuer, kind="BC", subject="a", year=2026)
     real = documents._last_number
     stale = iter([None])  # what the loser of the race read before the winner wrote
 
@@ -200,10 +203,10 @@ def test_concurrent_issue_takes_the_next_number(province: Any, monkeypatch: Any)
         return next(stale, real(register, year))
 
     monkeypatch.setattr(documents, "_last_number", last)
-    second = documents.number_issue(actor=None, issuer=issuer, kind="BC", subject="b", year=2026)
+    second = documents.number_issue(actor=SYSTEM, issuer=issuer, kind="BC", subject="b", year=2026)
     assert (first.number, second.number) == (1, 2)
     other_year = documents.number_issue(
-        actor=None, issuer=issuer, kind="BC", subject="c", year=2027
+        actor=SYSTEM, issuer=issuer, kind="BC", subject="c", year=2027
     )
     assert other_year.number == 1
 
@@ -249,7 +252,7 @@ def test_parallel_issues_never_share_a_number(transactional_db: Any) -> None:
         try:
             return [
                 documents.number_issue(
-                    actor=None, issuer=issuer, kind="BC", subject=f"{i}/{k}", year=2026
+                    actor=SYSTEM, issuer=issuer, kind="BC", subject=f"{i}/{k}", year=2026
                 ).number
                 for k in range(5)
             ]

@@ -450,7 +450,12 @@ def activity_new_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "outreach/activity_form.html",
-        {"form": form, "duplicates": duplicates, "activity": None},
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "activity": None,
+            "link_duplicates": not org_scoped(request.user),
+        },
     )
 
 
@@ -474,7 +479,12 @@ def activity_edit_view(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "outreach/activity_form.html",
-        {"form": form, "duplicates": duplicates, "activity": activity},
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "activity": activity,
+            "link_duplicates": not org_scoped(request.user),
+        },
     )
 
 
