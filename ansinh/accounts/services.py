@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from ansinh.accounts.access import Actor
 from ansinh.accounts.models import ApiToken, User
+from ansinh.core import sql as sql_dialect
 from ansinh.core.codes import ORG_CODES, ROLES
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
@@ -219,7 +220,7 @@ def _token_touch(*, pk: int, now: dt.datetime) -> None:
     SQLite holds its only write lock for minutes, and a read must not wait for (or fail on)
     bookkeeping, so there the write is tried once on a connection of its own and given up
     when the database is busy."""
-    if connection.vendor != "sqlite":
+    if sql_dialect.vendor() != "sqlite":
         ApiToken.objects.filter(pk=pk).update(last_used_at=now)
         return
     table = ApiToken._meta.db_table

@@ -21,6 +21,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ansinh.core import sql
 from config import env
 
 
@@ -33,7 +34,7 @@ class BackupError(Exception):
 
 
 def vendor() -> str:
-    return connection.vendor
+    return sql.vendor()
 
 
 def pg_args(tool: str) -> tuple[list[str], dict[str, str]]:

@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 
 from ansinh.accounts.access import Actor, can_import, import_scope
 from ansinh.arrears.models import FollowUp
 from ansinh.arrears.services import followup_after_import
+from ansinh.core import sql as sql_dialect
 from ansinh.core.models import ImportBatch, Job
 from ansinh.imports.kinds import importer_class
 from ansinh.imports.pipeline import ImportResult, import_file
@@ -110,7 +111,7 @@ def _import_turn(*, wait: bool, on_wait: Callable[[], None] | None) -> Iterator[
     (SQLite's busy timeout would give up after 30 s): a lock file beside the database, let go
     by the system when its process ends, even killed. PostgreSQL's imports queue on an
     advisory lock inside the transaction (``imports.pipeline``)."""
-    if not wait or connection.vendor != "sqlite":
+    if not wait or sql_dialect.vendor() != "sqlite":
         yield
         return
     path = env.home() / "import.lock"

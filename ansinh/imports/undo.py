@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ansinh.accounts.access import Actor, actor_user, can_import
+from ansinh.core import sql as sql_dialect
 from ansinh.core.importer.db import distinct_op, execute, qn, sql
 from ansinh.core.importer.undo import UNDO_PREFIX, index_keys, key_match
 from ansinh.core.models import ImportBatch
@@ -252,7 +253,7 @@ def import_undo(*, batch_id: int, actor: Actor) -> dict[str, Any]:
         raise UndoRefused(_("Không có lần nhập số %(n)s.") % {"n": batch_id})
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            if sql_dialect.is_postgres():
                 with connection.cursor() as cur:
                     cur.execute("SELECT pg_advisory_xact_lock(%s)", [IMPORT_LOCK])
             batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)

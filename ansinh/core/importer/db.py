@@ -1,5 +1,6 @@
-"""The SQL helpers the importers use on both SQLite and PostgreSQL (the dialect differences
-of the import framework; ``core.sql`` is their place once it exists)."""
+"""How the importers run SQL on both SQLite and PostgreSQL: positional statements whose rows
+are read as tuples (the staging and merge code). The dialect differences themselves — the
+database, quoting, ``IS DISTINCT FROM`` — are ``core.sql``'s, re-used here by name."""
 
 from __future__ import annotations
 
@@ -8,13 +9,9 @@ from typing import Any
 
 from django.db import connection
 
+from ansinh.core.sql import distinct_op, qn, vendor
 
-def vendor() -> str:
-    return connection.vendor
-
-
-def qn(name: str) -> str:
-    return connection.ops.quote_name(name)
+__all__ = ["distinct_op", "execute", "qn", "sql", "vendor"]
 
 
 def sql(query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -27,7 +24,3 @@ def execute(query: str, params: Sequence[Any] = ()) -> int:
     with connection.cursor() as cur:
         cur.execute(query, params)
         return int(cur.rowcount or 0)
-
-
-def distinct_op() -> str:
-    return "IS DISTINCT FROM" if vendor() == "postgresql" else "IS NOT"
