@@ -417,6 +417,8 @@ class ParticipationsImporter(StagedImporter):
             f"FROM {qn('stg_person')} s JOIN {qn(pt.table)} t ON t.person_id = s.person_id "
             f"WHERE {pt.diff_sql('s', 't')}"
         )
+        # probed per staged spell by the counts (``extra_updated``; unindexed: a scan per row)
+        execute(f"CREATE INDEX {qn('chg_person_person_id')} ON {qn('chg_person')} (person_id)")
         if vendor() == "postgresql":
             execute(f"ANALYZE {qn('stg_person')}")
             execute(f"ANALYZE {qn('chg_person')}")
@@ -596,6 +598,9 @@ class ParticipationsImporter(StagedImporter):
             f"FROM {stg} s WHERE s.row_no IN (SELECT row_no FROM stg_tie_rows)"
         )
         rows_tbl.drop()
+        # the undo capture and the restamp probe it per staged row (issue 22: unindexed, SQLite
+        # scanned every tie row for every row of the file)
+        execute(f"CREATE INDEX {qn('stg_tie_row_no')} ON {qn('stg_tie')} (row_no)")
         self._touch(
             plan,
             sql(
