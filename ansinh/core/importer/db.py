@@ -3,7 +3,8 @@ of the import framework; ``core.sql`` is their place once it exists)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection
@@ -31,3 +32,28 @@ def execute(query: str, params: Sequence[Any] = ()) -> int:
 
 def distinct_op() -> str:
     return "IS DISTINCT FROM" if vendor() == "postgresql" else "IS NOT"
+
+
+# SQLite, while an import runs (issue 22: peak memory < 1 GiB at scale 1.0): the staging
+# tables, the undo copies' sorts and every spill go to a temporary file (the system's temp
+# directory, SQLITE_TMPDIR) instead of RAM, with a smaller page cache and no memory map;
+# the connection's own settings (config/settings.py: for the pages) come back afterwards
+IMPORT_PRAGMAS = {"temp_store": "FILE", "cache_size": "-65536", "mmap_size": "0"}
+
+
+@contextmanager
+def import_memory() -> Iterator[None]:
+    """Around one import on SQLite (outside a transaction: changing ``temp_store`` drops the
+    connection's temporary tables): :data:`IMPORT_PRAGMAS`, then the settings before."""
+    if vendor() != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    before = {name: sql(f"PRAGMA {name}")[0][0] for name in IMPORT_PRAGMAS}
+    for name, value in IMPORT_PRAGMAS.items():
+        execute(f"PRAGMA {name} = {value}")
+    try:
+        yield
+    finally:
+        if not connection.in_atomic_block and connection.connection is not None:
+            for name, value in before.items():
+                execute(f"PRAGMA {name} = {value}")
