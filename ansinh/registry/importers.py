@@ -624,21 +624,21 @@ class ParticipationsImporter(StagedImporter):
                     "WHERE t.person_id = s.person_id) THEN 1 ELSE 0 END) FROM stg_person s"
                 )[0]
             )
+        people_new = people > 0 and new_people == people
+        spells_new = self.all_new()
         undo = self.ctx.undo
         if undo is not None:
-            undo.save(t=self.person_table(), stg="stg_person")
+            undo.save(t=self.person_table(), stg="stg_person", all_new=people_new)
             ties = (
                 "EXISTS (SELECT 1 FROM stg_tie x WHERE x.row_no = s.row_no)"
                 if getattr(self, "tie_count", 0)
                 else ""
             )
-            undo.save(t=self.table(), stg=self.stg_name, also_changed=ties)
+            undo.save(t=self.table(), stg=self.stg_name, also_changed=ties, all_new=spells_new)
         if counted is None or counted.created or counted.updated:
             # (only ties to restamp: the merges would change nothing)
-            people_new = people > 0 and new_people == people
             with bulk.indexes_deferred(Person, rows=new_people):
                 merge_write("stg_person", self.person_table(), batch_id=None, all_new=people_new)
-            spells_new = self.all_new()
             with bulk.indexes_deferred(Spell, rows=created, unique=spells_new):
                 merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=spells_new)
         if getattr(self, "tie_count", 0):
