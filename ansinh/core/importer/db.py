@@ -48,9 +48,13 @@ def import_memory() -> Iterator[None]:
     if vendor() != "sqlite" or connection.in_atomic_block:
         yield
         return
-    before = {name: sql(f"PRAGMA {name}")[0][0] for name in IMPORT_PRAGMAS}
-    for name, value in IMPORT_PRAGMAS.items():
-        execute(f"PRAGMA {name} = {value}")
+    before: dict[str, Any] = {}
+    for name in IMPORT_PRAGMAS:
+        rows = sql(f"PRAGMA {name}")  # (no mmap_size of an in-memory database)
+        if rows:
+            before[name] = rows[0][0]
+    for name in before:
+        execute(f"PRAGMA {name} = {IMPORT_PRAGMAS[name]}")
     try:
         yield
     finally:
