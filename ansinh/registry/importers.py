@@ -417,6 +417,8 @@ class ParticipationsImporter(StagedImporter):
             f"FROM {qn('stg_person')} s JOIN {qn(pt.table)} t ON t.person_id = s.person_id "
             f"WHERE {pt.diff_sql('s', 't')}"
         )
+        # probed per staged spell by the counts (``extra_updated``; unindexed: a scan per row)
+        execute(f"CREATE INDEX {qn('chg_person_person_id')} ON {qn('chg_person')} (person_id)")
         if vendor() == "postgresql":
             execute(f"ANALYZE {qn('stg_person')}")
             execute(f"ANALYZE {qn('chg_person')}")
@@ -596,6 +598,9 @@ class ParticipationsImporter(StagedImporter):
             f"FROM {stg} s WHERE s.row_no IN (SELECT row_no FROM stg_tie_rows)"
         )
         rows_tbl.drop()
+        # the undo capture and the restamp probe it per staged row (issue 22: unindexed, SQLite
+        # scanned every tie row for every row of the file)
+        execute(f"CREATE INDEX {qn('stg_tie_row_no')} ON {qn('stg_tie')} (row_no)")
         self._touch(
             plan,
             sql(
@@ -619,21 +624,21 @@ class ParticipationsImporter(StagedImporter):
                     "WHERE t.person_id = s.person_id) THEN 1 ELSE 0 END) FROM stg_person s"
                 )[0]
             )
+        people_new = people > 0 and new_people == people
+        spells_new = self.all_new()
         undo = self.ctx.undo
         if undo is not None:
-            undo.save(t=self.person_table(), stg="stg_person")
+            undo.save(t=self.person_table(), stg="stg_person", all_new=people_new)
             ties = (
                 "EXISTS (SELECT 1 FROM stg_tie x WHERE x.row_no = s.row_no)"
                 if getattr(self, "tie_count", 0)
                 else ""
             )
-            undo.save(t=self.table(), stg=self.stg_name, also_changed=ties)
+            undo.save(t=self.table(), stg=self.stg_name, also_changed=ties, all_new=spells_new)
         if counted is None or counted.created or counted.updated:
             # (only ties to restamp: the merges would change nothing)
-            people_new = people > 0 and new_people == people
             with bulk.indexes_deferred(Person, rows=new_people):
                 merge_write("stg_person", self.person_table(), batch_id=None, all_new=people_new)
-            spells_new = self.all_new()
             with bulk.indexes_deferred(Spell, rows=created, unique=spells_new):
                 merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=spells_new)
         if getattr(self, "tie_count", 0):

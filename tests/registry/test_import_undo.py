@@ -169,6 +169,25 @@ def test_undo_gives_back_every_figure(cli, write, units, seed):
 
 
 @pytest.mark.django_db
+def test_undo_of_a_first_load_gives_back_the_empty_registry(cli, write, units):
+    # a first load creates every row (its undo keys come straight from the staging table)
+    a, _b = _files(1)
+    before = _state(cli)
+    assert cli("import", "participations", str(write("a.csv", a))).code == 0
+    batch = ImportBatch.objects.order_by("-id").first()
+    assert batch.created > 0 and batch.updated == 0 and batch.unchanged == 0
+    assert _state(cli) != before
+    res = cli("import", "undo", str(batch.pk))
+    assert res.code == 0, res.err
+    after = _state(cli)
+    for key in before:
+        assert after[key] == before[key], key
+    # and the same file loads again as new
+    assert cli("import", "participations", str(write("a.csv", a))).code == 0
+    assert ImportBatch.objects.order_by("-id").first().created == batch.created
+
+
+@pytest.mark.django_db
 def test_undo_of_counts_targets_and_activities(cli, write, units):
     first = {
         "counts": "as_of,unit_code,scheme,participants\n2025-06-30,C1,hi,100\n2025-06-30,C2,hi,50\n",

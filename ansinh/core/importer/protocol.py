@@ -179,9 +179,10 @@ class StagedImporter(Importer):
         return counted is not None and counted.updated == 0 and counted.unchanged == 0
 
     def write(self, *, batch_id: int) -> None:
+        all_new = self.all_new()
         if self.ctx.undo is not None:
-            self.ctx.undo.save(t=self.table(), stg=self.stg_name)
-        merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=self.all_new())
+            self.ctx.undo.save(t=self.table(), stg=self.stg_name, all_new=all_new)
+        merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=all_new)
 
     def teardown(self) -> None:
         self.staging.drop()
