@@ -219,6 +219,21 @@ def letter_texts(
         )
 
 
+def _period_header(*middle: str) -> list[str]:
+    """A letter table's header: period, due date, ``middle``, interest."""
+    return [_("Kỳ đóng"), _("Hạn đóng"), *middle, _("Tiền lãi (đồng)")]
+
+
+def _period_row(p: dict[str, Any], vi: str, *middle: str) -> list[str]:
+    """A letter table's row for period ``p``: period, due date, ``middle``, interest."""
+    return [
+        f"{p['period']:%m/%Y}",
+        fmt_date(p["due_date"], lang=vi),
+        *middle,
+        fmt_int(p["interest"], lang=vi),
+    ]
+
+
 def _letter_texts(
     *,
     province_name: str,
@@ -255,23 +270,15 @@ def _letter_texts(
             "chưa đóng đủ số tiền BHXH, BHYT, BHTN đã đến hạn, cụ thể như sau:"
         )
         % {"date": fmt_date(as_of, lang="vi"), "name": employer.name, "code": employer.code},
-        "header": [
-            _("Kỳ đóng"),
-            _("Hạn đóng"),
-            _("Phải đóng (đồng)"),
-            _("Còn nợ (đồng)"),
-            _("Số tháng chậm"),
-            _("Tiền lãi (đồng)"),
-        ],
+        "header": _period_header(_("Phải đóng (đồng)"), _("Còn nợ (đồng)"), _("Số tháng chậm")),
         "rows": [
-            [
-                f"{p['period']:%m/%Y}",
-                fmt_date(p["due_date"], lang=vi),
+            _period_row(
+                p,
+                vi,
                 fmt_int(p["amount_due"], lang=vi),
                 fmt_int(p["overdue"], lang=vi),
                 str(p["months_overdue"]),
-                fmt_int(p["interest"], lang=vi),
-            ]
+            )
             for p in periods
         ],
         "total": _("Tổng số tiền chậm đóng: %(amount)s đồng.")
@@ -298,23 +305,15 @@ def _letter_texts(
         )
         if late_periods
         else "",
-        "late_header": [
-            _("Kỳ đóng"),
-            _("Hạn đóng"),
-            _("Đã nộp (đồng)"),
-            _("Ngày nộp"),
-            _("Số ngày chậm"),
-            _("Tiền lãi (đồng)"),
-        ],
+        "late_header": _period_header(_("Đã nộp (đồng)"), _("Ngày nộp"), _("Số ngày chậm")),
         "late_rows": [
-            [
-                f"{p['period']:%m/%Y}",
-                fmt_date(p["due_date"], lang=vi),
+            _period_row(
+                p,
+                vi,
                 fmt_int(p["paid"], lang=vi),
                 fmt_date(p["paid_on"], lang=vi),
                 fmt_int((p["paid_on"] - p["due_date"]).days, lang=vi),
-                fmt_int(p["interest"], lang=vi),
-            ]
+            )
             for p in late_periods
         ],
         "request": _(
