@@ -208,17 +208,26 @@ def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str | Non
 
 # ---------------------------------------------------------------------------- figures
 
+# the query parameters and the answers the figure endpoints share
+_AS_OF = Query(None, description="YYYY-MM-DD; default: the latest data")
+_UNIT = Query(None, description="unit code; default: the user's own unit")
 
-@api.get(
-    "/kpi",
-    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
-    summary="Coverage figures (SPEC section 3) — the JSON of `ansinh kpi`",
-    tags=["figures"],
-)
+
+def _figures(path: str, summary: str) -> Any:
+    """``@api.get`` for a figures endpoint: the JSON of one command's ``--json``."""
+    return api.get(
+        path,
+        response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
+        summary=summary,
+        tags=["figures"],
+    )
+
+
+@_figures("/kpi", "Coverage figures (SPEC section 3) — the JSON of `ansinh kpi`")
 def kpi(
     request: HttpRequest,
-    as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
-    unit: str | None = Query(None, description="unit code; default: the user's own unit"),
+    as_of: str | None = _AS_OF,
+    unit: str | None = _UNIT,
     by: str | None = Query(None, description="unit | group"),
 ) -> Any:
     actor = _actor(request)
@@ -231,17 +240,12 @@ def kpi(
     return figures
 
 
-@api.get(
-    "/forecast",
-    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
-    summary="Year-end forecast (SPEC section 11) — the JSON of `ansinh kpi forecast`",
-    tags=["figures"],
-)
+@_figures("/forecast", "Year-end forecast (SPEC section 11) — the JSON of `ansinh kpi forecast`")
 def forecast(
     request: HttpRequest,
     year: int | None = Query(None, description="the year; default: the as-of date's year"),
-    as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
-    unit: str | None = Query(None, description="unit code; default: the user's own unit"),
+    as_of: str | None = _AS_OF,
+    unit: str | None = _UNIT,
     by: str | None = Query(None, description="unit"),
 ) -> Any:
     actor = _actor(request)
@@ -263,17 +267,12 @@ def forecast(
         raise HttpError(400, str(exc)) from None
 
 
-@api.get(
-    "/funnel",
-    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
-    summary="Outreach funnel (SPEC section 7) — the JSON of `ansinh outreach funnel`",
-    tags=["figures"],
-)
+@_figures("/funnel", "Outreach funnel (SPEC section 7) — the JSON of `ansinh outreach funnel`")
 def funnel(
     request: HttpRequest,
     date_from: str | None = Query(None, alias="from", description="YYYY-MM-DD"),
     date_to: str | None = Query(None, alias="to", description="YYYY-MM-DD"),
-    unit: str | None = Query(None, description="unit code; default: the user's own unit"),
+    unit: str | None = _UNIT,
     by: str | None = Query(None, description="channel | org | group"),
 ) -> Any:
     actor = _actor(request)
@@ -288,16 +287,11 @@ def funnel(
     return data
 
 
-@api.get(
-    "/arrears",
-    response={200: dict[str, Any], 400: Error, 401: Error, 404: Error, 422: Invalid},
-    summary="Late contributions (SPEC section 8) — the JSON of `ansinh arrears`",
-    tags=["figures"],
-)
+@_figures("/arrears", "Late contributions (SPEC section 8) — the JSON of `ansinh arrears`")
 def arrears(
     request: HttpRequest,
-    as_of: str | None = Query(None, description="YYYY-MM-DD; default: the latest data"),
-    unit: str | None = Query(None, description="unit code; default: the user's own unit"),
+    as_of: str | None = _AS_OF,
+    unit: str | None = _UNIT,
 ) -> Any:
     actor = _actor(request)
     if not can_see_arrears(actor):
@@ -416,6 +410,16 @@ def import_start(request: HttpRequest, kind: str, file: UploadedFile = File(...)
     return {"job": job.pk}
 
 
+def _job_or_404(fetch: Any, request: HttpRequest, job_id: int) -> Any:
+    """``fetch(actor=, job_id=)`` for the caller, 404 for an id out of range or not found."""
+    if not 0 < job_id < 2**62:
+        raise Http404
+    found = fetch(actor=_actor(request), job_id=job_id)
+    if found is None:
+        raise Http404
+    return found
+
+
 @api.post(
     "/jobs/{job_id}/retry",
     response={200: JobStarted, 401: Error, 404: Error, 422: Invalid},
@@ -423,11 +427,7 @@ def import_start(request: HttpRequest, kind: str, file: UploadedFile = File(...)
     tags=["imports"],
 )
 def job_retry(request: HttpRequest, job_id: int) -> Any:
-    if not 0 < job_id < 2**62:
-        raise Http404
-    job = import_job_retry(actor=_actor(request), job_id=job_id)
-    if job is None:
-        raise Http404
+    job = _job_or_404(import_job_retry, request, job_id)
     return {"job": job.pk}
 
 
@@ -438,11 +438,7 @@ def job_retry(request: HttpRequest, job_id: int) -> Any:
     tags=["imports"],
 )
 def job(request: HttpRequest, job_id: int) -> Any:
-    if not 0 < job_id < 2**62:
-        raise Http404
-    j = job_get(actor=_actor(request), job_id=job_id)
-    if j is None:
-        raise Http404
+    j = _job_or_404(job_get, request, job_id)
     result = j.result
     if isinstance(result, dict) and "traceback" in result:
         result = {k: v for k, v in result.items() if k != "traceback"}

@@ -7,10 +7,11 @@ Person data in these files is masked unless the caller passes it unmasked (and a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import pathlib
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, TypeVar, cast
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -40,6 +41,9 @@ from ansinh.core.documents import (
 )
 from ansinh.core.formats import fmt_date, fmt_int, sheet_row
 from ansinh.core.sheets import op_print_setup
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def sheet_columns() -> list[str]:
@@ -187,6 +191,33 @@ def _number_line(number: int | str | None) -> str:
     return number_text("TB", number)
 
 
+def _period_header(*middle: str) -> list[str]:
+    """A letter table's header: period, due date, ``middle``, interest."""
+    return [_("Kỳ đóng"), _("Hạn đóng"), *middle, _("Tiền lãi (đồng)")]
+
+
+def _period_row(p: dict[str, Any], vi: str, *middle: str) -> list[str]:
+    """A letter table's row for period ``p``: period, due date, ``middle``, interest."""
+    return [
+        f"{p['period']:%m/%Y}",
+        fmt_date(p["due_date"], lang=vi),
+        *middle,
+        fmt_int(p["interest"], lang=vi),
+    ]
+
+
+def _in_vietnamese(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``fn`` run with Vietnamese active (an administrative document is in Vietnamese)."""
+
+    @functools.wraps(fn)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with translation.override("vi"):
+            return fn(*args, **kwargs)
+
+    return run
+
+
+@_in_vietnamese
 def letter_texts(
     *,
     province_name: str,
@@ -206,30 +237,7 @@ def letter_texts(
     told in two parts so that it reads right beside a short debt: the interest on the periods
     still owed (``periods``, with each one's interest) and that of the periods paid in full but
     late (``late_periods``: each with its payment date, days late and interest)."""
-    with translation.override("vi"):
-        return _letter_texts(
-            province_name=province_name,
-            employer=employer,
-            as_of=as_of,
-            figures=figures,
-            periods=periods,
-            number=number,
-            late_periods=late_periods,
-            issuer=_issuer(province_name, issuer),
-        )
-
-
-def _letter_texts(
-    *,
-    province_name: str,
-    employer: Any,
-    as_of: dt.date,
-    figures: dict[str, Any],
-    periods: Sequence[dict[str, Any]],
-    number: int | str | None,
-    late_periods: Sequence[dict[str, Any]] = (),
-    issuer: Issuer,
-) -> dict[str, Any]:
+    issuer = _issuer(province_name, issuer)
     # the header from the one document module (core/documents.py)
     motto1, motto2 = motto()
     on_overdue = sum(int(p["interest"]) for p in periods)
@@ -255,23 +263,15 @@ def _letter_texts(
             "chưa đóng đủ số tiền BHXH, BHYT, BHTN đã đến hạn, cụ thể như sau:"
         )
         % {"date": fmt_date(as_of, lang="vi"), "name": employer.name, "code": employer.code},
-        "header": [
-            _("Kỳ đóng"),
-            _("Hạn đóng"),
-            _("Phải đóng (đồng)"),
-            _("Còn nợ (đồng)"),
-            _("Số tháng chậm"),
-            _("Tiền lãi (đồng)"),
-        ],
+        "header": _period_header(_("Phải đóng (đồng)"), _("Còn nợ (đồng)"), _("Số tháng chậm")),
         "rows": [
-            [
-                f"{p['period']:%m/%Y}",
-                fmt_date(p["due_date"], lang=vi),
+            _period_row(
+                p,
+                vi,
                 fmt_int(p["amount_due"], lang=vi),
                 fmt_int(p["overdue"], lang=vi),
                 str(p["months_overdue"]),
-                fmt_int(p["interest"], lang=vi),
-            ]
+            )
             for p in periods
         ],
         "total": _("Tổng số tiền chậm đóng: %(amount)s đồng.")
@@ -298,23 +298,15 @@ def _letter_texts(
         )
         if late_periods
         else "",
-        "late_header": [
-            _("Kỳ đóng"),
-            _("Hạn đóng"),
-            _("Đã nộp (đồng)"),
-            _("Ngày nộp"),
-            _("Số ngày chậm"),
-            _("Tiền lãi (đồng)"),
-        ],
+        "late_header": _period_header(_("Đã nộp (đồng)"), _("Ngày nộp"), _("Số ngày chậm")),
         "late_rows": [
-            [
-                f"{p['period']:%m/%Y}",
-                fmt_date(p["due_date"], lang=vi),
+            _period_row(
+                p,
+                vi,
                 fmt_int(p["paid"], lang=vi),
                 fmt_date(p["paid_on"], lang=vi),
                 fmt_int((p["paid_on"] - p["due_date"]).days, lang=vi),
-                fmt_int(p["interest"], lang=vi),
-            ]
+            )
             for p in late_periods
         ],
         "request": _(

@@ -10,25 +10,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from ansinh.registry.columns import PART_COLUMNS
+
 # file name, header — SPEC section 2 (required columns first, then the optional ones we fill)
 HEADERS: dict[str, list[str]] = {
     "units": ["code", "name", "level", "parent_code", "valid_from", "valid_to"],
     "population": ["year", "unit_code", "population", "group"],
     "targets": ["year", "unit_code", "indicator", "target"],
-    "participations": [
-        "person_id",
-        "unit_code",
-        "scheme",
-        "group",
-        "start_date",
-        "end_date",
-        "household_id",
-        "employer_code",
-        "birth_date",
-        "sex",
-        "full_name",
-        "phone",
-    ],
+    # the demo fills the participations columns up to ``phone``
+    "participations": list(PART_COLUMNS[: PART_COLUMNS.index("phone") + 1]),
     "counts": ["as_of", "unit_code", "scheme", "participants", "group"],
     "employers": ["code", "name", "unit_code", "tax_code", "sector", "employees"],
     "contributions": ["employer_code", "period", "amount_due", "amount_paid", "paid_on"],

@@ -288,7 +288,23 @@ class UnitsImporter(Importer):
         unit_paths_rebuild(actor=self.ctx.actor)
 
 
-class PopulationImporter(StagedImporter):
+class YearUnitImporter(StagedImporter):
+    """A staged importer of rows keyed by (year, unit_code, ...)."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.units = UnitLookup(self.ctx)
+        self.get = self.getter()
+
+    def year_unit(self, row_no: int, row: list[str]) -> tuple[Any, Any]:
+        """The row's year and unit: a unit code is read by 31 December of the year (SPEC 9)."""
+        year = self.ctx.year(row_no, "year", self.get(row, "year"))
+        day = None if year is BAD else f"{int(year):04d}-12-31"
+        unit = self.units.check(row_no, "unit_code", self.get(row, "unit_code"), day)
+        return year, unit
+
+
+class PopulationImporter(YearUnitImporter):
     kind = "population"
     required = ("year", "unit_code", "population")
     optional = ("group",)
@@ -303,16 +319,9 @@ class PopulationImporter(StagedImporter):
     def table(self) -> MergeTarget:
         return MergeTarget(Population, key=["year", "unit", "group"], values=["population"])
 
-    def setup(self) -> None:
-        super().setup()
-        self.units = UnitLookup(self.ctx)
-        self.get = self.getter()
-
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         ctx, get = self.ctx, self.get
-        year = ctx.year(row_no, "year", get(row, "year"))
-        day = None if year is BAD else f"{int(year):04d}-12-31"
-        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"), day)
+        year, unit = self.year_unit(row_no, row)
         pop = ctx.integer(row_no, "population", get(row, "population"))
         group = ctx.code(row_no, "group", get(row, "group"), GROUP_CODES, required=False)
         if BAD in (year, unit, pop, group):

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -38,6 +38,7 @@ from ansinh.imports.undo import UndoRefused, import_undo, undo_blockers
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 SHOWN_ERRORS = 100
+_T = TypeVar("_T")
 
 
 def _allowed(request: HttpRequest) -> Any:
@@ -45,6 +46,13 @@ def _allowed(request: HttpRequest) -> Any:
     if not can_import(user):
         raise Http404
     return user
+
+
+def _found(value: _T | None) -> _T:
+    """The record a selector found for the user, or 404 (missing or not theirs alike)."""
+    if value is None:
+        raise Http404
+    return value
 
 
 def _kinds() -> list[dict[str, Any]]:
@@ -164,9 +172,7 @@ def import_page(request: HttpRequest) -> HttpResponse:
 
 def _job_context(request: HttpRequest, job_id: int) -> dict[str, Any]:
     user = _allowed(request)
-    job = import_job_get(actor=user, job_id=job_id)
-    if job is None:
-        raise Http404
+    job = _found(import_job_get(actor=user, job_id=job_id))
     result = job.result if isinstance(job.result, dict) else {}
     errors = result.get("errors") or []
     params = job.params or {}
@@ -201,18 +207,14 @@ def import_job_status(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
     """Run a failed import again on the file it kept (the worker died under it)."""
     user = _allowed(request)
-    job = import_job_retry_start(actor=user, job_id=job_id)
-    if job is None:
-        raise Http404
+    job = _found(import_job_retry_start(actor=user, job_id=job_id))
     return redirect("import_job", job_id=job.pk)
 
 
 @login_required
 def import_errors_csv(request: HttpRequest, job_id: int) -> HttpResponse:
     user = _allowed(request)
-    job = import_job_get(actor=user, job_id=job_id)
-    if job is None:
-        raise Http404
+    job = _found(import_job_get(actor=user, job_id=job_id))
     path = errors_path(job.pk)
     if path.is_file():
         body = path.read_text(encoding="utf-8")
@@ -229,23 +231,23 @@ def import_errors_csv(request: HttpRequest, job_id: int) -> HttpResponse:
 def import_job_confirm_view(request: HttpRequest, job_id: int) -> HttpResponse:
     """The user confirms an import held back for a large change: it runs now."""
     user = _allowed(request)
-    job = import_job_get(actor=user, job_id=job_id)
-    if job is None:
-        raise Http404
+    job = _found(import_job_get(actor=user, job_id=job_id))
     if request.POST.get("confirm") != "yes":
         return redirect("import_job", job_id=job.pk)
-    new = import_job_confirm(actor=user, job=job)
-    if new is None:
-        raise Http404
+    new = _found(import_job_confirm(actor=user, job=job))
     return redirect("import_job", job_id=new.pk)
 
 
-@login_required
-def batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
-    user = _allowed(request)
-    batch = batch_get(actor=user, batch_id=batch_id)
-    if batch is None:
-        raise Http404
+def _batch_page(
+    request: HttpRequest,
+    batch: Any,
+    *,
+    blocker: Any = None,
+    message: bool = False,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The batch page: what the batch did, and whether (or why not) it can be undone."""
     return render(
         request,
         "imports/import_batch.html",
@@ -253,10 +255,23 @@ def batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
             "batch": batch,
             "kind_label": KIND_LABELS.get(batch.kind, batch.kind),
             "state_label": STATE_LABELS.get(batch.state, batch.state),
-            "blocker": undo_blockers(batch) if batch.state == "done" else None,
-            "message": request.GET.get("undone") == "1",
-            "error": "",
+            "blocker": blocker,
+            "message": message,
+            "error": error,
         },
+        status=status,
+    )
+
+
+@login_required
+def batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
+    user = _allowed(request)
+    batch = _found(batch_get(actor=user, batch_id=batch_id))
+    return _batch_page(
+        request,
+        batch,
+        blocker=undo_blockers(batch) if batch.state == "done" else None,
+        message=request.GET.get("undone") == "1",
     )
 
 
@@ -264,26 +279,12 @@ def batch_page(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def batch_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
     user = _allowed(request)
-    batch = batch_get(actor=user, batch_id=batch_id)
-    if batch is None:
-        raise Http404
+    batch = _found(batch_get(actor=user, batch_id=batch_id))
     try:
         import_undo(batch_id=batch.pk, actor=user)
     except UndoRefused as exc:
         batch.refresh_from_db()
-        return render(
-            request,
-            "imports/import_batch.html",
-            {
-                "batch": batch,
-                "kind_label": KIND_LABELS.get(batch.kind, batch.kind),
-                "state_label": STATE_LABELS.get(batch.state, batch.state),
-                "blocker": None,
-                "message": False,
-                "error": str(exc),
-            },
-            status=409,
-        )
+        return _batch_page(request, batch, error=str(exc), status=409)
     return redirect(f"{reverse('import_batch', args=[batch.pk])}?undone=1")
 
 

@@ -230,6 +230,17 @@ def _refused(request: HttpRequest, plan: Plan, exc: PlanError, **extra: Any) -> 
     )
 
 
+def _item_fields(d: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a plan item that both adding and editing it set, from a cleaned form."""
+    return {
+        "month": d["month"],
+        "lead_org": d["lead_org"],
+        "coordinating_orgs": d["coordinating_orgs"],
+        "sessions": d["sessions"],
+        "note": d.get("note") or "",
+    }
+
+
 @login_required
 @require_POST
 def plan_item_add(request: HttpRequest, plan_id: int) -> HttpResponse:
@@ -251,14 +262,10 @@ def plan_item_add(request: HttpRequest, plan_id: int) -> HttpResponse:
             actor=request.user,
             plan=plan,
             unit_code=d["unit"],
-            month=d["month"],
             channel=d["channel"],
             group=d["group"],
             schemes=d["schemes"],
-            lead_org=d["lead_org"],
-            coordinating_orgs=d["coordinating_orgs"],
-            sessions=d["sessions"],
-            note=d.get("note") or "",
+            **_item_fields(d),
         )
     except PlanError as exc:
         return _refused(request, plan, exc, add_form=form)
@@ -281,11 +288,7 @@ def plan_item_edit(request: HttpRequest, plan_id: int, item_id: int) -> HttpResp
                 services.plan_item_update(
                     actor=request.user,
                     item=item,
-                    month=d["month"],
-                    lead_org=d["lead_org"],
-                    coordinating_orgs=d["coordinating_orgs"],
-                    sessions=d["sessions"],
-                    note=d.get("note") or "",
+                    **_item_fields(d),
                 )
             except PlanError as exc:
                 if exc.status == 404:

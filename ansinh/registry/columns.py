@@ -1,13 +1,9 @@
 """The columns of a participations file, read by its importer (``registry.importers``) and by
 the PostgreSQL fast path that stages it (``registry.fastcopy``)."""
 
-# in staging order (fastcopy stages them alike)
-PART_COLUMNS = (
-    "person_id",
-    "unit_code",
-    "scheme",
-    "group",
-    "start_date",
+# the columns SPEC section 2 requires, then the optional ones
+PART_REQUIRED = ("person_id", "unit_code", "scheme", "group", "start_date")
+PART_OPTIONAL = (
     "end_date",
     "household_id",
     "employer_code",
@@ -20,3 +16,5 @@ PART_COLUMNS = (
     "consent",
     "email",
 )
+# in staging order (fastcopy stages them alike)
+PART_COLUMNS = PART_REQUIRED + PART_OPTIONAL

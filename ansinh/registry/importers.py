@@ -33,7 +33,7 @@ from ansinh.core.importer.rows import BAD, BAD_IDENT
 from ansinh.core.importer.staging import KeyTracker, Staging
 from ansinh.geography.importers import UnitLookup
 from ansinh.registry import fastcopy
-from ansinh.registry.columns import PART_COLUMNS
+from ansinh.registry.columns import PART_COLUMNS, PART_OPTIONAL, PART_REQUIRED
 from ansinh.registry.models import Count, Person, Spell
 
 _SCHEMES = frozenset(SCHEME_CODES)
@@ -119,20 +119,8 @@ class SpellKeys(KeyTracker):
 class ParticipationsImporter(StagedImporter):
     kind = "participations"
     refreshes_snapshot = True
-    required = ("person_id", "unit_code", "scheme", "group", "start_date")
-    optional = (
-        "end_date",
-        "household_id",
-        "employer_code",
-        "birth_date",
-        "sex",
-        "full_name",
-        "phone",
-        "address",
-        "village",
-        "consent",
-        "email",
-    )
+    required = PART_REQUIRED
+    optional = PART_OPTIONAL
     staging_columns: ClassVar = [
         ("person_id", "text"),
         ("unit_id", "text"),

@@ -9,13 +9,12 @@ from django.utils.translation import gettext as _
 
 from ansinh.core.codes import INDICATORS
 from ansinh.core.importer.merge import MergeTarget
-from ansinh.core.importer.protocol import StagedImporter
 from ansinh.core.importer.rows import BAD, parse_percent
-from ansinh.geography.importers import UnitLookup
+from ansinh.geography.importers import YearUnitImporter
 from ansinh.targets.models import Target
 
 
-class TargetsImporter(StagedImporter):
+class TargetsImporter(YearUnitImporter):
     kind = "targets"
     required = ("year", "unit_code", "indicator", "target")
     staging_columns: ClassVar = [
@@ -29,17 +28,9 @@ class TargetsImporter(StagedImporter):
     def table(self) -> MergeTarget:
         return MergeTarget(Target, key=["year", "unit", "indicator"], values=["target"])
 
-    def setup(self) -> None:
-        super().setup()
-        self.units = UnitLookup(self.ctx)
-        self.get = self.getter()
-
     def clean(self, row_no: int, row: list[str]) -> tuple | None:
         ctx, get = self.ctx, self.get
-        year = ctx.year(row_no, "year", get(row, "year"))
-        # a unit code is read by 31 December of the year (SPEC section 9)
-        day = None if year is BAD else f"{int(year):04d}-12-31"
-        unit = self.units.check(row_no, "unit_code", get(row, "unit_code"), day)
+        year, unit = self.year_unit(row_no, row)
         indicator = ctx.code(row_no, "indicator", get(row, "indicator"), INDICATORS)
         raw = get(row, "target")
         target: Decimal | None = None
