@@ -94,6 +94,22 @@ class Scratch:
         with psycopg.connect(dbname=self.name, autocommit=True, **self.server) as conn:
             return conn.execute(sql).fetchone()[0]
 
+    def settled(self, timeout: float = 60.0) -> None:
+        """Wait until the server has finished with a killed client. On PostgreSQL its backend
+        goes on with what it was doing — a statement, or a COMMIT it had already received
+        (deferred checks, dropping temporary tables) — until it notices the client is gone:
+        reads before that would catch the database mid-way between "before" and "after",
+        as no user can. SQLite's process dies with its transaction."""
+        if self.vendor != "postgresql":
+            return
+        deadline = time.monotonic() + timeout
+        while self.query(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ):
+            assert time.monotonic() < deadline, "the killed client's backend never ended"
+            time.sleep(0.1)
+
     def writer_busy(self) -> bool:
         """Is another connection inside a write transaction?"""
         if self.vendor == "sqlite":
@@ -187,6 +203,7 @@ def test_killed_import_writes_nothing(scratch: Scratch) -> None:
             proc.kill()
             proc.wait()
 
+    scratch.settled()
     after = (scratch.query(spells), scratch.query(people), scratch.query(batches))
     assert after == before
     if scratch.vendor == "sqlite":

@@ -102,6 +102,7 @@ def test_import_killed_at_any_moment_leaves_all_or_nothing(scratches: Any) -> No
         time.sleep(full * fraction)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+        s.settled()
         spells = s.query("SELECT count(*) FROM registry_spell")
         figures = [hi_at(s, d) for d in DATES]
         if spells == 3:
