@@ -29,7 +29,7 @@ from django.db.models.functions import Cast
 
 from ansinh.accounts.models import User
 from ansinh.core.actors import SYSTEM as SYSTEM  # the door names it: access.SYSTEM
-from ansinh.core.actors import SystemActor
+from ansinh.core.actors import SystemActor, actor_required
 from ansinh.geography.models import Unit
 from ansinh.geography.selectors import unit_root
 
@@ -129,8 +129,7 @@ def roles_with(action: str) -> list[str]:
 
 
 def _actions(actor: Any) -> frozenset[str]:
-    if actor is None:
-        raise TypeError("an actor is required (a user, or accounts.access.SYSTEM)")
+    actor_required(actor)
     if isinstance(actor, SystemActor):
         return ALL_ACTIONS
     if not getattr(actor, "is_authenticated", False):
@@ -149,8 +148,7 @@ def is_system(actor: Any) -> bool:
 
 def actor_user(actor: Any) -> User | None:
     """The login to write in a record's "by" column: the user, or None for the system actor."""
-    if actor is None:
-        raise TypeError("an actor is required (a user, or accounts.access.SYSTEM)")
+    actor_required(actor)
     return actor if isinstance(actor, User) and actor.pk else None
 
 

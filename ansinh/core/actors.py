@@ -31,4 +31,4 @@ def actor_required(actor: object) -> None:
     """Refuse a missing actor (``None``): a write names who did it — a user or ``SYSTEM`` —
     and never defaults to the command line's rights (DESIGN.md rule 3)."""
     if actor is None:
-        raise TypeError("actor is required: a user or ansinh.core.actors.SYSTEM, never None")
+        raise TypeError("an actor is required: a user, or SYSTEM (ansinh.core.actors), never None")
