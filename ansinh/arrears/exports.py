@@ -11,7 +11,7 @@ import functools
 import io
 import pathlib
 from collections.abc import Callable, Sequence
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar
 
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from ansinh.core.documents import (
     docx_closing,
     docx_header,
     docx_new,
+    docx_next_document,
     docx_par,
     docx_table,
     font_paths,
@@ -34,6 +35,7 @@ from ansinh.core.documents import (
     pdf_closing,
     pdf_header,
     pdf_new,
+    pdf_next_document,
     place_date,
     recipients_for,
     short_name,
@@ -355,7 +357,7 @@ def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
             t = letter_texts(**kwargs)
             issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
             if n:
-                doc.add_page_break()
+                docx_next_document(doc)
             raw = str(kwargs.get("number") or "").strip()
             docx_header(
                 doc,
@@ -396,13 +398,14 @@ def reminders_pdf(letters: Sequence[dict[str, Any]]) -> bytes:
     """Many reminder letters in one PDF, each starting on a new page; the page, the header
     (agencies, number, motto, place and date, kind and subject) and the closing (recipients,
     signature) are drawn by the one document module (``core/documents.py``: ``pdf_new``,
-    ``pdf_header``, ``pdf_closing``), in its serif face and without page numbers (each letter
-    is sent on its own)."""
+    ``pdf_header``, ``pdf_closing``), in its serif face, each letter's pages numbered apart
+    (``pdf_next_document``: each is sent on its own)."""
     # imported here: fpdf takes seconds to import, and only a PDF needs it
     from fpdf.enums import Align
+    from fpdf.fonts import FontFace
 
     with translation.override("vi"):
-        pdf = pdf_new(serif=True, page_numbers=False)
+        pdf = pdf_new(serif=True)
         width = pdf.w - pdf.l_margin - pdf.r_margin
         widths = (20, 26, 33, 33, 20, width - 132)
 
@@ -415,32 +418,34 @@ def reminders_pdf(letters: Sequence[dict[str, Any]]) -> bytes:
             pdf.ln(2)
 
         def grid(header: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> None:
-            """A bordered table; header cells wrap onto as many lines as the longest."""
-            pdf.set_font(PDF_FONT, "B", 9)
-            wrapped: list[list[str]] = [
-                cast(list[str], pdf.multi_cell(w, 4.5, h, dry_run=True, output="LINES"))
-                for h, w in zip(header, widths, strict=True)
-            ]
-            lines = max(len(x) for x in wrapped)
-            y0, x = pdf.get_y(), pdf.l_margin
-            for h, w, wr in zip(header, widths, wrapped, strict=True):
-                pdf.rect(x, y0, w, 4.5 * lines)
-                pdf.set_xy(x, y0 + (lines - len(wr)) * 4.5 / 2)
-                pdf.multi_cell(w, 4.5, h, align=Align.C, new_x="RIGHT", new_y="TOP")
-                x += w
-            pdf.set_xy(pdf.l_margin, y0 + 4.5 * lines)
+            """A bordered table whose header (bold, wrapped) is drawn again on every page the
+            rows run onto (fpdf2's table)."""
             pdf.set_font(PDF_FONT, "", 10)
-            for values in rows:
-                for i, (v, w) in enumerate(zip(values, widths, strict=True)):
-                    pdf.cell(w, 6.5, v, border=1, align=Align.R if i in right else Align.C)
-                pdf.ln(6.5)
+            with pdf.table(
+                col_widths=widths,
+                width=sum(widths),
+                align="LEFT",
+                line_height=6.5,
+                headings_style=FontFace(emphasis="BOLD", size_pt=9),
+                num_heading_rows=1,
+                repeat_headings=1,
+                text_align=tuple("RIGHT" if i in right else "CENTER" for i in range(len(widths))),
+                v_align="MIDDLE",
+            ) as table:
+                head = table.row()
+                for h in header:
+                    head.cell(h, align="CENTER")
+                for values in rows:
+                    row = table.row()
+                    for v in values:
+                        row.cell(v)
             pdf.ln(3)
 
         for n, kwargs in enumerate(letters):
             t = letter_texts(**kwargs)
             issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
             if n:
-                pdf.add_page()
+                pdf_next_document(pdf)
             pdf_header(
                 pdf,
                 DocHeader(

@@ -41,7 +41,7 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
@@ -430,7 +430,61 @@ def docx_new(*, landscape: bool = False) -> Any:
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         rfonts.set(qn(attr), BODY_FONT)
     normal.paragraph_format.space_after = Pt(4)
+    _docx_page_numbers(section, first=True)
     return document
+
+
+_AFTER_PGNUMTYPE = (
+    "w:cols",
+    "w:formProt",
+    "w:vAlign",
+    "w:noEndnote",
+    "w:titlePg",
+    "w:textDirection",
+    "w:bidi",
+    "w:rtlGutter",
+    "w:docGrid",
+    "w:printerSettings",
+    "w:sectPrChange",
+)
+
+
+def _docx_page_numbers(section: Any, *, first: bool) -> None:
+    """Decree 30 page numbers for a DOCX section: a PAGE field centred in the top margin,
+    Arabic numerals, none on the first page, counting from 1 in this section (a later section
+    shares the first one's header)."""
+    section.different_first_page_header_footer = True
+    section.header_distance = Mm(MARGIN_TOP / 2 - 2)
+    if first:
+        header = section.header
+        header.is_linked_to_previous = False
+        par = header.paragraphs[0]
+        par.alignment = 1
+        run = par.add_run()
+        run.font.size = Pt(BODY_PT)
+        for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+            if kind is not None:
+                el = OxmlElement("w:fldChar")
+                el.set(qn("w:fldCharType"), kind)
+            else:
+                el = OxmlElement("w:instrText")
+                el.set(qn("xml:space"), "preserve")
+                el.text = text
+            run._r.append(el)
+    sect_pr = section._sectPr
+    num = sect_pr.find(qn("w:pgNumType"))
+    if num is None:
+        num = OxmlElement("w:pgNumType")
+        # the schema's order: before the section's columns, title page and grid
+        sect_pr.insert_element_before(num, *_AFTER_PGNUMTYPE)
+    num.set(qn("w:start"), "1")
+
+
+def docx_next_document(document: Any) -> None:
+    """Start the next document of a file holding several (letters): a new section on a new
+    page, its pages numbered from 1 again."""
+    section = document.add_section(WD_SECTION.NEW_PAGE)
+    _docx_page_numbers(section, first=False)
 
 
 _ALIGN = {"left": 0, "center": 1, "right": 2, "justify": 3}
@@ -683,19 +737,25 @@ def pdf_new(
 ) -> Any:
     """An A4 portrait FPDF with the Decree 30 margins and DejaVu Sans (``serif``: DejaVu Serif,
     the nearest shipped face to Times New Roman, for a letter) registered as ``PDF_FONT``;
-    pages numbered at the bottom centre unless ``page_numbers`` is false (letters sent one by
-    one, several in a file)."""
+    pages numbered as Decree 30 asks (Arabic numerals, centred in the top margin, none on a
+    document's first page) unless ``page_numbers`` is false. Several documents in one file
+    (letters) each start with ``pdf_next_document`` and are numbered apart."""
     from fpdf import FPDF
 
     class _Doc(FPDF):
-        def footer(self) -> None:
-            if not page_numbers:
+        first_page = 1
+
+        def header(self) -> None:
+            number = self.page_no() - self.first_page + 1
+            if not page_numbers or number < 2:
                 return
-            self.set_y(-12)
-            self.set_font(PDF_FONT, size=8)
-            self.set_text_color(110)
-            self.cell(0, 6, str(self.page_no()), align="C")
-            self.set_text_color(0)
+            x, y = self.get_x(), self.get_y()
+            self.set_y(MARGIN_TOP / 2 - 2)
+            family, style, size = self.font_family, self.font_style, self.font_size_pt
+            self.set_font(PDF_FONT, size=11)
+            self.cell(0, 5, str(number), align="C")
+            self.set_font(family, style, size)
+            self.set_xy(x, y)
 
     pdf = _Doc(orientation="P", unit="mm", format="A4")
     fonts = font_paths(serif=serif)
@@ -708,9 +768,16 @@ def pdf_new(
     pdf.set_title(title)
     pdf.set_author(author)
     pdf.set_creator("ansinh")
-    pdf.add_page()
     pdf.set_font(PDF_FONT, size=11)
+    pdf.add_page()
     return pdf
+
+
+def pdf_next_document(pdf: Any) -> None:
+    """Start the next document of a file holding several (letters): a new page, numbered
+    from 1 again (its first page shows no number)."""
+    pdf.first_page = pdf.page_no() + 1
+    pdf.add_page()
 
 
 def _pdf_centred(pdf: Any, width: float, height: float, text: str) -> None:

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+import subprocess
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from docx import Document
+from docx.oxml.ns import qn
 
+from ansinh.arrears.exports import reminders_docx, reminders_pdf
 from ansinh.core.documents import (
     DocHeader,
     Issuer,
@@ -129,3 +135,64 @@ def test_pdf_header(monkeypatch: Any) -> None:
     pdf_closing(pdf, recipients=["Lưu: VT."], signer=signer_title())
     data = bytes(pdf.output())
     assert data.startswith(b"%PDF") and b"DejaVuSansBold" in data
+
+
+def _letter(n_periods: int, number: int | None) -> dict[str, Any]:
+    periods = [
+        {
+            "period": dt.date(2022 + i // 12, i % 12 + 1, 1),
+            "due_date": dt.date(2022 + i // 12, i % 12 + 1, 28),
+            "amount_due": 31_500_000,
+            "overdue": 31_500_000,
+            "months_overdue": n_periods - i,
+            "interest": 283_500 * (n_periods - i),
+        }
+        for i in range(n_periods)
+    ]
+    return {
+        "province_name": "Khánh Hòa",
+        "employer": SimpleNamespace(name="Công ty TNHH Yến Sào", code="TA0123"),
+        "as_of": dt.date(2026, 11, 30),
+        "figures": {
+            "overdue": 31_500_000 * n_periods,
+            "interest": sum(p["interest"] for p in periods),
+        },
+        "periods": periods,
+        "number": number,
+    }
+
+
+def _pdf_pages(data: bytes) -> list[str]:
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+    return text.split("\f")[:-1]
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils not installed")
+def test_pdf_pages_numbered_from_the_second_and_table_header_repeated() -> None:
+    """Decree 30: page numbers centred at the top, none on a document's first page; letters
+    in one file are numbered apart; a letter's table that runs onto the next page repeats its
+    header there."""
+    pages = _pdf_pages(reminders_pdf([_letter(40, 17), _letter(2, None)]))
+    assert len(pages) >= 3
+    first_lines = [p.strip().splitlines()[0].strip() for p in pages]
+    assert first_lines[0].startswith("BẢO HIỂM XÃ HỘI")  # no number on page 1
+    assert first_lines[1] == "2" and "Kỳ đóng" in pages[1] and "Hạn đóng" in pages[1]
+    second = next(i for i, p in enumerate(pages) if i and "Kính gửi" in p)
+    assert first_lines[second].startswith("BẢO HIỂM XÃ HỘI")  # letter 2 starts again
+    numbers = [line for line in first_lines[:second] if line.isdigit()]
+    assert numbers == [str(n) for n in range(2, second + 1)]
+
+
+def test_docx_pages_numbered_and_each_letter_restarts() -> None:
+    d = Document(io.BytesIO(reminders_docx([_letter(40, 17), _letter(2, None)])))
+    assert len(d.sections) == 2
+    for sec in d.sections:
+        assert sec.different_first_page_header_footer
+        num = sec._sectPr.find(qn("w:pgNumType"))
+        assert num is not None and num.get(qn("w:start")) == "1"
+    assert "PAGE" in d.sections[0].header._element.xml
+    assert not d.sections[0].first_page_header.paragraphs[0].text
+    # the second letter's header is the first one's (linked), not a second copy
+    assert d.sections[1].header.is_linked_to_previous
