@@ -358,7 +358,6 @@ def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
             issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
             if n:
                 docx_next_document(doc)
-            raw = str(kwargs.get("number") or "").strip()
             docx_header(
                 doc,
                 DocHeader(
@@ -366,7 +365,7 @@ def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
                     date=kwargs["as_of"],
                     kind="TB",
                     subject=t["subject"],
-                    number=int(raw) if raw.isdigit() else None,
+                    number_written=t["number"],
                 ),
             )
             docx_par(doc, t["to"], align="center", space_after=8)

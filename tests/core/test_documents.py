@@ -137,7 +137,7 @@ def test_pdf_header(monkeypatch: Any) -> None:
     assert data.startswith(b"%PDF") and b"DejaVuSansBold" in data
 
 
-def _letter(n_periods: int, number: int | None) -> dict[str, Any]:
+def _letter(n_periods: int, number: int | str | None) -> dict[str, Any]:
     periods = [
         {
             "period": dt.date(2022 + i // 12, i % 12 + 1, 1),
@@ -196,3 +196,13 @@ def test_docx_pages_numbered_and_each_letter_restarts() -> None:
     assert not d.sections[0].first_page_header.paragraphs[0].text
     # the second letter's header is the first one's (linked), not a second copy
     assert d.sections[1].header.is_linked_to_previous
+
+
+def test_letter_number_written_by_hand_kept_in_docx_and_pdf() -> None:
+    """A reminder numbered by hand from another register ("12a") reads the same in both."""
+    d = Document(io.BytesIO(reminders_docx([_letter(1, "12a")])))
+    assert "Số: 12a" in "\n".join(c.text for c in d.tables[0].rows[0].cells)
+    d = Document(io.BytesIO(reminders_docx([_letter(1, 7)])))
+    assert "Số: 07/TB-BHXH" in "\n".join(c.text for c in d.tables[0].rows[0].cells)
+    if shutil.which("pdftotext"):
+        assert "Số: 12a" in _pdf_pages(reminders_pdf([_letter(1, "12a")]))[0]
