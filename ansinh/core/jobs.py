@@ -35,6 +35,7 @@ from typing import Any
 
 from django.db import OperationalError, close_old_connections, transaction
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 from django_tasks import task
 from django_tasks_db.management.commands.db_worker import Worker
@@ -52,12 +53,23 @@ logger = logging.getLogger(__name__)
 REAP_SECONDS = 20  # a dead worker's job is failed within this long of a worker running
 QUEUED_GRACE = dt.timedelta(seconds=60)  # a queued job with no task after this is lost
 
-_KINDS: dict[str, JobFn] = {}
+_KINDS: dict[str, JobFn | str] = {}
 
 
-def job_kind_register(*, kind: str, fn: JobFn) -> None:
-    """Declare how jobs of ``kind`` run (from an app's ``AppConfig.ready``)."""
+def job_kind_register(*, kind: str, fn: JobFn | str) -> None:
+    """Declare how jobs of ``kind`` run (from an app's ``AppConfig.ready``): a function, or
+    its dotted path, imported when a job of the kind first runs — an app's ready() then does
+    not load the import pipeline or the mail code into every command and page process."""
     _KINDS[kind] = fn
+
+
+def _job_fn(kind: str) -> JobFn:
+    fn = _KINDS.get(kind)
+    if fn is None:
+        raise ValueError(f"unknown job kind {kind!r}")
+    if isinstance(fn, str):
+        fn = _KINDS[kind] = import_string(fn)
+    return fn
 
 
 def job_kinds() -> list[str]:
@@ -136,10 +148,8 @@ def job_execute(*, job_id: int, worker: str) -> bool:
     if not _claim(job_id=job_id, worker=worker):
         return False
     job = Job.objects.get(pk=job_id)
-    fn = _KINDS.get(job.kind)
     try:
-        if fn is None:
-            raise ValueError(f"unknown job kind {job.kind!r}")
+        fn = _job_fn(job.kind)
         with translation.override(job.params.get("lang") or "vi"):
             result = fn(job)
         status = result.pop("_status", Job.Status.DONE) if isinstance(result, dict) else "done"

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from vietnamadminunits.database.main import query
-
 
 @dataclass(frozen=True)
 class OfficialUnit:
@@ -57,6 +55,10 @@ def _converter() -> dict[str, Any]:
 def _q(sql: str, *params: str) -> list[dict[str, Any]]:
     # the package's query() takes no parameters: the values are codes checked to be digits
     assert all(p.isdigit() or p.isalpha() for p in params)
+    # imported here: the package loads its address parser and geopy (≈ 1 s), which every
+    # `ansinh` command and page process would pay for a table only `units official` reads
+    from vietnamadminunits.database.main import query
+
     return list(query(sql % tuple(f"'{p}'" for p in params)))
 
 
