@@ -611,10 +611,16 @@ def docx_closing(
     note: bool = True,
 ) -> None:
     """ "Nơi nhận:" at the bottom left (bold italic 12 pt, lines 11 pt) and the signature block
-    at the bottom right (the signer's title in capitals, room to sign, the name)."""
-    docx_par(document, "", space_after=0)
+    at the bottom right (the signer's title in capitals, room to sign, the name). The body's
+    last paragraph is kept with it: the signature never stands alone on a page."""
+    body = document.paragraphs
+    if body:
+        body[-1].paragraph_format.keep_with_next = True
+    docx_par(document, "", space_after=0).paragraph_format.keep_with_next = True
     table = document.add_table(rows=1, cols=2)
     docx_widths(table, [80, TEXT_WIDTH_MM - 80])
+    # recipients and signature stay on one page: the row moves whole rather than split
+    table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     left, right = table.rows[0].cells
     _cell_first(left, _("Nơi nhận:"), bold=True, italic=True, size=12, align="left")
     for r in recipients:
