@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import io
 import pathlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from django.utils import translation
@@ -347,27 +347,33 @@ def _letter_table(
     docx_par(doc, "", space_after=0)
 
 
+def _letter_heads(
+    letters: Sequence[dict[str, Any]],
+) -> Iterator[tuple[dict[str, Any], Issuer, DocHeader]]:
+    """Each letter's words (``letter_texts``), its issuer and its header, for both writers."""
+    for kwargs in letters:
+        t = letter_texts(**kwargs)
+        issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
+        head = DocHeader(
+            issuer=issuer,
+            date=kwargs["as_of"],
+            kind="TB",
+            subject=t["subject"],
+            number_written=t["number"],
+        )
+        yield t, issuer, head
+
+
 def reminders_docx(letters: Sequence[dict[str, Any]]) -> bytes:
     """Many reminder letters in one DOCX, each on its own pages (a page break between them),
     laid out by the one document module (``core/documents.py``: page, header, number,
     recipients, signature); each item holds the arguments of ``letter_texts``."""
     with translation.override("vi"):
         doc = docx_new()
-        for n, kwargs in enumerate(letters):
-            t = letter_texts(**kwargs)
-            issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
+        for n, (t, issuer, head) in enumerate(_letter_heads(letters)):
             if n:
                 docx_next_document(doc)
-            docx_header(
-                doc,
-                DocHeader(
-                    issuer=issuer,
-                    date=kwargs["as_of"],
-                    kind="TB",
-                    subject=t["subject"],
-                    number_written=t["number"],
-                ),
-            )
+            docx_header(doc, head)
             docx_par(doc, t["to"], align="center", space_after=8)
             for key in ("basis", "intro"):
                 docx_par(doc, t[key], indent=True)
@@ -440,22 +446,10 @@ def reminders_pdf(letters: Sequence[dict[str, Any]]) -> bytes:
                         row.cell(v)
             pdf.ln(3)
 
-        for n, kwargs in enumerate(letters):
-            t = letter_texts(**kwargs)
-            issuer = _issuer(kwargs.get("province_name", ""), kwargs.get("issuer"))
+        for n, (t, issuer, head) in enumerate(_letter_heads(letters)):
             if n:
                 pdf_next_document(pdf)
-            pdf_header(
-                pdf,
-                DocHeader(
-                    issuer=issuer,
-                    date=kwargs["as_of"],
-                    kind="TB",
-                    subject=t["subject"],
-                    number_written=t["number"],
-                ),
-                scale=LETTER_PDF_SCALE,
-            )
+            pdf_header(pdf, head, scale=LETTER_PDF_SCALE)
             pdf.set_font(PDF_FONT, "", 12.5)
             pdf.multi_cell(width, 6.5, t["to"], align=Align.C, new_x="LMARGIN", new_y="NEXT")
             pdf.ln(4)
