@@ -59,49 +59,31 @@ Action = Literal[
 ]
 
 _R = User.Role
+# the province's agency sees and does everything but the logins and the audit trail, the
+# administrator's
+_PROVINCE = frozenset(
+    {
+        "see_all_units",
+        "see_people",
+        "unmask",
+        "see_small_cells",
+        "import",
+        "see_all_imports",
+        "see_plans",
+        "edit_plans",
+        "approve_plans",
+        "write_activities",
+        "see_arrears",
+        "work_followups",
+        "manage_arrears",
+        "see_reports",
+        "issue_documents",
+        "open_registers",
+    }
+)
 PERMISSIONS: dict[str, frozenset[str]] = {
-    _R.ADMIN: frozenset(
-        {
-            "see_all_units",
-            "see_people",
-            "unmask",
-            "see_small_cells",
-            "import",
-            "see_all_imports",
-            "see_plans",
-            "edit_plans",
-            "approve_plans",
-            "write_activities",
-            "see_arrears",
-            "work_followups",
-            "manage_arrears",
-            "see_reports",
-            "issue_documents",
-            "open_registers",
-            "manage_users",
-            "see_audit",
-        }
-    ),
-    _R.PROVINCE: frozenset(
-        {
-            "see_all_units",
-            "see_people",
-            "unmask",
-            "see_small_cells",
-            "import",
-            "see_all_imports",
-            "see_plans",
-            "edit_plans",
-            "approve_plans",
-            "write_activities",
-            "see_arrears",
-            "work_followups",
-            "manage_arrears",
-            "see_reports",
-            "issue_documents",
-            "open_registers",
-        }
-    ),
+    _R.ADMIN: _PROVINCE | {"manage_users", "see_audit"},
+    _R.PROVINCE: _PROVINCE,
     _R.OFFICE: frozenset(
         {
             "see_people",
