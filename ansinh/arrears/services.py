@@ -6,6 +6,7 @@ Every function is keyword-only, runs in one transaction and writes its audit row
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
@@ -233,11 +234,7 @@ def _close_persons(*, as_of: dt.date, scope: worklists.Scope | None = None) -> i
     if scope is not None:
         persons = persons.filter(person_id__in=RawSQL(scope.persons, []))
         households = households.filter(household_id__in=RawSQL(scope.households, []))
-    person_conv = list(
-        persons
-        .filter(Exists(renewed))
-        .values_list("pk", flat=True)
-    )
+    person_conv = list(persons.filter(Exists(renewed)).values_list("pk", flat=True))
     uncovered = Person.objects.filter(
         household_id=OuterRef("household_id"), do_not_contact=False
     ).exclude(
@@ -351,26 +348,30 @@ def followup_after_import(
     kind: str,
     actor: Actor,
     batch_id: int | None = None,
-    scope: worklists.Scope | None = None,
+    scope: Callable[[], worklists.Scope | None] | None = None,
 ) -> dict[str, Any]:
     """Called by ``imports.run.import_run`` (a plain call, in the import's transaction): after
     an import of participations (the person lists) or of contributions or employers (the
     employer list), in the same job, bring those lists up to date on the data date
     (``selectors.data_date``): close what the import resolved, add the new entries.
 
-    ``scope``: the persons and households batch ``batch_id`` wrote. The person lists are
-    then synced for them only where that gives the whole build's entries
-    (``_built_since``): else in whole."""
+    ``scope``: gives the persons and households batch ``batch_id`` wrote (asked only when
+    used). The person lists are synced for them only where that gives the whole build's
+    entries (``_built_since``): else in whole."""
     kinds = KINDS_AFTER_IMPORT.get(kind)
     if not kinds:
         return {}
     as_of = data_date()
-    if scope is not None and not (
-        set(kinds) <= set(PERSON_KINDS) and _built_since(as_of=as_of, kinds=kinds, batch_id=batch_id)
+    written = None
+    if (
+        scope is not None
+        and batch_id is not None
+        and set(kinds) <= set(PERSON_KINDS)
+        and _built_since(as_of=as_of, kinds=kinds, batch_id=batch_id)
     ):
-        scope = None
+        written = scope()
     result = followup_sync(
-        as_of=as_of, actor=actor, kinds=kinds, source=f"import:{kind}", scope=scope
+        as_of=as_of, actor=actor, kinds=kinds, source=f"import:{kind}", scope=written
     )
     return {
         "followups_closed": result["closed"],
@@ -378,7 +379,7 @@ def followup_after_import(
     }
 
 
-def _built_since(*, as_of: dt.date, kinds: tuple[str, ...], batch_id: int | None) -> bool:
+def _built_since(*, as_of: dt.date, kinds: tuple[str, ...], batch_id: int) -> bool:
     """Whether the lists ``kinds`` were last built on the data date ``as_of`` and nothing but
     batch ``batch_id`` can have changed them since: no outcome recorded (a closing, a
     do-not-contact), no other import written or undone. Then the entries a whole build would

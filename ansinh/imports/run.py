@@ -101,11 +101,12 @@ def _worklists_follow(*, kind: str, actor: Actor, batch_id: int | None) -> None:
     if batch is None or batch.undo is None:
         followup_after_import(kind=kind, actor=actor)
         return
-    scope = _written_scope(batch)
     capture = TableCapture(batch.pk, AFTER_IMPORT_TABLES)
     with transaction.atomic():
         capture.begin()
-        followup_after_import(kind=kind, actor=actor, batch_id=batch.pk, scope=scope)
+        followup_after_import(
+            kind=kind, actor=actor, batch_id=batch.pk, scope=lambda: _written_scope(batch)
+        )
         batch.undo = capture.end(batch.undo)
         batch.save(update_fields=["undo"])
     for name in (SCOPE_PERSONS, SCOPE_HOUSEHOLDS):
@@ -121,7 +122,9 @@ def _written_scope(batch: ImportBatch) -> Scope | None:
     rows it changed, as they were, and the keys it created). None when it wrote neither."""
     spell, person = sql_dialect.table(Spell), sql_dialect.table(Person)
     parts = [
-        p for p in (undo_rows(batch, spell, "person_id"), undo_rows(batch, person, "person_id")) if p
+        p
+        for p in (undo_rows(batch, spell, "person_id"), undo_rows(batch, person, "person_id"))
+        if p
     ]
     if not parts:
         return None

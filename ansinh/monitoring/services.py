@@ -366,7 +366,7 @@ class SnapshotDelta:
         if not self._few_pairs():
             return False
         sql.temp_as(self.SPELLS, self._pair_spells(1))
-        cols = "id, person_id, scheme, unit_id, \"group\", start_date, end_date, batch_id, row_no"
+        cols = 'id, person_id, scheme, unit_id, "group", start_date, end_date, batch_id, row_no'
         key = (
             "{x}.person_id = a.person_id AND {x}.scheme = a.scheme "
             "AND {x}.start_date = a.start_date AND {x}.unit_id = a.unit_id"

@@ -176,12 +176,16 @@ def test_import_on_the_same_data_date_syncs_only_what_it_wrote(loaded, cli) -> N
     before = rows()
     # data date still 30 Sep (B's start): P1 renewed by an overlapping spell, P2's card now
     # ends within 30 days, H9 gets a member without HI beside a covered one, P3 moves to H9
-    fix = HEAD.strip() + ",household_id\n" + (
-        "P1,C1,hi,household,2025-09-01,2026-08-31,Nguyễn Văn Một,0901000001,\n"
-        "P2,C1,hi,household,2024-11-20,2025-10-20,Trần Thị Hai,0901000002,\n"
-        "P7,C2,si_compulsory,household,2025-01-01,,Bảy,0901000007,H9\n"
-        "P8,C2,hi,household,2025-01-01,,Tám,0901000008,H9\n"
-        "P3,C2,hi,household,2024-10-10,2025-10-09,Lê Văn Ba,0901000003,H9\n"
+    fix = (
+        HEAD.strip()
+        + ",household_id\n"
+        + (
+            "P1,C1,hi,household,2025-09-01,2026-08-31,Nguyễn Văn Một,0901000001,\n"
+            "P2,C1,hi,household,2024-11-20,2025-10-20,Trần Thị Hai,0901000002,\n"
+            "P7,C2,si_compulsory,household,2025-01-01,,Bảy,0901000007,H9\n"
+            "P8,C2,hi,household,2025-01-01,,Tám,0901000008,H9\n"
+            "P3,C2,hi,household,2024-10-10,2025-10-09,Lê Văn Ba,0901000003,H9\n"
+        )
     )
     assert cli("import", "participations", write(loaded, "fix.csv", fix)).code == 0
     sync = AuditEvent.objects.filter(action="followup.sync").order_by("id").last()
