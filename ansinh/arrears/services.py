@@ -6,10 +6,12 @@ Every function is keyword-only, runs in one transaction and writes its audit row
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,7 +23,7 @@ from ansinh.arrears.selectors import data_date
 from ansinh.core import sql
 from ansinh.core.codes import ORGS
 from ansinh.core.jobs import job_enqueue
-from ansinh.core.models import Job
+from ansinh.core.models import ImportBatch, Job
 from ansinh.core.services import audit_record
 from ansinh.registry.models import Person, Spell
 
@@ -45,10 +47,13 @@ KINDS_AFTER_IMPORT = {
 }
 
 
-def _insert_person_list(*, kind: str, as_of: dt.date, now: dt.datetime) -> int:
+def _insert_person_list(
+    *, kind: str, as_of: dt.date, now: dt.datetime, scope: worklists.Scope | None = None
+) -> int:
     """Insert the entries of one person list at ``as_of`` that do not exist yet: one
-    INSERT … SELECT (the list's query of ``worklists`` against the existing entries)."""
-    query, params = worklists.PERSON_LISTS[kind](as_of=as_of)
+    INSERT … SELECT (the list's query of ``worklists`` against the existing entries), of the
+    persons and households of ``scope`` only when given."""
+    query, params = worklists.PERSON_LISTS[kind](as_of=as_of, scope=scope)
     # a household stays one entry while it is open, whatever month first listed it
     still_open = " OR f.status = 'open'" if kind == FollowUp.Kind.HOUSEHOLD else ""
     ops = connection.ops
@@ -109,11 +114,16 @@ def followup_sync(
     actor: Actor,
     kinds: tuple[str, ...] | None = None,
     source: str = "",
+    scope: worklists.Scope | None = None,
 ) -> dict[str, int]:
     """Bring the worklists ``kinds`` (default: all four) up to date at the data date
     ``as_of``: close what was converted or paid, then create the entries of each list that do
     not exist yet — set-based (one INSERT … SELECT per person list), idempotent. Records, per
-    list, the data date of this build (``WorklistBuild``) and writes one audit row. Returns the number created per kind and ``closed``."""
+    list, the data date of this build (``WorklistBuild``) and writes one audit row. Returns the number created per kind and ``closed``.
+
+    ``scope`` (person lists only): the lists were built at ``as_of`` and only the persons and
+    households of the scope changed since (``followup_after_import`` checks it), so only
+    their entries are closed and created — the same entries as a whole build."""
     kinds = tuple(k for k in ALL_KINDS if kinds is None or k in kinds)
     counts = {k: 0 for k in ALL_KINDS}
     with transaction.atomic():
@@ -126,15 +136,16 @@ def followup_sync(
             persons=any(k in PERSON_KINDS for k in kinds),
             employers=overdue is not None,
             employers_overdue=overdue,
+            scope=scope,
         )
         now = timezone.now()
         for kind in kinds:
             if kind in PERSON_KINDS:
-                counts[kind] = _insert_person_list(kind=kind, as_of=as_of, now=now)
+                counts[kind] = _insert_person_list(kind=kind, as_of=as_of, now=now, scope=scope)
             elif overdue is not None:
                 counts[kind] = _insert_employer_list(as_of=as_of, overdue=overdue)
         if "lapsed" in kinds:
-            closed += _close_lapsed_expiring(as_of=as_of)
+            closed += _close_lapsed_expiring(as_of=as_of, scope=scope)
         for kind in kinds:
             WorklistBuild.objects.update_or_create(
                 kind=kind,
@@ -151,7 +162,12 @@ def followup_sync(
             action="followup.sync",
             object_type="followup",
             object_id=as_of.isoformat(),
-            after={**result, "kinds": list(kinds), "source": source},
+            after={
+                **result,
+                "kinds": list(kinds),
+                "source": source,
+                **({"scope": "import"} if scope is not None else {}),
+            },
         )
     return result
 
@@ -188,19 +204,19 @@ def _close_converted(
     persons: bool = True,
     employers_overdue: list[worklists.Candidate] | None = None,
     employers: bool = True,
+    scope: worklists.Scope | None = None,
 ) -> int:
     """Close, on ``as_of``, what the data now resolves (see ``followup_close_converted``):
     the person and household entries when ``persons``, the employer entries when
     ``employers`` (against ``employers_overdue``, the overdue employers, when already
     computed)."""
-    n = _close_persons(as_of=as_of) if persons else 0
+    n = _close_persons(as_of=as_of, scope=scope) if persons else 0
     if employers:
         n += _close_employers(as_of=as_of, overdue=employers_overdue)
     return n
 
 
-def _close_persons(*, as_of: dt.date) -> int:
-
+def _close_persons(*, as_of: dt.date, scope: worklists.Scope | None = None) -> int:
     # open, or closed on the person's word ("registered") and not yet seen in the data
     awaiting = FollowUp.objects.filter(
         Q(status=FollowUp.Status.OPEN) | Q(closed_reason=FollowUpOutcome.Outcome.REGISTERED)
@@ -213,11 +229,12 @@ def _close_persons(*, as_of: dt.date) -> int:
         scheme=OuterRef("scheme"),
         batch__at__gte=OuterRef("created_at"),
     ).filter(Q(end_date__isnull=True) | Q(end_date__gt=OuterRef("reference_date")))
-    person_conv = list(
-        awaiting.filter(kind__in=["hi_expiring", "lapsed"])
-        .filter(Exists(renewed))
-        .values_list("pk", flat=True)
-    )
+    persons = awaiting.filter(kind__in=["hi_expiring", "lapsed"])
+    households = awaiting.filter(kind="household")
+    if scope is not None:
+        persons = persons.filter(person_id__in=RawSQL(scope.persons, []))
+        households = households.filter(household_id__in=RawSQL(scope.households, []))
+    person_conv = list(persons.filter(Exists(renewed)).values_list("pk", flat=True))
     uncovered = Person.objects.filter(
         household_id=OuterRef("household_id"), do_not_contact=False
     ).exclude(
@@ -227,9 +244,7 @@ def _close_persons(*, as_of: dt.date) -> int:
             ).filter(Q(end_date__isnull=True) | Q(end_date__gte=as_of))
         )
     )
-    hh_conv = list(
-        awaiting.filter(kind="household").exclude(Exists(uncovered)).values_list("pk", flat=True)
-    )
+    hh_conv = list(households.exclude(Exists(uncovered)).values_list("pk", flat=True))
     converted = person_conv + hh_conv
     n = 0
     if converted:
@@ -252,7 +267,7 @@ def _close_persons(*, as_of: dt.date) -> int:
     return n
 
 
-def _close_lapsed_expiring(*, as_of: dt.date) -> int:
+def _close_lapsed_expiring(*, as_of: dt.date, scope: worklists.Scope | None = None) -> int:
     """An open ``hi_expiring`` entry whose card has ended by ``as_of`` and whose person is now
     on the lapsed list (an entry for the same card end) moves there: closed ``lapsed``. The
     case stays with whoever had it: the lapsed entry takes over its assignment (unless it has
@@ -266,7 +281,11 @@ def _close_lapsed_expiring(*, as_of: dt.date) -> int:
     )
     leaving = FollowUp.objects.filter(
         kind=FollowUp.Kind.HI_EXPIRING, status=FollowUp.Status.OPEN, reference_date__lt=as_of
-    ).annotate(successor=Subquery(moved.order_by("pk").values("pk")[:1]))
+    )
+    if scope is not None:
+        # a move needs a lapsed entry created since the lists were built: of the scope's
+        leaving = leaving.filter(person_id__in=RawSQL(scope.persons, []))
+    leaving = leaving.annotate(successor=Subquery(moved.order_by("pk").values("pk")[:1]))
     pairs = [
         (pk, succ, user, org)
         for pk, succ, user, org in leaving.exclude(successor=None).values_list(
@@ -324,19 +343,55 @@ def followup_close_converted(*, as_of: dt.date, actor: Actor) -> int:
     return n
 
 
-def followup_after_import(*, kind: str, actor: Actor) -> dict[str, Any]:
+def followup_after_import(
+    *,
+    kind: str,
+    actor: Actor,
+    batch_id: int | None = None,
+    scope: Callable[[], worklists.Scope | None] | None = None,
+) -> dict[str, Any]:
     """Called by ``imports.run.import_run`` (a plain call, in the import's transaction): after
     an import of participations (the person lists) or of contributions or employers (the
     employer list), in the same job, bring those lists up to date on the data date
-    (``selectors.data_date``): close what the import resolved, add the new entries."""
+    (``selectors.data_date``): close what the import resolved, add the new entries.
+
+    ``scope``: gives the persons and households batch ``batch_id`` wrote (asked only when
+    used). The person lists are synced for them only where that gives the whole build's
+    entries (``_built_since``): else in whole."""
     kinds = KINDS_AFTER_IMPORT.get(kind)
     if not kinds:
         return {}
-    result = followup_sync(as_of=data_date(), actor=actor, kinds=kinds, source=f"import:{kind}")
+    as_of = data_date()
+    written = None
+    if (
+        scope is not None
+        and batch_id is not None
+        and set(kinds) <= set(PERSON_KINDS)
+        and _built_since(as_of=as_of, kinds=kinds, batch_id=batch_id)
+    ):
+        written = scope()
+    result = followup_sync(
+        as_of=as_of, actor=actor, kinds=kinds, source=f"import:{kind}", scope=written
+    )
     return {
         "followups_closed": result["closed"],
         "followups_created": sum(result[k] for k in kinds),
     }
+
+
+def _built_since(*, as_of: dt.date, kinds: tuple[str, ...], batch_id: int) -> bool:
+    """Whether the lists ``kinds`` were last built on the data date ``as_of`` and nothing but
+    batch ``batch_id`` can have changed them since: no outcome recorded (a closing, a
+    do-not-contact), no other import written or undone. Then the entries a whole build would
+    change are those of the persons and households the batch wrote."""
+    builds = list(WorklistBuild.objects.filter(kind__in=kinds).values_list("as_of", "built_at"))
+    if len(builds) != len(kinds) or any(d != as_of for d, _at in builds):
+        return False
+    since = min(at for _d, at in builds)
+    if FollowUpOutcome.objects.filter(at__gte=since).exists():
+        return False
+    others = ImportBatch.objects.exclude(pk=batch_id).exclude(state=ImportBatch.State.REFUSED)
+    return not others.filter(Q(at__gte=since) | Q(undone_at__gte=since)).exists()
 
 
 def _check_followup(actor: Actor, followup: FollowUp) -> None:

@@ -46,14 +46,27 @@ def _date(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The part of the person lists an import can change (``followup_sync(scope=…)``):
+    SELECTs of the person ids whose spells or person row it wrote (``persons``) and of the
+    households they belonged to before or belong to now (``households``). Every list entry
+    is decided by one person's spells (``hi_expiring``, ``lapsed``) or one household's
+    members (``household``), so the others' entries stay as they are."""
+
+    persons: str
+    households: str
+
+
 # Each person list is one SELECT with the same columns (kind, unit_id, person_id, household_id,
 # scheme, reference_date), so that ``followup_sync`` can insert the missing entries with one
 # INSERT … SELECT per list and the readers below can run the very same query.
 COLUMNS = ("kind", "unit_id", "person_id", "household_id", "scheme", "reference_date")
 
 
-def hi_expiring_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
+def hi_expiring_sql(*, as_of: dt.date, scope: Scope | None = None) -> tuple[str, sql.Params]:
     spell, person = sql.table(Spell), sql.table(Person)
+    only = f"AND s.person_id IN ({scope.persons})" if scope is not None else ""
     d, last = sql.date_param("as_of"), sql.date_param("ends_by")
     query = f"""
         SELECT 'hi_expiring' AS kind, MAX(s.unit_id) AS unit_id, s.person_id AS person_id,
@@ -61,7 +74,7 @@ def hi_expiring_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
         FROM {spell} s
         JOIN {person} pe ON pe.person_id = s.person_id
         WHERE s.scheme = 'hi' AND pe.do_not_contact = %(no)s
-          AND s.start_date <= {d} AND s.end_date >= {d} AND s.end_date <= {last}
+          AND s.start_date <= {d} AND s.end_date >= {d} AND s.end_date <= {last} {only}
           AND NOT EXISTS (
               SELECT 1 FROM {spell} s2
               WHERE s2.person_id = s.person_id AND s2.scheme = 'hi' AND s2.id <> s.id
@@ -77,9 +90,10 @@ def hi_expiring_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
     return query, params
 
 
-def lapsed_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
+def lapsed_sql(*, as_of: dt.date, scope: Scope | None = None) -> tuple[str, sql.Params]:
     """One row per person and scheme: the latest such end (ties: the later spell row)."""
     spell, person = sql.table(Spell), sql.table(Person)
+    only = f"AND s.person_id IN ({scope.persons})" if scope is not None else ""
     d = sql.date_param("as_of")
     query = f"""
         SELECT 'lapsed' AS kind, x.unit_id AS unit_id, x.person_id AS person_id,
@@ -92,7 +106,7 @@ def lapsed_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
             JOIN {person} pe ON pe.person_id = s.person_id
             WHERE s.scheme IN ('hi', 'si_voluntary') AND pe.do_not_contact = %(no)s
               AND s.end_date >= {sql.date_param("ended_from")}
-              AND s.end_date <= {sql.date_param("ended_to")}
+              AND s.end_date <= {sql.date_param("ended_to")} {only}
               AND NOT EXISTS (
                   SELECT 1 FROM {spell} s2
                   WHERE s2.person_id = s.person_id AND s2.scheme = s.scheme
@@ -109,10 +123,11 @@ def lapsed_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
     return query, params
 
 
-def households_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
+def households_sql(*, as_of: dt.date, scope: Scope | None = None) -> tuple[str, sql.Params]:
     """Households with some member covered by HI at D and some (contactable) member not;
     the unit is that of a covered member, the reference date the first of D's month."""
     d = sql.date_param("as_of")
+    only = f"AND pe.household_id IN ({scope.households})" if scope is not None else ""
     # one pass over the members' spells (a join, grouped per member), not two correlated
     # subqueries per member: 2 to 3 times faster on a province's registry
     query = f"""
@@ -124,7 +139,7 @@ def households_sql(*, as_of: dt.date) -> tuple[str, sql.Params]:
                    MAX(s.unit_id) AS unit
             FROM {sql.table(Person)} pe
             LEFT JOIN {sql.table(Spell)} s ON s.person_id = pe.person_id
-            WHERE pe.household_id <> ''
+            WHERE pe.household_id <> '' {only}
             GROUP BY pe.person_id, pe.household_id, pe.do_not_contact
         )
         SELECT 'household' AS kind,
@@ -151,8 +166,8 @@ def in_todays_units(
     until 30 June 2025, SPEC section 9) puts its person on the list of the successor with the
     largest share (ties: the main one, then by code), as the figures count it."""
 
-    def wrapped(*, as_of: dt.date) -> tuple[str, sql.Params]:
-        query, params = list_sql(as_of=as_of)
+    def wrapped(*, as_of: dt.date, scope: Scope | None = None) -> tuple[str, sql.Params]:
+        query, params = list_sql(as_of=as_of, scope=scope)
         mapped = f"""
             SELECT c.kind AS kind,
                    COALESCE((SELECT g.successor_id FROM {sql.table(Successor)} g

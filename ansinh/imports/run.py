@@ -23,6 +23,7 @@ from django.db import transaction
 from ansinh.accounts.access import Actor, can_import, import_scope
 from ansinh.arrears.models import FollowUp
 from ansinh.arrears.services import followup_after_import
+from ansinh.arrears.worklists import Scope
 from ansinh.core import sql as sql_dialect
 from ansinh.core.importer.db import import_memory
 from ansinh.core.models import ImportBatch, Job
@@ -30,8 +31,9 @@ from ansinh.imports.kinds import importer_class
 from ansinh.imports.pipeline import ImportResult, import_file
 from ansinh.imports.preview import FigurePreview
 from ansinh.imports.progress import progress_for
-from ansinh.imports.undo import TableCapture
+from ansinh.imports.undo import TableCapture, undo_rows
 from ansinh.monitoring.services import SnapshotDelta, snapshot_refresh
+from ansinh.registry.models import Person, Spell
 from config import env
 
 # what ``followup_after_import`` writes (db table -> key columns): an undo gives it back
@@ -93,7 +95,8 @@ def import_run(
 
 
 def _worklists_follow(*, kind: str, actor: Actor, batch_id: int | None) -> None:
-    """``arrears.services.followup_after_import``, its changes added to the batch's undo."""
+    """``arrears.services.followup_after_import``, its changes added to the batch's undo; the
+    persons and households the batch wrote (from its undo tables) given as the scope."""
     batch = ImportBatch.objects.filter(pk=batch_id).first() if batch_id else None
     if batch is None or batch.undo is None:
         followup_after_import(kind=kind, actor=actor)
@@ -101,9 +104,43 @@ def _worklists_follow(*, kind: str, actor: Actor, batch_id: int | None) -> None:
     capture = TableCapture(batch.pk, AFTER_IMPORT_TABLES)
     with transaction.atomic():
         capture.begin()
-        followup_after_import(kind=kind, actor=actor)
+        followup_after_import(
+            kind=kind, actor=actor, batch_id=batch.pk, scope=lambda: _written_scope(batch)
+        )
         batch.undo = capture.end(batch.undo)
         batch.save(update_fields=["undo"])
+    for name in (SCOPE_PERSONS, SCOPE_HOUSEHOLDS):
+        sql_dialect.drop_table(name)
+
+
+SCOPE_PERSONS, SCOPE_HOUSEHOLDS = "wl_scope_persons", "wl_scope_households"
+
+
+def _written_scope(batch: ImportBatch) -> Scope | None:
+    """The persons whose spells or person row ``batch`` created or changed and the
+    households they had before it or have now, as temp tables (from its undo tables: the
+    rows it changed, as they were, and the keys it created). None when it wrote neither."""
+    spell, person = sql_dialect.table(Spell), sql_dialect.table(Person)
+    parts = [
+        p
+        for p in (undo_rows(batch, spell, "person_id"), undo_rows(batch, person, "person_id"))
+        if p
+    ]
+    if not parts:
+        return None
+    sql_dialect.temp_as(SCOPE_PERSONS, " UNION ".join(parts))
+    sql_dialect.execute(f"CREATE INDEX {SCOPE_PERSONS}_id ON {SCOPE_PERSONS} (person_id)")
+    before = undo_rows(batch, person, "household_id", which="old")
+    sql_dialect.temp_as(
+        SCOPE_HOUSEHOLDS,
+        f"SELECT pe.household_id AS household_id FROM {person} pe "
+        f"WHERE pe.person_id IN (SELECT person_id FROM {SCOPE_PERSONS}) "
+        + (f"UNION {before}" if before else ""),
+    )
+    return Scope(
+        persons=f"SELECT person_id FROM {SCOPE_PERSONS}",
+        households=f"SELECT household_id FROM {SCOPE_HOUSEHOLDS}",
+    )
 
 
 @contextmanager

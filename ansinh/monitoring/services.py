@@ -302,12 +302,17 @@ class SnapshotDelta:
     difference of their snapshot rows, added to the snapshot in the import's transaction.
     Spells the write left alone cancel before they are spread over the month-ends.
     ``applied`` tells the caller that the snapshot is up to date; otherwise (an import changing
-    a large share of the spells, an empty snapshot) it is refreshed by units as before."""
+    a large share of the spells, an empty snapshot) it is refreshed by units as before.
+
+    An importer with ``snapshot_changes`` (participations) is read after its write: the pairs
+    and the spells before come from its undo capture (``deferred``); others (an undo) give
+    the pairs before it (``snapshot_pairs_sql``)."""
 
     PAIRS, SPELLS, DIFF = "snap_pairs", "snap_spells", "snap_diff"
 
     def __init__(self) -> None:
         self.active = False
+        self.deferred = False
         self.applied = False
         self.seconds = 0.0
         self.pairs = 0
@@ -315,23 +320,65 @@ class SnapshotDelta:
         self.units_before: set[str] = set()
 
     def before_write(self, imp: Any) -> None:
+        self.existing = sorted(SnapshotState.objects.values_list("as_of", flat=True))
+        if not self.existing:
+            return
+        if callable(getattr(imp, "snapshot_changes", None)):
+            # the pairs and the spells before come from the write's own undo capture, after
+            # it (issue 22: selecting the pairs joined the whole file with the spells again)
+            self.active = self.deferred = True
+            return
         pairs_sql = imp.snapshot_pairs_sql()
         if pairs_sql is None:
             return
         t0 = time.perf_counter()
-        self.existing = sorted(SnapshotState.objects.values_list("as_of", flat=True))
-        if not self.existing:
-            return
         _pg_settings(probes=True)
         sql.temp_as(self.PAIRS, pairs_sql)
-        self.pairs = int(sql.scalar(f"SELECT COUNT(*) FROM {self.PAIRS}") or 0)
-        if self.pairs > DELTA_MAX_SHARE * _spells_estimate():
-            sql.drop_table(self.PAIRS)
+        if not self._few_pairs():
             return
         sql.temp_as(self.SPELLS, self._pair_spells(-1))
         self.units_before = self._units(-1)
         self.active = True
         self.seconds += time.perf_counter() - t0
+
+    def _few_pairs(self) -> bool:
+        """Whether the pairs of ``PAIRS`` are few enough for a delta (else it is dropped)."""
+        self.pairs = int(sql.scalar(f"SELECT COUNT(*) FROM {self.PAIRS}") or 0)
+        if self.pairs > DELTA_MAX_SHARE * _spells_estimate():
+            sql.drop_table(self.PAIRS)
+            return False
+        return True
+
+    def _from_changes(self, imp: Any) -> bool:
+        """After the write, from its capture of the spells (``imp.snapshot_changes()``: the
+        table of the stored rows it changed, as they were, and that of the keys it created):
+        the pairs of both, their spells now (+1) and before (−1: the same spells but the
+        created ones, the changed ones as they were). False (nothing kept) without a capture
+        or with too many pairs."""
+        changes = imp.snapshot_changes()
+        if changes is None:
+            return False
+        old, new = (sql.qn(name) for name in changes)
+        sql.temp_as(
+            self.PAIRS,
+            f"SELECT person_id, scheme FROM {old} UNION SELECT person_id, scheme FROM {new}",
+        )
+        if not self._few_pairs():
+            return False
+        sql.temp_as(self.SPELLS, self._pair_spells(1))
+        cols = 'id, person_id, scheme, unit_id, "group", start_date, end_date, batch_id, row_no'
+        key = (
+            "{x}.person_id = a.person_id AND {x}.scheme = a.scheme "
+            "AND {x}.start_date = a.start_date AND {x}.unit_id = a.unit_id"
+        )
+        sql.execute(
+            f"INSERT INTO {self.SPELLS} ({cols}, sg) SELECT {cols}, -1 FROM {self.SPELLS} a "
+            f"WHERE a.sg = 1 AND NOT EXISTS (SELECT 1 FROM {old} o WHERE {key.format(x='o')}) "
+            f"AND NOT EXISTS (SELECT 1 FROM {new} n WHERE {key.format(x='n')})"
+        )
+        sql.execute(f"INSERT INTO {self.SPELLS} ({cols}, sg) SELECT {cols}, -1 FROM {old}")
+        self.units_before = self._units(-1)
+        return True
 
     def _pair_spells(self, sign: int) -> str:
         """The stored spells of the pairs, with ``sign`` (one natural-key probe per pair;
@@ -362,12 +409,17 @@ class SnapshotDelta:
             return
         t0 = time.perf_counter()
         _pg_settings(probes=True)
+        if self.deferred and not self._from_changes(imp):
+            self.active = False
+            self.seconds += time.perf_counter() - t0
+            return
         wanted = snapshot_months()
         wanted_set = set(wanted)
         existing = set(self.existing)
         _drop_gone(existing - wanted_set)
         redo = sorted(existing & wanted_set)
-        sql.execute(f"INSERT INTO {self.SPELLS} {self._pair_spells(1)}")
+        if not self.deferred:
+            sql.execute(f"INSERT INTO {self.SPELLS} {self._pair_spells(1)}")
         if not sql.is_postgres():
             # the lapse check looks up the other spells of the same side and pair (PostgreSQL
             # hashes them instead)

@@ -500,6 +500,18 @@ class ParticipationsImporter(StagedImporter):
             query += f" UNION SELECT person_id, scheme FROM {qn('stg_tie')}"
         return query
 
+    def snapshot_changes(self) -> tuple[str, str] | None:
+        """After the write: its undo capture of the spells (``UndoLog``), the table of the
+        stored rows it changed (as they were: new values or a tie's restamp) and the table
+        of the keys it created — the same rows as ``snapshot_pairs_sql`` selects, with the
+        spells before the write. None without a capture. (For the snapshot's delta.)"""
+        undo = self.ctx.undo
+        spell = self.table().table
+        for saved in undo.tables if undo is not None else []:
+            if saved["table"] == spell:
+                return str(saved["old"]), str(saved["new"])
+        return None
+
     def _touch(self, plan: MergeCounts, rows: list[tuple[Any, ...]]) -> None:
         for unit, since in rows:
             d = as_date(since)

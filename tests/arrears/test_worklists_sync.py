@@ -154,3 +154,60 @@ def test_contributions_import_builds_the_employer_list(loaded, cli) -> None:
     }
     assert cli("import", "contributions", contributions).code == 0
     assert FollowUp.objects.filter(kind="employer_overdue").count() == 1
+
+
+def rows() -> list[tuple]:
+    return sorted(
+        FollowUp.objects.values_list(
+            "pk", "kind", "person_id", "household_id", "scheme", "reference_date", "status",
+            "closed_reason", "closed_at", "listed_on", "unit_id",
+        )
+    )  # fmt: skip
+
+
+def test_import_on_the_same_data_date_syncs_only_what_it_wrote(loaded, cli) -> None:
+    """Issue 22: an import that keeps the data date of the lists' last build syncs the persons
+    and households it wrote only — the same entries as a whole build, given back by its undo;
+    after an outcome (or another import) the next one builds them whole."""
+    from ansinh.accounts.access import SYSTEM
+    from ansinh.arrears.services import followup_record_outcome, followup_sync
+    from ansinh.core.models import AuditEvent, ImportBatch
+
+    before = rows()
+    # data date still 30 Sep (B's start): P1 renewed by an overlapping spell, P2's card now
+    # ends within 30 days, H9 gets a member without HI beside a covered one, P3 moves to H9
+    fix = (
+        HEAD.strip()
+        + ",household_id\n"
+        + (
+            "P1,C1,hi,household,2025-09-01,2026-08-31,Nguyễn Văn Một,0901000001,\n"
+            "P2,C1,hi,household,2024-11-20,2025-10-20,Trần Thị Hai,0901000002,\n"
+            "P7,C2,si_compulsory,household,2025-01-01,,Bảy,0901000007,H9\n"
+            "P8,C2,hi,household,2025-01-01,,Tám,0901000008,H9\n"
+            "P3,C2,hi,household,2024-10-10,2025-10-09,Lê Văn Ba,0901000003,H9\n"
+        )
+    )
+    assert cli("import", "participations", write(loaded, "fix.csv", fix)).code == 0
+    sync = AuditEvent.objects.filter(action="followup.sync").order_by("id").last()
+    assert sync.after.get("scope") == "import"
+    assert entries() == {
+        ("hi_expiring", "P1", "closed", "converted"),
+        ("hi_expiring", "P2", "open", ""),
+        ("hi_expiring", "P3", "open", ""),
+        ("household", "H9", "open", ""),
+    }
+    # a whole build on the same date finds nothing more to do
+    after = rows()
+    whole = followup_sync(as_of=d("2025-09-30"), actor=SYSTEM)
+    assert sum(whole[k] for k in ("hi_expiring", "lapsed", "household", "closed")) == 0
+    assert rows() == after
+    # the undo gives the lists back
+    batch = ImportBatch.objects.filter(kind="participations").order_by("id").last()
+    assert cli("import", "undo", str(batch.pk)).code == 0
+    assert rows() == before
+    # an outcome since the last build: the next import builds the lists whole
+    p3 = FollowUp.objects.get(person_id="P3")
+    followup_record_outcome(actor=SYSTEM, followup=p3, outcome="refused", on=d("2025-09-30"))
+    assert cli("import", "participations", write(loaded, "fix2.csv", fix)).code == 0
+    sync = AuditEvent.objects.filter(action="followup.sync").order_by("id").last()
+    assert "scope" not in sync.after
