@@ -29,7 +29,7 @@ from ansinh.core.importer.merge import (
     merge_write,
 )
 from ansinh.core.importer.protocol import StagedImporter
-from ansinh.core.importer.rows import BAD, BAD_IDENT
+from ansinh.core.importer.rows import BAD, BAD_IDENT, parse_date
 from ansinh.core.importer.staging import KeyTracker, Staging
 from ansinh.geography.importers import UnitLookup
 from ansinh.registry import fastcopy
@@ -85,6 +85,19 @@ _LIMITS = {
     "village": 100,
     "email": 254,
 }
+
+
+class _Dates(dict[str, str]):
+    """A date as written -> its ISO text, each distinct value parsed once on first sight;
+    ``d[value]`` is None (nothing kept) for a blank or invalid one, which ``clean`` then
+    hands to the message-writing checks (issue 22: before, the first row of every distinct
+    date — ~30,000 of a province's file — went through them)."""
+
+    def __missing__(self, value: str) -> str | None:
+        iso = parse_date(value) if value else None
+        if iso is not None:
+            self[value] = iso
+        return iso
 
 
 class SpellKeys(KeyTracker):
@@ -187,7 +200,7 @@ class ParticipationsImporter(StagedImporter):
         self.width = max(i for i in self.ix if i is not None) + 1
         self.pick = operator.itemgetter(*(-1 if i is None else i for i in self.ix))
         # a date as written -> its ISO text (ISO or DD/MM/YYYY), for the values seen valid
-        self.dates: dict[str, str] = {}
+        self.dates = _Dates()
 
     def _date(self, row_no: int, column: str, value: str, required: bool) -> Any:
         if value in self.dates:
@@ -212,10 +225,10 @@ class ParticipationsImporter(StagedImporter):
             )
         address, village, consent_raw, email = more
         consent = CONSENT_VALUES.get(consent_raw.strip().lower()) if consent_raw else ""
-        dget = self.dates.get
-        s = dget(start)
-        e = dget(end) if end else None
-        b = dget(birth) if birth else None
+        dates = self.dates
+        s = dates[start]
+        e = dates[end] if end else None
+        b = dates[birth] if birth else None
         if (
             pid
             and not self.units.former  # codes read by the spell's date: the checks below
@@ -490,15 +503,38 @@ class ParticipationsImporter(StagedImporter):
     def snapshot_pairs_sql(self) -> str:
         """A SELECT of the (person_id, scheme) pairs whose spells the write will change: rows
         new or with other values, and the tie rows it restamps. (For the snapshot's delta.)"""
+        if self.all_new():  # a first load: every staged row is new
+            query = f"SELECT DISTINCT person_id, scheme FROM {qn(self.stg_name)}"
+            if getattr(self, "tie_count", 0):
+                query += f" UNION SELECT person_id, scheme FROM {qn('stg_tie')}"
+            return query
+        return f"SELECT DISTINCT person_id, scheme FROM {qn(self.changed_rows())}"
+
+    def changed_rows(self) -> str:
+        """The staged spells the write changes — new, with other values, or ties it restamps
+        — as a table of their own (made once, before the write; its name is returned).
+
+        The undo capture, the snapshot's pairs and the merge read it instead of the whole
+        file (issue 22: a re-sent file changes ~1 % of its rows, and each of them joined
+        every staged row to ``registry_spell`` again). The merge's ``ON CONFLICT … WHERE``
+        and the undo capture's conditions leave the other rows alone anyway."""
+        name = f"{self.stg_name}_chg"
+        if getattr(self, "changed_made", False):
+            return name
         t = self.table()
-        query = (
-            f"SELECT DISTINCT s.person_id AS person_id, s.scheme AS scheme "
-            f"FROM {qn(self.stg_name)} s LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} "
-            f"WHERE t.id IS NULL OR {t.diff_sql('s', 't')}"
-        )
+        where = f"t.id IS NULL OR {t.diff_sql('s', 't')}"
         if getattr(self, "tie_count", 0):
-            query += f" UNION SELECT person_id, scheme FROM {qn('stg_tie')}"
-        return query
+            where += f" OR s.row_no IN (SELECT row_no FROM {qn('stg_tie')})"
+        suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
+        execute(f"DROP TABLE IF EXISTS {qn(name)}")
+        execute(
+            f"CREATE TEMP TABLE {qn(name)}{suffix} AS SELECT s.* FROM {qn(self.stg_name)} s "
+            f"LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} WHERE {where}"
+        )
+        if vendor() == "postgresql":
+            execute(f"ANALYZE {qn(name)}")
+        self.changed_made = True
+        return name
 
     def _touch(self, plan: MergeCounts, rows: list[tuple[Any, ...]]) -> None:
         for unit, since in rows:
@@ -614,6 +650,8 @@ class ParticipationsImporter(StagedImporter):
             )
         people_new = people > 0 and new_people == people
         spells_new = self.all_new()
+        # the staged spells the write changes (a first load: all of them, no join needed)
+        spells = self.stg_name if spells_new else self.changed_rows()
         undo = self.ctx.undo
         if undo is not None:
             undo.save(t=self.person_table(), stg="stg_person", all_new=people_new)
@@ -622,13 +660,13 @@ class ParticipationsImporter(StagedImporter):
                 if getattr(self, "tie_count", 0)
                 else ""
             )
-            undo.save(t=self.table(), stg=self.stg_name, also_changed=ties, all_new=spells_new)
+            undo.save(t=self.table(), stg=spells, also_changed=ties, all_new=spells_new)
         if counted is None or counted.created or counted.updated:
             # (only ties to restamp: the merges would change nothing)
             with bulk.indexes_deferred(Person, rows=new_people):
                 merge_write("stg_person", self.person_table(), batch_id=None, all_new=people_new)
             with bulk.indexes_deferred(Spell, rows=created, unique=spells_new):
-                merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=spells_new)
+                merge_write(spells, self.table(), batch_id=batch_id, all_new=spells_new)
         if getattr(self, "tie_count", 0):
             # ties: the later row of the later import decides (SPEC section 3)
             execute(
@@ -642,7 +680,8 @@ class ParticipationsImporter(StagedImporter):
 
     def teardown(self) -> None:
         super().teardown()
-        for name in ("stg_person", "chg_person", "stg_other", "stg_tie"):
+        self.changed_made = False
+        for name in ("stg_person", "chg_person", "stg_other", "stg_tie", f"{self.stg_name}_chg"):
             execute(f"DROP TABLE IF EXISTS {qn(name)}")
 
 
