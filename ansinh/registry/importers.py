@@ -510,6 +510,21 @@ class ParticipationsImporter(StagedImporter):
             return query
         return f"SELECT DISTINCT person_id, scheme FROM {qn(self.changed_rows())}"
 
+    def _changed_people(self) -> str:
+        """The staged people the write changes: new ones and those with other values
+        (``chg_person``), as a table of their own; the person merge and its undo capture read
+        it instead of every person of the file (whose other rows they leave alone)."""
+        name = "stg_person_chg"
+        suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
+        execute(f"DROP TABLE IF EXISTS {qn(name)}")
+        execute(
+            f"CREATE TEMP TABLE {qn(name)}{suffix} AS SELECT s.* FROM {qn('stg_person')} s "
+            f"WHERE s.person_id IN (SELECT person_id FROM {qn('chg_person')}) "
+            f"OR NOT EXISTS (SELECT 1 FROM {qn(self.person_table().table)} t "
+            "WHERE t.person_id = s.person_id)"
+        )
+        return name
+
     def changed_rows(self) -> str:
         """The staged spells the write changes — new, with other values, or ties it restamps
         — as a table of their own (made once, before the write; its name is returned).
@@ -650,11 +665,12 @@ class ParticipationsImporter(StagedImporter):
             )
         people_new = people > 0 and new_people == people
         spells_new = self.all_new()
-        # the staged spells the write changes (a first load: all of them, no join needed)
+        # the staged people and spells the write changes (a first load: all of them)
+        persons = "stg_person" if people_new else self._changed_people()
         spells = self.stg_name if spells_new else self.changed_rows()
         undo = self.ctx.undo
         if undo is not None:
-            undo.save(t=self.person_table(), stg="stg_person", all_new=people_new)
+            undo.save(t=self.person_table(), stg=persons, all_new=people_new)
             ties = (
                 "EXISTS (SELECT 1 FROM stg_tie x WHERE x.row_no = s.row_no)"
                 if getattr(self, "tie_count", 0)
@@ -664,7 +680,7 @@ class ParticipationsImporter(StagedImporter):
         if counted is None or counted.created or counted.updated:
             # (only ties to restamp: the merges would change nothing)
             with bulk.indexes_deferred(Person, rows=new_people):
-                merge_write("stg_person", self.person_table(), batch_id=None, all_new=people_new)
+                merge_write(persons, self.person_table(), batch_id=None, all_new=people_new)
             with bulk.indexes_deferred(Spell, rows=created, unique=spells_new):
                 merge_write(spells, self.table(), batch_id=batch_id, all_new=spells_new)
         if getattr(self, "tie_count", 0):
@@ -681,7 +697,14 @@ class ParticipationsImporter(StagedImporter):
     def teardown(self) -> None:
         super().teardown()
         self.changed_made = False
-        for name in ("stg_person", "chg_person", "stg_other", "stg_tie", f"{self.stg_name}_chg"):
+        for name in (
+            "stg_person",
+            "chg_person",
+            "stg_person_chg",
+            "stg_other",
+            "stg_tie",
+            f"{self.stg_name}_chg",
+        ):
             execute(f"DROP TABLE IF EXISTS {qn(name)}")
 
 
