@@ -25,7 +25,6 @@ from ansinh.core.importer.merge import (
     MergeCounts,
     MergeTarget,
     as_date,
-    merge_counts,
     merge_write,
 )
 from ansinh.core.importer.protocol import StagedImporter
@@ -184,6 +183,7 @@ class ParticipationsImporter(StagedImporter):
 
     def setup(self) -> None:
         super().setup()
+        self.changed_made = False
         self.spell_keys = SpellKeys(self.staging)
         self.keys = self.spell_keys
         self.units = UnitLookup(self.ctx)
@@ -489,26 +489,83 @@ class ParticipationsImporter(StagedImporter):
 
     def count(self) -> MergeCounts:
         self._people()
-        plan = merge_counts(
-            self.stg_name,
-            self.table(),
-            unit_col="unit_id",
-            since_col="start_date",
-            extra_updated="EXISTS (SELECT 1 FROM chg_person c WHERE c.person_id = s.person_id)",
-        )
+        plan = self._count_spells()
         self._others(plan)
+        if self.changed_made and self.tie_count:
+            # the tie rows are restamped even unchanged: the write reads them from there too
+            execute(
+                f"INSERT INTO {qn(self.changed_rows())} SELECT s.*, 0, 0 "
+                f"FROM {qn(self.stg_name)} s WHERE s.row_no IN (SELECT row_no FROM stg_tie) "
+                f"AND s.row_no NOT IN (SELECT row_no FROM {qn(self.changed_rows())})"
+            )
         self.counted = plan
+        return plan
+
+    def _count_spells(self) -> MergeCounts:
+        """``merge_counts`` of the spells (a person whose values change counts their spells
+        as updated), in one pass that also keeps the rows the write changes (``changed_rows``:
+        issue 22, the counts and that table joined every staged row twice). Into an empty
+        registry every row is new: counted without a join, nothing kept."""
+        stg = qn(self.stg_name)
+        t = self.table()
+        plan = MergeCounts()
+        rows: list[tuple[Any, ...]]  # (unit, staged, created, changed, first changed date)
+        if not sql(f"SELECT 1 FROM {qn(t.table)} LIMIT 1"):
+            rows = [
+                (unit, n, n, n, since)
+                for unit, n, since in sql(
+                    f"SELECT unit_id, COUNT(*), MIN(start_date) FROM {stg} GROUP BY unit_id"
+                )
+            ]
+        else:
+            name = qn(f"{self.stg_name}_chg")
+            suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
+            execute(f"DROP TABLE IF EXISTS {name}")
+            execute(
+                f"CREATE TEMP TABLE {name}{suffix} AS SELECT s.*, "
+                "CASE WHEN t.id IS NULL THEN 1 ELSE 0 END AS chg_new, "
+                f"CASE WHEN t.id IS NULL OR {t.diff_sql('s', 't')} THEN 1 ELSE 0 END AS chg_spell "
+                f"FROM {stg} s LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} "
+                f"WHERE t.id IS NULL OR {t.diff_sql('s', 't')} "
+                "OR EXISTS (SELECT 1 FROM chg_person c WHERE c.person_id = s.person_id)"
+            )
+            if vendor() == "postgresql":
+                execute(f"ANALYZE {name}")
+            self.changed_made = True
+            totals = dict(sql(f"SELECT unit_id, COUNT(*) FROM {stg} GROUP BY unit_id"))
+            changed = {
+                unit: (created, n, since)
+                for unit, created, n, since in sql(
+                    "SELECT unit_id, SUM(chg_new), COUNT(*), "
+                    f"MIN(CASE WHEN chg_spell = 1 THEN start_date END) FROM {name} GROUP BY unit_id"
+                )
+            }
+            rows = [
+                (unit, total, *changed.get(unit, (0, 0, None))) for unit, total in totals.items()
+            ]
+        for unit, total, created, n, since in (
+            (u, int(a), int(b or 0), int(c), d) for u, a, b, c, d in rows
+        ):
+            plan.created += created
+            plan.updated += n - created
+            plan.unchanged += total - n
+            day = as_date(since)
+            if day is not None:
+                plan.touched_units.add(str(unit))
+                if plan.touched_since is None or day < plan.touched_since:
+                    plan.touched_since = day
         return plan
 
     def snapshot_pairs_sql(self) -> str:
         """A SELECT of the (person_id, scheme) pairs whose spells the write will change: rows
         new or with other values, and the tie rows it restamps. (For the snapshot's delta.)"""
-        if self.all_new():  # a first load: every staged row is new
-            query = f"SELECT DISTINCT person_id, scheme FROM {qn(self.stg_name)}"
-            if getattr(self, "tie_count", 0):
-                query += f" UNION SELECT person_id, scheme FROM {qn('stg_tie')}"
-            return query
-        return f"SELECT DISTINCT person_id, scheme FROM {qn(self.changed_rows())}"
+        # a first load: every staged row is new
+        spells = self.stg_name if self.all_new() else self.changed_rows()
+        where = "" if self.all_new() else " WHERE chg_spell = 1"
+        query = f"SELECT DISTINCT person_id, scheme FROM {qn(spells)}{where}"
+        if getattr(self, "tie_count", 0):
+            query += f" UNION SELECT person_id, scheme FROM {qn('stg_tie')}"
+        return query
 
     def _changed_people(self) -> str:
         """The staged people the write changes: new ones and those with other values
@@ -526,30 +583,16 @@ class ParticipationsImporter(StagedImporter):
         return name
 
     def changed_rows(self) -> str:
-        """The staged spells the write changes — new, with other values, or ties it restamps
-        — as a table of their own (made once, before the write; its name is returned).
-
-        The undo capture, the snapshot's pairs and the merge read it instead of the whole
-        file (issue 22: a re-sent file changes ~1 % of its rows, and each of them joined
-        every staged row to ``registry_spell`` again). The merge's ``ON CONFLICT … WHERE``
-        and the undo capture's conditions leave the other rows alone anyway."""
-        name = f"{self.stg_name}_chg"
-        if getattr(self, "changed_made", False):
-            return name
-        t = self.table()
-        where = f"t.id IS NULL OR {t.diff_sql('s', 't')}"
-        if getattr(self, "tie_count", 0):
-            where += f" OR s.row_no IN (SELECT row_no FROM {qn('stg_tie')})"
-        suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
-        execute(f"DROP TABLE IF EXISTS {qn(name)}")
-        execute(
-            f"CREATE TEMP TABLE {qn(name)}{suffix} AS SELECT s.* FROM {qn(self.stg_name)} s "
-            f"LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} WHERE {where}"
-        )
-        if vendor() == "postgresql":
-            execute(f"ANALYZE {qn(name)}")
-        self.changed_made = True
-        return name
+        """The name of the table of the staged spells the write changes, made by the counts
+        (``_count_spells``): new, with other values (``chg_spell``), ties it restamps, and
+        those of people whose values change. The undo capture, the snapshot's pairs and the
+        merge read it instead of the whole file (issue 22: a re-sent file changes ~1 % of
+        its rows, and each of them joined every staged row to ``registry_spell`` again); the
+        merge's ``ON CONFLICT … WHERE`` and the undo capture's conditions leave the rows
+        they do not change alone, as they did in the whole file."""
+        if not self.changed_made:
+            raise RuntimeError("changed_rows before count")
+        return f"{self.stg_name}_chg"
 
     def _touch(self, plan: MergeCounts, rows: list[tuple[Any, ...]]) -> None:
         for unit, since in rows:
