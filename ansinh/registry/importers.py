@@ -387,7 +387,7 @@ class ParticipationsImporter(StagedImporter):
         if self.units.former:
             return None
 
-        return fastcopy.copy_participations(
+        rows = fastcopy.copy_participations(
             stg=self.stg_name,
             unit_ok=self.unit_ok,
             path=path,
@@ -395,6 +395,9 @@ class ParticipationsImporter(StagedImporter):
             progress=progress,
             total=total,
         )
+        if rows is not None:
+            self.spell_keys.ties.update(fastcopy.tie_rows(self.stg_name))
+        return rows
 
     def _people(self) -> None:
         """Stage one row per person (blank = absent: the values of the file, else stored)."""
