@@ -7,10 +7,11 @@ reads bytes. One ``INSERT … SELECT`` then trims, checks and stages the rows in
 staging table the row-by-row path fills, so planning and merging are shared.
 
 The checks here are never looser than ``ParticipationsImporter.clean``: whenever anything is
-off — a row the checks refuse, a repeated (person, scheme, start date), a ragged row, bad
-UTF-8, a quote, a lone carriage return, PostgreSQL's end-of-data marker — the whole fast path
-is rolled back to a savepoint and the caller reads the file row by row, which words the exact
-errors. Nothing of the fast path is visible then.
+off — a row the checks refuse, a key repeated in one unit (ties between units are kept, as
+the row-by-row path keeps them), a ragged row, bad UTF-8, a quote, a lone carriage return,
+PostgreSQL's end-of-data marker — the whole fast path is rolled back to a savepoint and the
+caller reads the file row by row, which words the exact errors. Nothing of the fast path is
+visible then.
 """
 
 from __future__ import annotations
@@ -118,6 +119,22 @@ def copy_participations(
             return None
         transaction.savepoint_commit(sid)
         return rows
+
+
+def tie_rows(stg: str) -> list[int]:
+    """The rows of a staged file sharing a person, scheme and start date in several units
+    (ties, kept: SPEC section 3), as ``SpellKeys`` finds them on the row-by-row path; the
+    fast path leaves none of one key in one unit (issue 22: a messy file has ties, and
+    they sent the whole file back to the row-by-row path)."""
+    return [
+        int(r)
+        for (r,) in sql(
+            f"SELECT s.row_no FROM {qn(stg)} s JOIN (SELECT person_id, scheme, start_date "
+            f"FROM {qn(stg)} GROUP BY person_id, scheme, start_date HAVING COUNT(*) > 1) d "
+            "ON d.person_id = s.person_id AND d.scheme = s.scheme "
+            "AND d.start_date = s.start_date"
+        )
+    ]
 
 
 def _copy_raw(
@@ -246,9 +263,9 @@ def _copy_and_check(
     if rows == 0 or inserted != rows:
         return None  # a row is refused: the Python path words the errors
     if sql(
-        f"SELECT 1 FROM {qn(stg)} GROUP BY person_id, scheme, start_date HAVING COUNT(*) > 1 "
-        "LIMIT 1"
+        f"SELECT 1 FROM {qn(stg)} GROUP BY person_id, scheme, start_date, unit_id "
+        "HAVING COUNT(*) > 1 LIMIT 1"
     ):
-        return None  # a repeated key or a tie between units inside the file: Python decides
+        return None  # a repeated key inside the file: Python words the errors
     execute(f"DROP TABLE {RAW}")
     return rows

@@ -25,11 +25,10 @@ from ansinh.core.importer.merge import (
     MergeCounts,
     MergeTarget,
     as_date,
-    merge_counts,
     merge_write,
 )
 from ansinh.core.importer.protocol import StagedImporter
-from ansinh.core.importer.rows import BAD, BAD_IDENT
+from ansinh.core.importer.rows import BAD, BAD_IDENT, parse_date
 from ansinh.core.importer.staging import KeyTracker, Staging
 from ansinh.geography.importers import UnitLookup
 from ansinh.registry import fastcopy
@@ -85,6 +84,19 @@ _LIMITS = {
     "village": 100,
     "email": 254,
 }
+
+
+class _Dates(dict[str, str]):
+    """A date as written -> its ISO text, each distinct value parsed once on first sight;
+    ``d[value]`` is None (nothing kept) for a blank or invalid one, which ``clean`` then
+    hands to the message-writing checks (issue 22: before, the first row of every distinct
+    date — ~30,000 of a province's file — went through them)."""
+
+    def __missing__(self, value: str) -> str | None:
+        iso = parse_date(value) if value else None
+        if iso is not None:
+            self[value] = iso
+        return iso
 
 
 class SpellKeys(KeyTracker):
@@ -171,6 +183,7 @@ class ParticipationsImporter(StagedImporter):
 
     def setup(self) -> None:
         super().setup()
+        self.changed_made = False
         self.spell_keys = SpellKeys(self.staging)
         self.keys = self.spell_keys
         self.units = UnitLookup(self.ctx)
@@ -187,7 +200,7 @@ class ParticipationsImporter(StagedImporter):
         self.width = max(i for i in self.ix if i is not None) + 1
         self.pick = operator.itemgetter(*(-1 if i is None else i for i in self.ix))
         # a date as written -> its ISO text (ISO or DD/MM/YYYY), for the values seen valid
-        self.dates: dict[str, str] = {}
+        self.dates = _Dates()
 
     def _date(self, row_no: int, column: str, value: str, required: bool) -> Any:
         if value in self.dates:
@@ -212,10 +225,10 @@ class ParticipationsImporter(StagedImporter):
             )
         address, village, consent_raw, email = more
         consent = CONSENT_VALUES.get(consent_raw.strip().lower()) if consent_raw else ""
-        dget = self.dates.get
-        s = dget(start)
-        e = dget(end) if end else None
-        b = dget(birth) if birth else None
+        dates = self.dates
+        s = dates[start]
+        e = dates[end] if end else None
+        b = dates[birth] if birth else None
         if (
             pid
             and not self.units.former  # codes read by the spell's date: the checks below
@@ -374,7 +387,7 @@ class ParticipationsImporter(StagedImporter):
         if self.units.former:
             return None
 
-        return fastcopy.copy_participations(
+        rows = fastcopy.copy_participations(
             stg=self.stg_name,
             unit_ok=self.unit_ok,
             path=path,
@@ -382,6 +395,9 @@ class ParticipationsImporter(StagedImporter):
             progress=progress,
             total=total,
         )
+        if rows is not None:
+            self.spell_keys.ties.update(fastcopy.tie_rows(self.stg_name))
+        return rows
 
     def _people(self) -> None:
         """Stage one row per person (blank = absent: the values of the file, else stored)."""
@@ -476,26 +492,80 @@ class ParticipationsImporter(StagedImporter):
 
     def count(self) -> MergeCounts:
         self._people()
-        plan = merge_counts(
-            self.stg_name,
-            self.table(),
-            unit_col="unit_id",
-            since_col="start_date",
-            extra_updated="EXISTS (SELECT 1 FROM chg_person c WHERE c.person_id = s.person_id)",
-        )
+        plan = self._count_spells()
         self._others(plan)
+        if self.changed_made and self.tie_count:
+            # the tie rows are restamped even unchanged: the write reads them from there too
+            execute(
+                f"INSERT INTO {qn(self.changed_rows())} SELECT s.*, 0, 0 "
+                f"FROM {qn(self.stg_name)} s WHERE s.row_no IN (SELECT row_no FROM stg_tie) "
+                f"AND s.row_no NOT IN (SELECT row_no FROM {qn(self.changed_rows())})"
+            )
         self.counted = plan
+        return plan
+
+    def _count_spells(self) -> MergeCounts:
+        """``merge_counts`` of the spells (a person whose values change counts their spells
+        as updated), in one pass that also keeps the rows the write changes (``changed_rows``:
+        issue 22, the counts and that table joined every staged row twice). Into an empty
+        registry every row is new: counted without a join, nothing kept."""
+        stg = qn(self.stg_name)
+        t = self.table()
+        plan = MergeCounts()
+        rows: list[tuple[Any, ...]]  # (unit, staged, created, changed, first changed date)
+        if not sql(f"SELECT 1 FROM {qn(t.table)} LIMIT 1"):
+            rows = [
+                (unit, n, n, n, since)
+                for unit, n, since in sql(
+                    f"SELECT unit_id, COUNT(*), MIN(start_date) FROM {stg} GROUP BY unit_id"
+                )
+            ]
+        else:
+            name = qn(f"{self.stg_name}_chg")
+            suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
+            execute(f"DROP TABLE IF EXISTS {name}")
+            execute(
+                f"CREATE TEMP TABLE {name}{suffix} AS SELECT s.*, "
+                "CASE WHEN t.id IS NULL THEN 1 ELSE 0 END AS chg_new, "
+                f"CASE WHEN t.id IS NULL OR {t.diff_sql('s', 't')} THEN 1 ELSE 0 END AS chg_spell "
+                f"FROM {stg} s LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} "
+                f"WHERE t.id IS NULL OR {t.diff_sql('s', 't')} "
+                "OR EXISTS (SELECT 1 FROM chg_person c WHERE c.person_id = s.person_id)"
+            )
+            if vendor() == "postgresql":
+                execute(f"ANALYZE {name}")
+            self.changed_made = True
+            totals = dict(sql(f"SELECT unit_id, COUNT(*) FROM {stg} GROUP BY unit_id"))
+            changed = {
+                unit: (created, n, since)
+                for unit, created, n, since in sql(
+                    "SELECT unit_id, SUM(chg_new), COUNT(*), "
+                    f"MIN(CASE WHEN chg_spell = 1 THEN start_date END) FROM {name} GROUP BY unit_id"
+                )
+            }
+            rows = [
+                (unit, total, *changed.get(unit, (0, 0, None))) for unit, total in totals.items()
+            ]
+        for unit, total, created, n, since in (
+            (u, int(a), int(b or 0), int(c), d) for u, a, b, c, d in rows
+        ):
+            plan.created += created
+            plan.updated += n - created
+            plan.unchanged += total - n
+            day = as_date(since)
+            if day is not None:
+                plan.touched_units.add(str(unit))
+                if plan.touched_since is None or day < plan.touched_since:
+                    plan.touched_since = day
         return plan
 
     def snapshot_pairs_sql(self) -> str:
         """A SELECT of the (person_id, scheme) pairs whose spells the write will change: rows
         new or with other values, and the tie rows it restamps. (For the snapshot's delta.)"""
-        t = self.table()
-        query = (
-            f"SELECT DISTINCT s.person_id AS person_id, s.scheme AS scheme "
-            f"FROM {qn(self.stg_name)} s LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} "
-            f"WHERE t.id IS NULL OR {t.diff_sql('s', 't')}"
-        )
+        # a first load: every staged row is new
+        spells = self.stg_name if self.all_new() else self.changed_rows()
+        where = "" if self.all_new() else " WHERE chg_spell = 1"
+        query = f"SELECT DISTINCT person_id, scheme FROM {qn(spells)}{where}"
         if getattr(self, "tie_count", 0):
             query += f" UNION SELECT person_id, scheme FROM {qn('stg_tie')}"
         return query
@@ -511,6 +581,33 @@ class ParticipationsImporter(StagedImporter):
             if saved["table"] == spell:
                 return str(saved["old"]), str(saved["new"])
         return None
+
+    def _changed_people(self) -> str:
+        """The staged people the write changes: new ones and those with other values
+        (``chg_person``), as a table of their own; the person merge and its undo capture read
+        it instead of every person of the file (whose other rows they leave alone)."""
+        name = "stg_person_chg"
+        suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
+        execute(f"DROP TABLE IF EXISTS {qn(name)}")
+        execute(
+            f"CREATE TEMP TABLE {qn(name)}{suffix} AS SELECT s.* FROM {qn('stg_person')} s "
+            f"WHERE s.person_id IN (SELECT person_id FROM {qn('chg_person')}) "
+            f"OR NOT EXISTS (SELECT 1 FROM {qn(self.person_table().table)} t "
+            "WHERE t.person_id = s.person_id)"
+        )
+        return name
+
+    def changed_rows(self) -> str:
+        """The name of the table of the staged spells the write changes, made by the counts
+        (``_count_spells``): new, with other values (``chg_spell``), ties it restamps, and
+        those of people whose values change. The undo capture, the snapshot's pairs and the
+        merge read it instead of the whole file (issue 22: a re-sent file changes ~1 % of
+        its rows, and each of them joined every staged row to ``registry_spell`` again); the
+        merge's ``ON CONFLICT … WHERE`` and the undo capture's conditions leave the rows
+        they do not change alone, as they did in the whole file."""
+        if not self.changed_made:
+            raise RuntimeError("changed_rows before count")
+        return f"{self.stg_name}_chg"
 
     def _touch(self, plan: MergeCounts, rows: list[tuple[Any, ...]]) -> None:
         for unit, since in rows:
@@ -626,21 +723,24 @@ class ParticipationsImporter(StagedImporter):
             )
         people_new = people > 0 and new_people == people
         spells_new = self.all_new()
+        # the staged people and spells the write changes (a first load: all of them)
+        persons = "stg_person" if people_new else self._changed_people()
+        spells = self.stg_name if spells_new else self.changed_rows()
         undo = self.ctx.undo
         if undo is not None:
-            undo.save(t=self.person_table(), stg="stg_person", all_new=people_new)
+            undo.save(t=self.person_table(), stg=persons, all_new=people_new)
             ties = (
                 "EXISTS (SELECT 1 FROM stg_tie x WHERE x.row_no = s.row_no)"
                 if getattr(self, "tie_count", 0)
                 else ""
             )
-            undo.save(t=self.table(), stg=self.stg_name, also_changed=ties, all_new=spells_new)
+            undo.save(t=self.table(), stg=spells, also_changed=ties, all_new=spells_new)
         if counted is None or counted.created or counted.updated:
             # (only ties to restamp: the merges would change nothing)
             with bulk.indexes_deferred(Person, rows=new_people):
-                merge_write("stg_person", self.person_table(), batch_id=None, all_new=people_new)
+                merge_write(persons, self.person_table(), batch_id=None, all_new=people_new)
             with bulk.indexes_deferred(Spell, rows=created, unique=spells_new):
-                merge_write(self.stg_name, self.table(), batch_id=batch_id, all_new=spells_new)
+                merge_write(spells, self.table(), batch_id=batch_id, all_new=spells_new)
         if getattr(self, "tie_count", 0):
             # ties: the later row of the later import decides (SPEC section 3)
             execute(
@@ -654,7 +754,15 @@ class ParticipationsImporter(StagedImporter):
 
     def teardown(self) -> None:
         super().teardown()
-        for name in ("stg_person", "chg_person", "stg_other", "stg_tie"):
+        self.changed_made = False
+        for name in (
+            "stg_person",
+            "chg_person",
+            "stg_person_chg",
+            "stg_other",
+            "stg_tie",
+            f"{self.stg_name}_chg",
+        ):
             execute(f"DROP TABLE IF EXISTS {qn(name)}")
 
 

@@ -233,3 +233,23 @@ def test_fast_path_takes_vietnamese_dates_and_headers(
     assert got["P00000"] == (dt.date(2025, 1, 1), dt.date(2025, 6, 30))
     assert got["P00001"] == (dt.date(2025, 1, 2), None)
     assert len(got) == 1500
+
+
+def test_ties_between_units_stay_on_the_fast_path(
+    cli: Callable, write: Callable, units: None, fast_calls
+):
+    # P00001 starts hi on 2025-01-02 in C2 (row 3); here also in C1: a tie, kept (SPEC 3)
+    tied = big_file(extra="P00001,C1,hi,household,2025-01-02,,,,,,,\n")
+    res = cli("import", "participations", str(write("t.csv", tied)))
+    assert res.code == 0, res.err
+    assert res.out == "participations: đọc 1501 dòng, tạo mới 1501, cập nhật 0, không đổi 0\n"
+    if pg():
+        assert fast_calls == [1501]
+    spells = Spell.objects.filter(person_id="P00001").order_by("unit_id")
+    assert [(s.unit_id, s.row_no) for s in spells] == [("C1", 1502), ("C2", 3)]
+    # the same file again: the ties are restamped with the later batch, nothing else changes
+    res = cli("import", "participations", str(write("t2.csv", tied)))
+    assert res.code == 0, res.err
+    assert res.out == "participations: đọc 1501 dòng, tạo mới 0, cập nhật 0, không đổi 1501\n"
+    batches = set(Spell.objects.filter(person_id="P00001").values_list("batch_id", flat=True))
+    assert len(batches) == 1 and batches != {Spell.objects.get(person_id="P00002").batch_id}

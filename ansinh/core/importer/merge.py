@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from ansinh.core.importer.db import distinct_op, execute, qn, sql
+from ansinh.core.importer.db import distinct_op, execute, qn, sql, vendor
 
 
 def as_date(value: Any) -> dt.date | None:
@@ -177,6 +177,14 @@ def merge_write(stg: str, t: MergeTarget, *, batch_id: int | None, all_new: bool
         f"INSERT INTO {qn(t.table)} AS t ({', '.join(cols)}) "
         f"SELECT {', '.join(exprs)} FROM {qn(stg)} s WHERE 1=1 "
     )
+    if vendor() == "sqlite":
+        # in the natural key's order (issue 22): its B-tree (and the parents' the foreign keys
+        # probe) is then written and read in sequence instead of at random — a shuffled first
+        # load's INSERT took ~25 % less CPU at 0.1 and keeps the key index out of the page
+        # cache's misses at 1.0; the rowids follow the key, as the snapshot's scans read it.
+        # Rows of one key stay in the staged order (``rowid``), as the plain scan gave them.
+        order = [f"s.{qn(t.col(k))}" for k in t.key]
+        query += f"ORDER BY {', '.join(order)}, s.rowid "
     if all_new:
         execute(query, params)
         return

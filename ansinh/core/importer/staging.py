@@ -27,6 +27,9 @@ _TYPES = {
 }
 
 
+_ROW_NO = operator.itemgetter(0)
+
+
 class Staging:
     """A temporary table of clean rows; ``row_no`` is always the first column."""
 
@@ -81,9 +84,8 @@ class KeyTracker:
         self.rows = array.array("q")
 
     def add(self, rows: Sequence[Sequence[Any]]) -> None:
-        getter = self.getter
-        self.hashes.extend(hash(getter(r)) for r in rows)
-        self.rows.extend(r[0] for r in rows)
+        self.hashes.extend(map(hash, map(self.getter, rows)))
+        self.rows.extend(map(_ROW_NO, rows))
 
     def _candidates(self) -> list[int]:
         if len(self.hashes) < 2:
