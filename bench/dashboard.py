@@ -2,16 +2,16 @@
 item 5). Not a test: it measures and reports.
 
 Serves the database named by ``ANSINH_DATABASE_URL`` (already loaded, with a login that sees
-the province: ``make bench`` or ``bench/run.py`` set one up; see
+the province, e.g. ``ansinh user add bench --role province --unit 56 --password-stdin``; see
 bench/results/issue22-dashboard.md) with ``ansinh serve`` pinned to ``--server-cpus`` and runs
 bench/load.py pinned to ``--load-cpus`` (``taskset``), so that the generator's own CPU does not
 slow the server it measures. Reports, per run: the latencies of load.py, the CPU seconds of
-the server's processes (gunicorn master and workers, the job worker), of the generator, and of
-the PostgreSQL backends serving the run's database (which the kernel may put on either core),
-and the load average before and after.
+the server's processes (gunicorn master and workers; the job worker is off), of the generator,
+and of the PostgreSQL backends serving the run's database (which the kernel may put on either
+core), and the load average before and after.
 
     ANSINH_DATABASE_URL=postgresql://… .venv/bin/python bench/dashboard.py \\
-        --username bench --password … -o bench/results/issue22-dashboard-after.json
+        --username bench --password … -o bench/results/issue22-dashboard.json
 """
 
 from __future__ import annotations
@@ -94,8 +94,8 @@ def main() -> int:
         "--nice",
         type=int,
         default=0,
-        help="run the server and load.py at this niceness (negative: ahead of the machine's "
-        "other work, so that a shared machine's load does not decide the figures)",
+        help="run the server and load.py at this niceness (note: where the kernel groups tasks "
+        "by session, autogroup, this does not put them ahead of other sessions' work)",
     )
     ap.add_argument("--repeat", type=int, default=1, help="back-to-back runs after the warm-up")
     ap.add_argument("-o", "--output", type=Path, required=True)
