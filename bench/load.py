@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import statistics
@@ -57,6 +58,38 @@ class Stats:
             self.errors[name] += 1
             if len(self.error_samples) < 10:
                 self.error_samples.append(f"{name}: {why}")
+
+
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process (all its threads); zeros once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of a process (all its threads); 0 once it is gone."""
+    return sum(cpu_times(pid))
+
+
+def loadavg() -> list[float]:
+    return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
+
+
+def pg_backends(url: str) -> list[int]:
+    """The PIDs of the PostgreSQL backends connected to the database of ``url`` (a server on
+    this machine); [] without a URL."""
+    if not url.startswith("postgres"):
+        return []
+    import psycopg
+
+    db = url.rsplit("/", 1)[1].split("?", 1)[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (db,)).fetchall()
+    return [int(r[0]) for r in rows]
 
 
 def login(client: httpx.Client, username: str, password: str) -> None:
@@ -141,6 +174,14 @@ def main() -> int:
     ap.add_argument("--password", default="YenSao-ThapBa-2025")
     ap.add_argument("--as-of", dest="as_of", default=None, help="default: the latest data")
     ap.add_argument("--think", type=float, default=0.0, help="seconds between requests")
+    ap.add_argument(
+        "--watch", default="", help="PIDs (comma-separated) whose CPU seconds to report"
+    )
+    ap.add_argument(
+        "--watch-db",
+        default="",
+        help="a PostgreSQL URL: report the CPU seconds of the backends connected to its database",
+    )
     ap.add_argument("-o", "--output", type=Path, default=RESULTS)
     args = ap.parse_args()
     duration = min(max(args.duration, 1.0), 120.0)
@@ -173,11 +214,22 @@ def main() -> int:
     for t in threads:
         t.start()
     start.wait()
+    watched = [int(x) for x in args.watch.split(",") if x]
+    cpu0 = {pid: cpu_times(pid) for pid in watched}
+    pg0 = {pid: cpu_seconds(pid) for pid in pg_backends(args.watch_db)}
+    own0, load0 = time.process_time(), loadavg()
     began = time.monotonic()
     deadline["t"] = began + duration
     for t in threads:
         t.join(timeout=duration + 60)
     elapsed = time.monotonic() - began
+    own, load1 = time.process_time() - own0, loadavg()
+    watched_cpu = {
+        pid: [now - before for now, before in zip(cpu_times(pid), cpu0[pid], strict=True)]
+        for pid in watched
+    }
+    # backends that started during the window count from 0; those that ended are lost
+    pg_cpu = {pid: cpu_seconds(pid) - pg0.get(pid, 0.0) for pid in pg_backends(args.watch_db)}
 
     report = {
         "base": args.base,
@@ -189,6 +241,14 @@ def main() -> int:
         "machine": f"{platform.system()} {platform.machine()}, python {platform.python_version()}",
         "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "endpoints": summarise(stats, elapsed),
+        # CPU seconds over the measured window (after the logins): this process, and the
+        # processes of --watch (the server's, the database backends)
+        "generator_cpu_s": round(own, 2),
+        "watched_cpu_user_s": round(sum(u for u, _s in watched_cpu.values()), 2),
+        "watched_cpu_system_s": round(sum(s for _u, s in watched_cpu.values()), 2),
+        "postgres_backends_cpu_s": round(sum(pg_cpu.values()), 2),
+        "postgres_backends": len(pg_cpu),
+        "load_average": [load0, load1],
         "error_samples": stats.error_samples,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -21,11 +21,24 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help=_("số tiến trình phục vụ (mặc định: số lõi CPU được dùng, tối đa 2)"),
+    )
     p.set_defaults(func=run)
 
 
-def serve(*, host: str, port: int, workers: int = 2) -> None:
+def default_workers() -> int:
+    """One web process per CPU core this process may run on, at most 2: a process runs Python
+    on one core at a time (its 8 threads wait for the database in parallel), and a second one
+    on the same core only takes turns with the first — which makes the slowest answers slower
+    (issue 22: ``taskset -c 0 ansinh serve``)."""
+    return max(1, min(2, len(os.sched_getaffinity(0))))
+
+
+def serve(*, host: str, port: int, workers: int | None = None) -> None:
     """Gunicorn with threaded workers; static files are served by WhiteNoise.
     Behind a reverse proxy (nginx) that terminates TLS, set ANSINH_HTTPS=1 and forward
     X-Forwarded-Proto; see docs/deploy.md. The job worker (``ansinh worker``) runs beside
@@ -37,7 +50,7 @@ def serve(*, host: str, port: int, workers: int = 2) -> None:
     class App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
+            self.cfg.set("workers", workers or default_workers())
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("threads", 8)
             self.cfg.set("timeout", 300)

@@ -10,7 +10,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from ansinh.accounts.access import (
@@ -36,6 +38,7 @@ from ansinh.monitoring import forecast as fc
 from ansinh.monitoring import selectors
 from ansinh.targets.selectors import target_tree
 
+CONTENT = "monitoring/_dashboard.html"
 TREND_MONTHS = 12
 AT_RISK_ROWS = 20
 
@@ -90,10 +93,11 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
     latest = selectors.data_as_of(version=version)
     as_of = _as_of(request, latest)
     # drill-down links keep the date and scheme the user is looking at
-    keep = urlencode({k: request.GET[k] for k in ("as_of", "scheme") if request.GET.get(k)})
+    query = urlencode({k: request.GET[k] for k in ("as_of", "scheme") if request.GET.get(k)})
+    keep = f"?{query}" if query else ""
     ctx: dict[str, Any] = {
         "unit": unit,
-        "keep": f"?{keep}" if keep else "",
+        "keep": keep,
         "crumbs": crumbs,
         "as_of": as_of,
         "data_as_of": latest,
@@ -112,6 +116,7 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
         ),
     }
     if as_of is None:
+        ctx["content"] = render_to_string(CONTENT, ctx)
         return render(request, "monitoring/dashboard.html", ctx)
 
     parts = (
@@ -121,8 +126,9 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
         suppresses_small_counts(actor),
         translation.get_language(),
     )
-    ctx.update(
-        cached(
+
+    def content() -> str:
+        figures = cached(
             namespace="dashboard",
             version=version,
             parts=parts,
@@ -130,9 +136,22 @@ def _page(request: HttpRequest, unit: Unit) -> HttpResponse:
                 unit=unit, as_of=as_of, scheme=scheme, actor=actor, version=version
             ),
         )
+        return render_to_string(CONTENT, {**ctx, **figures})
+
+    # the page below the menu, rendered: the same HTML for the same key (what it shows of the
+    # units above and beside and whether the actor may open them included), so that a warm
+    # page reads one string from the cache and renders none of its figures
+    head = (
+        keep,
+        latest,
+        [(u.code, u.name, can) for u, can in crumbs],
+        (unit.name, unit.level, unit.valid_to),
+        [(s.successor_id, s.successor.name, s.share, s.main, can) for s, can in ctx["successors"]],
+        [(s.legacy_id, s.legacy.name, s.share, can) for s, can in ctx["predecessors"]],
     )
-    # the rendered figures too ({% cache %} in the template): the same for the same key
-    ctx["body_key"] = repr((version, parts, ctx["keep"]))
+    ctx["content"] = mark_safe(
+        cached(namespace="dashboard_page", version=version, parts=(*parts, head), compute=content)
+    )
     return render(request, "monitoring/dashboard.html", ctx)
 
 
