@@ -334,7 +334,7 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
     ctes = f"""
         flagged AS MATERIALIZED (
             SELECT o.id, o.person_id, o.scheme, o.unit_id, o.grp, o.start_date, o.end_date,
-                   o.batch_id, o.row_no, o.first_rn, o.first_start, o.sg,
+                   o.first_rn, o.first_start, o.sg,
                    CASE WHEN o.later_end IS NOT NULL
                               AND COALESCE(o.end_date, {far}) > o.later_end
                         THEN 1 ELSE 0 END AS ov,
@@ -345,7 +345,7 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
             FROM (
                 SELECT s.id AS id, s.person_id AS person_id, s.scheme AS scheme,
                        s.unit_id AS unit_id, s."group" AS grp, s.start_date AS start_date,
-                       s.end_date AS end_date, s.batch_id AS batch_id, s.row_no AS row_no,
+                       s.end_date AS end_date,
                        {source.sign} AS sg,
                        MIN(COALESCE(s.end_date, {far})) OVER ({later}) AS later_end,
                        {next_start} AS next_start,
@@ -402,7 +402,7 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
         ),
         overl AS MATERIALIZED (
             SELECT f.id, f.person_id, f.scheme, f.unit_id, f.grp, f.start_date, f.end_date,
-                   f.batch_id, f.row_no, f.ov, f.sg
+                   f.first_rn, f.ov, f.sg
             FROM flagged f
             WHERE EXISTS (
                 SELECT 1 FROM flagged g
@@ -444,10 +444,9 @@ def _delta_spell_rows(scope: Scope) -> tuple[str, Params]:
         FROM (
             SELECT dt.d AS as_of, f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp,
                    f.ov AS ov, f.sg AS sg,
-                   ROW_NUMBER() OVER (
+                   ROW_NUMBER() OVER (  -- first_rn: the place in the order that breaks ties
                        PARTITION BY dt.d, f.sg, f.person_id, f.scheme
-                       ORDER BY f.start_date DESC, COALESCE(f.batch_id, 0) DESC,
-                                f.row_no DESC, f.id DESC
+                       ORDER BY f.first_rn DESC
                    ) AS rn
             FROM overl f
             JOIN dates dt ON f.start_date <= dt.d AND (f.end_date IS NULL OR f.end_date >= dt.d)
