@@ -14,6 +14,7 @@ apps reads the same on both:
 - comparisons: ``distinct_op`` (``IS DISTINCT FROM`` / ``IS NOT``);
 - temporary tables: ``column_type``, ``temp_create``, ``temp_as``, ``temp_insert`` (COPY on
   PostgreSQL), ``analyze``, ``drop_table``; ``set_local`` (planner settings, PostgreSQL only);
+  ``bulk_memory`` (SQLite: temporary storage on disk around a bulk statement);
 - running: ``execute`` (row count), ``fetch`` (rows as dicts by column name), ``fetch_as``
   (rows as dataclasses whose fields are the column names), ``fetch_one``, ``scalar``.
 
@@ -26,7 +27,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -246,6 +248,36 @@ def set_local(setting: str, value: str) -> None:
     """``SET LOCAL setting = value`` on PostgreSQL (inside the caller's transaction)."""
     if is_postgres():
         execute(f"SET LOCAL {setting} = {value}")
+
+
+# SQLite, around one import or full snapshot build (issue 22: peak memory < 1 GiB at scale
+# 1.0): the staging tables, sorts and every spill go to a temporary file (the system's temp
+# directory, SQLITE_TMPDIR) instead of RAM, with a smaller page cache and no memory map; the
+# connection's own settings (config/settings.py: for the pages) come back afterwards
+BULK_PRAGMAS = {"temp_store": "FILE", "cache_size": "-65536", "mmap_size": "0"}
+
+
+@contextmanager
+def bulk_memory() -> Iterator[None]:
+    """Around one bulk job on SQLite (outside a transaction: changing ``temp_store`` drops the
+    connection's temporary tables): :data:`BULK_PRAGMAS`, then the settings before. Nothing
+    on PostgreSQL or inside a transaction."""
+    if is_postgres() or connection.in_atomic_block:
+        yield
+        return
+    before: dict[str, Any] = {}
+    for name in BULK_PRAGMAS:
+        value = scalar(f"PRAGMA {name}")  # (no mmap_size of an in-memory database)
+        if value is not None:
+            before[name] = value
+    for name in before:
+        execute(f"PRAGMA {name} = {BULK_PRAGMAS[name]}")
+    try:
+        yield
+    finally:
+        if not connection.in_atomic_block and connection.connection is not None:
+            for name, value in before.items():
+                execute(f"PRAGMA {name} = {value}")
 
 
 # --------------------------------------------------------------------------- running

@@ -466,8 +466,10 @@ class SnapshotDelta:
 
 
 def snapshot_rebuild() -> int:
-    """Drop and rebuild every stored figure from the facts (``ansinh kpi --rebuild``)."""
-    with transaction.atomic():
+    """Drop and rebuild every stored figure from the facts (``ansinh kpi --rebuild``); on
+    SQLite with the import's temporary storage on disk (``bulk_memory``: the first import
+    builds the same statement under it)."""
+    with sql.bulk_memory(), transaction.atomic():
         KpiSnapshot.objects.all().delete()
         SnapshotState.objects.all().delete()
         wanted = snapshot_months()

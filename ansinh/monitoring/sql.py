@@ -291,40 +291,50 @@ def _signed_spells(spells: str) -> _Source:
 
 
 def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
-    """The CTEs ``ordered``, ``flagged``, ``deltas``, ``overl``, ``grid`` (after ``dates``,
+    """The CTEs ``flagged``, ``events``, ``deltas``, ``overl``, ``grid`` (after ``dates``,
     consecutive month-ends from ``%(first)s`` to ``%(last)s``).
 
     In the order that breaks ties (start, batch, row), a spell that ends no later than every
     spell after it decides exactly from its start until the next spell starts (or it ends):
     later spells that start by a day still cover it. Those spells are counted by +1/−1 deltas
-    per month-end bucket (``deltas``) summed cumulatively over a (unit, scheme, group) × dates
-    grid. Only a spell with a later spell nested inside it (ending earlier, ``ov``) decides on
-    scattered days: the spells of such pairs (``overl``) are joined with the dates and ranked.
-    A spell that is the same on both sides of a signed source cancels in the deltas before
-    they are spread over the dates."""
+    per month-end bucket summed cumulatively over a (unit, scheme, group) × dates grid. Only
+    a spell with a later spell nested inside it (ending earlier, ``ov``) decides on scattered
+    days: the spells of such pairs (``overl``) are joined with the dates and ranked. A spell
+    that is the same on both sides of a signed source cancels in the deltas before they are
+    spread over the dates.
+
+    One sort of the spells serves every window (``first_start`` is the first start in the
+    same order), and ``flagged`` is the only copy of them. ``events`` sums, in one
+    ``GROUP BY`` per (unit, scheme, group, month-end), the deltas and the new, lapsed and
+    renewed events (``nev``: how many event rows a key has, so that a key is an event row
+    exactly when a spell made an event there); ``deltas`` folds the months before the
+    first month-end into it."""
     rows, rp = scope.rows("x.unit_id")
     far = sql.far_date()
     first, last = date_param("first"), date_param("last")
-    order = "ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id"
-    part = source.partition
+    window = (
+        f"PARTITION BY {source.partition} "
+        "ORDER BY s.start_date, COALESCE(s.batch_id, 0), s.row_no, s.id"
+    )
+    # two frames, each one pass (SQLite runs the functions of one frame together): the later
+    # spells (next start: the least later start, as the order is by start) and the spells
+    # up to this one (ROW_NUMBER's own frame)
+    later = f"{window} ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING"
+    upto = f"{window} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    # the next start: LEAD on PostgreSQL (MIN over a moving frame is recomputed per row
+    # there); on SQLite the least later start (the order is by start), in the later frame's
+    # pass, as LEAD would take a pass of its own
+    next_start = (
+        f"LEAD(s.start_date) OVER ({window})"
+        if sql.is_postgres()
+        else f"MIN(s.start_date) OVER ({later})"
+    )
+    after = sql.plus_days("e.end_date", 30)
+    counted = "f.ov = 0 AND (f.stop IS NULL OR f.stop > f.start_date)"
     ctes = f"""
-        ordered AS (
-            SELECT s.id AS id, s.person_id AS person_id, s.scheme AS scheme,
-                   s.unit_id AS unit_id, s."group" AS grp, s.start_date AS start_date,
-                   s.end_date AS end_date, s.batch_id AS batch_id, s.row_no AS row_no,
-                   {source.sign} AS sg,
-                   MIN(COALESCE(s.end_date, {far})) OVER (
-                       PARTITION BY {part} {order}
-                       ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING
-                   ) AS later_end,
-                   LEAD(s.start_date) OVER (PARTITION BY {part} {order}) AS next_start,
-                   ROW_NUMBER() OVER (PARTITION BY {part} {order}) AS first_rn,
-                   MIN(s.start_date) OVER (PARTITION BY {part}) AS first_start
-            FROM {source.spells}
-        ),
         flagged AS MATERIALIZED (
             SELECT o.id, o.person_id, o.scheme, o.unit_id, o.grp, o.start_date, o.end_date,
-                   o.batch_id, o.row_no, o.first_rn, o.first_start, o.sg,
+                   o.first_rn, o.first_start, o.sg,
                    CASE WHEN o.later_end IS NOT NULL
                               AND COALESCE(o.end_date, {far}) > o.later_end
                         THEN 1 ELSE 0 END AS ov,
@@ -332,28 +342,67 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
                               AND (o.end_date IS NULL OR o.next_start <= o.end_date)
                         THEN o.next_start
                         ELSE {sql.plus_days("o.end_date", 1)} END AS stop
-            FROM ordered o
+            FROM (
+                SELECT s.id AS id, s.person_id AS person_id, s.scheme AS scheme,
+                       s.unit_id AS unit_id, s."group" AS grp, s.start_date AS start_date,
+                       s.end_date AS end_date,
+                       {source.sign} AS sg,
+                       MIN(COALESCE(s.end_date, {far})) OVER ({later}) AS later_end,
+                       {next_start} AS next_start,
+                       ROW_NUMBER() OVER ({upto}) AS first_rn,
+                       FIRST_VALUE(s.start_date) OVER ({upto}) AS first_start
+                FROM {source.spells}
+            ) o
         ),
-        deltas AS (
+        events AS MATERIALIZED (
             SELECT x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
-                   CASE WHEN x.bucket < {first} THEN {first} ELSE x.bucket END AS d,
-                   SUM(x.delta) AS delta
+                   x.bucket AS bucket, SUM(x.delta) AS delta, SUM(x.new) AS new,
+                   SUM(x.lapsed) AS lapsed, SUM(x.renewed) AS renewed, SUM(x.nev) AS nev
             FROM (
                 SELECT f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp,
-                       {sql.month_end("f.start_date")} AS bucket, f.sg AS delta
-                FROM flagged f WHERE f.ov = 0 AND (f.stop IS NULL OR f.stop > f.start_date)
+                       {sql.month_end("f.start_date")} AS bucket,
+                       CASE WHEN {counted} THEN f.sg ELSE 0 END AS delta,
+                       CASE WHEN f.first_rn = 1 THEN f.sg ELSE 0 END AS new,
+                       0 AS lapsed,
+                       CASE WHEN f.start_date > f.first_start THEN f.sg ELSE 0 END AS renewed,
+                       CASE WHEN f.first_rn = 1 OR f.start_date > f.first_start
+                            THEN 1 ELSE 0 END AS nev
+                FROM flagged f
+                WHERE ({counted}) OR f.first_rn = 1 OR f.start_date > f.first_start
                 UNION ALL
                 SELECT f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp,
-                       {sql.month_end("f.stop")} AS bucket, -f.sg AS delta
+                       {sql.month_end("f.stop")} AS bucket, -f.sg AS delta, 0 AS new,
+                       0 AS lapsed, 0 AS renewed, 0 AS nev
                 FROM flagged f WHERE f.ov = 0 AND f.stop > f.start_date
+                UNION ALL
+                SELECT e.unit_id AS unit_id, e.scheme AS scheme, e.grp AS grp,
+                       {sql.month_end("e.end_date")} AS bucket, 0 AS delta, 0 AS new,
+                       e.sg AS lapsed, 0 AS renewed, 1 AS nev
+                FROM flagged e
+                WHERE e.end_date IS NOT NULL
+                  AND NOT EXISTS (
+                      SELECT 1 FROM {source.others} f
+                      WHERE f.person_id = e.person_id AND f.scheme = e.scheme AND f.id <> e.id
+                        {source.same_side}
+                        AND f.start_date <= {after}
+                        AND (f.end_date IS NULL OR f.end_date > e.end_date)
+                  )
             ) x
             WHERE x.bucket <= {last} AND {rows}
+            GROUP BY x.unit_id, x.scheme, x.grp, x.bucket
+        ),
+        deltas AS (
+            SELECT v.unit_id AS unit_id, v.scheme AS scheme, v.grp AS grp,
+                   CASE WHEN v.bucket < {first} THEN {first} ELSE v.bucket END AS d,
+                   SUM(v.delta) AS delta
+            FROM events v
+            WHERE v.delta <> 0
             GROUP BY 1, 2, 3, 4
-            HAVING SUM(x.delta) <> 0
+            HAVING SUM(v.delta) <> 0
         ),
         overl AS MATERIALIZED (
             SELECT f.id, f.person_id, f.scheme, f.unit_id, f.grp, f.start_date, f.end_date,
-                   f.batch_id, f.row_no, f.ov, f.sg
+                   f.first_rn, f.ov, f.sg
             FROM flagged f
             WHERE EXISTS (
                 SELECT 1 FROM flagged g
@@ -395,10 +444,9 @@ def _delta_spell_rows(scope: Scope) -> tuple[str, Params]:
         FROM (
             SELECT dt.d AS as_of, f.unit_id AS unit_id, f.scheme AS scheme, f.grp AS grp,
                    f.ov AS ov, f.sg AS sg,
-                   ROW_NUMBER() OVER (
+                   ROW_NUMBER() OVER (  -- first_rn: the place in the order that breaks ties
                        PARTITION BY dt.d, f.sg, f.person_id, f.scheme
-                       ORDER BY f.start_date DESC, COALESCE(f.batch_id, 0) DESC,
-                                f.row_no DESC, f.id DESC
+                       ORDER BY f.first_rn DESC
                    ) AS rn
             FROM overl f
             JOIN dates dt ON f.start_date <= dt.d AND (f.end_date IS NULL OR f.end_date >= dt.d)
@@ -409,44 +457,18 @@ def _delta_spell_rows(scope: Scope) -> tuple[str, Params]:
     return f"{simple} UNION ALL {overlapping}", rp
 
 
-def _event_rows(source: _Source, scope: Scope) -> tuple[str, Params]:
-    """New, lapsed and renewed at the month-ends of ``dates`` (with ``_delta_ctes``), each at
-    the month-end of its start or end."""
-    rows, rp = scope.rows("e.unit_id")
-    after = sql.plus_days("e.end_date", 30)
-    started = f"""
-        SELECT {sql.month_end("e.start_date")} AS as_of, e.unit_id AS unit_id,
-               e.scheme AS scheme, e.grp AS grp, 0 AS participants,
-               CASE WHEN e.first_rn = 1 THEN e.sg ELSE 0 END AS new,
-               0 AS lapsed,
-               CASE WHEN e.start_date > e.first_start THEN e.sg ELSE 0 END AS renewed,
-               1 AS in_total, 0 AS from_counts
-        FROM flagged e
-        WHERE (e.first_rn = 1 OR e.start_date > e.first_start) AND {rows}
-    """
-    ended = f"""
-        SELECT {sql.month_end("e.end_date")} AS as_of, e.unit_id AS unit_id,
-               e.scheme AS scheme, e.grp AS grp, 0 AS participants, 0 AS new,
-               e.sg AS lapsed, 0 AS renewed, 1 AS in_total, 0 AS from_counts
-        FROM flagged e
-        WHERE e.end_date IS NOT NULL AND {rows}
-          AND NOT EXISTS (
-              SELECT 1 FROM {source.others} f
-              WHERE f.person_id = e.person_id AND f.scheme = e.scheme AND f.id <> e.id
-                {source.same_side}
-                AND f.start_date <= {after}
-                AND (f.end_date IS NULL OR f.end_date > e.end_date)
-          )
-    """
+def _event_rows(scope: Scope) -> tuple[str, Params]:
+    """New, lapsed and renewed at the month-ends of ``dates`` (with ``_delta_ctes``: summed
+    in ``events``), each at the month-end of its start or end."""
     return (
-        f"""
-        SELECT ev.as_of AS as_of, ev.unit_id AS unit_id, ev.scheme AS scheme, ev.grp AS grp,
-               ev.participants AS participants, ev.new AS new, ev.lapsed AS lapsed,
-               ev.renewed AS renewed, ev.in_total AS in_total, ev.from_counts AS from_counts
-        FROM ({started} UNION ALL {ended}) ev
-        WHERE ev.as_of IN (SELECT d FROM dates)
+        """
+        SELECT v.bucket AS as_of, v.unit_id AS unit_id, v.scheme AS scheme, v.grp AS grp,
+               0 AS participants, v.new AS new, v.lapsed AS lapsed, v.renewed AS renewed,
+               1 AS in_total, 0 AS from_counts
+        FROM events v
+        WHERE v.nev > 0 AND v.bucket IN (SELECT d FROM dates)
         """,
-        rp,
+        {},
     )
 
 
@@ -458,7 +480,7 @@ def _month_end_rows(
     with_dates, dp = _dates(dates)
     ctes, cp = _delta_ctes(source, scope)
     spells, sp = _delta_spell_rows(scope)
-    events, ep = _event_rows(source, scope)
+    events, ep = _event_rows(scope)
     parts, params = [spells, events], [dp, cp, sp, ep]
     if counts:
         count_rows, np_ = _count_rows(scope)
