@@ -215,11 +215,22 @@ def temp_create(name: str, columns: Sequence[tuple[str, str]], *, on_commit_drop
     execute(f"CREATE TEMP TABLE {qn(name)} ({cols}){suffix}")
 
 
-def temp_as(name: str, select: str, params: Mapping[str, Any] | None = None) -> None:
-    """(Re)create the temporary table ``name`` as ``select`` (analysed on PostgreSQL)."""
+def temp_as(
+    name: str,
+    select: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    on_commit_drop: bool = False,
+    analysed: bool = True,
+) -> None:
+    """(Re)create the temporary table ``name`` as ``select``, analysed on PostgreSQL unless
+    ``analysed`` is false (the caller analyses once it has finished writing it);
+    ``on_commit_drop``: dropped with the transaction on PostgreSQL."""
     drop_table(name)
-    execute(f"CREATE TEMP TABLE {qn(name)} AS {select}", params)
-    analyze(name)
+    suffix = " ON COMMIT DROP" if on_commit_drop and is_postgres() else ""
+    execute(f"CREATE TEMP TABLE {qn(name)}{suffix} AS {select}", params)
+    if analysed:
+        analyze(name)
 
 
 def temp_insert(name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -30,6 +30,7 @@ from ansinh.core.importer.merge import (
 from ansinh.core.importer.protocol import StagedImporter
 from ansinh.core.importer.rows import BAD, BAD_IDENT, parse_date
 from ansinh.core.importer.staging import KeyTracker, Staging
+from ansinh.core.sql import temp_as
 from ansinh.geography.importers import UnitLookup
 from ansinh.registry import fastcopy
 from ansinh.registry.columns import PART_COLUMNS, PART_OPTIONAL, PART_REQUIRED
@@ -402,24 +403,28 @@ class ParticipationsImporter(StagedImporter):
     def _people(self) -> None:
         """Stage one row per person (blank = absent: the values of the file, else stored)."""
         stg = qn(self.stg_name)
-        suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
-        execute(f"DROP TABLE IF EXISTS {qn('stg_person')}")
-        execute(
-            f"CREATE TEMP TABLE {qn('stg_person')}{suffix} AS SELECT person_id, "
+        # analysed below, once the foreign identities are blanked
+        temp_as(
+            "stg_person",
+            "SELECT person_id, "
             "MAX(full_name) AS full_name, MAX(birth_date) AS birth_date, MAX(sex) AS sex, "
             "MAX(phone) AS phone, MAX(household_id) AS household_id, "
             "MAX(address) AS address, MAX(village) AS village, MAX(consent) AS consent, "
             "MAX(email) AS email "
-            f"FROM {stg} GROUP BY person_id"
+            f"FROM {stg} GROUP BY person_id",
+            on_commit_drop=True,
+            analysed=False,
         )
         if self.ctx.allowed_units is not None:
             self._keep_foreign_identities()
         pt = self.person_table()
-        execute(f"DROP TABLE IF EXISTS {qn('chg_person')}")
-        execute(
-            f"CREATE TEMP TABLE {qn('chg_person')}{suffix} AS SELECT s.person_id "
+        temp_as(
+            "chg_person",
+            "SELECT s.person_id "
             f"FROM {qn('stg_person')} s JOIN {qn(pt.table)} t ON t.person_id = s.person_id "
-            f"WHERE {pt.diff_sql('s', 't')}"
+            f"WHERE {pt.diff_sql('s', 't')}",
+            on_commit_drop=True,
+            analysed=False,  # once indexed, below
         )
         # probed per staged spell by the counts (``extra_updated``; unindexed: a scan per row)
         execute(f"CREATE INDEX {qn('chg_person_person_id')} ON {qn('chg_person')} (person_id)")
@@ -522,18 +527,16 @@ class ParticipationsImporter(StagedImporter):
             ]
         else:
             name = qn(f"{self.stg_name}_chg")
-            suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
-            execute(f"DROP TABLE IF EXISTS {name}")
-            execute(
-                f"CREATE TEMP TABLE {name}{suffix} AS SELECT s.*, "
+            temp_as(
+                f"{self.stg_name}_chg",
+                "SELECT s.*, "
                 "CASE WHEN t.id IS NULL THEN 1 ELSE 0 END AS chg_new, "
                 f"CASE WHEN t.id IS NULL OR {t.diff_sql('s', 't')} THEN 1 ELSE 0 END AS chg_spell "
                 f"FROM {stg} s LEFT JOIN {qn(t.table)} t ON {t.join_sql('s', 't')} "
                 f"WHERE t.id IS NULL OR {t.diff_sql('s', 't')} "
-                "OR EXISTS (SELECT 1 FROM chg_person c WHERE c.person_id = s.person_id)"
+                "OR EXISTS (SELECT 1 FROM chg_person c WHERE c.person_id = s.person_id)",
+                on_commit_drop=True,
             )
-            if vendor() == "postgresql":
-                execute(f"ANALYZE {name}")
             self.changed_made = True
             totals = dict(sql(f"SELECT unit_id, COUNT(*) FROM {stg} GROUP BY unit_id"))
             changed = {
@@ -587,13 +590,14 @@ class ParticipationsImporter(StagedImporter):
         (``chg_person``), as a table of their own; the person merge and its undo capture read
         it instead of every person of the file (whose other rows they leave alone)."""
         name = "stg_person_chg"
-        suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
-        execute(f"DROP TABLE IF EXISTS {qn(name)}")
-        execute(
-            f"CREATE TEMP TABLE {qn(name)}{suffix} AS SELECT s.* FROM {qn('stg_person')} s "
+        temp_as(
+            name,
+            f"SELECT s.* FROM {qn('stg_person')} s "
             f"WHERE s.person_id IN (SELECT person_id FROM {qn('chg_person')}) "
             f"OR NOT EXISTS (SELECT 1 FROM {qn(self.person_table().table)} t "
-            "WHERE t.person_id = s.person_id)"
+            "WHERE t.person_id = s.person_id)",
+            on_commit_drop=True,
+            analysed=False,
         )
         return name
 
@@ -634,7 +638,6 @@ class ParticipationsImporter(StagedImporter):
         One index probe per row of the file (the natural key's prefix); the rows it keeps
         (persons with spells in several units) are few."""
         stg = qn(self.stg_name)
-        suffix = " ON COMMIT DROP" if vendor() == "postgresql" else ""
         # a unit's first spells of a scheme replace its counts of that scheme at every date,
         # also before the spells start: from its first count on
         counted = sql(
@@ -654,16 +657,17 @@ class ParticipationsImporter(StagedImporter):
                 )
             }
             self._touch(plan, [(u, d) for u, sch, d in counted if (str(u), str(sch)) in staged])
-        execute(f"DROP TABLE IF EXISTS {qn('stg_other')}")
-        execute(
-            f"CREATE TEMP TABLE {qn('stg_other')}{suffix} AS "
+        temp_as(
+            "stg_other",
             "SELECT s.row_no AS row_no, s.person_id AS person_id, s.scheme AS scheme, "
             's.start_date AS start_date, s.unit_id AS unit_id, s."group" AS grp, '
             "s.end_date AS end_date, s.employer_code AS employer_code, "
             "t.unit_id AS other_unit, "
             "CASE WHEN t.start_date = s.start_date THEN 1 ELSE 0 END AS tie "
             f"FROM {stg} s JOIN registry_spell t ON t.person_id = s.person_id "
-            "AND t.scheme = s.scheme AND t.unit_id <> s.unit_id"
+            "AND t.scheme = s.scheme AND t.unit_id <> s.unit_id",
+            on_commit_drop=True,
+            analysed=False,
         )
         op = "IS DISTINCT FROM" if vendor() == "postgresql" else "IS NOT"
         # units that lose (or gain back) a person to a new or changed spell of the file
@@ -688,11 +692,13 @@ class ParticipationsImporter(StagedImporter):
         rows_tbl = Staging("stg_tie_rows", [])
         rows_tbl.create()
         rows_tbl.insert([(r,) for r in sorted(tie_rows)])
-        execute(
-            f"CREATE TEMP TABLE {qn('stg_tie')}{suffix} AS "
+        temp_as(
+            "stg_tie",
             "SELECT s.row_no AS row_no, s.person_id AS person_id, s.scheme AS scheme, "
             "s.start_date AS start_date, s.unit_id AS unit_id "
-            f"FROM {stg} s WHERE s.row_no IN (SELECT row_no FROM stg_tie_rows)"
+            f"FROM {stg} s WHERE s.row_no IN (SELECT row_no FROM stg_tie_rows)",
+            on_commit_drop=True,
+            analysed=False,
         )
         rows_tbl.drop()
         # the undo capture and the restamp probe it per staged row (issue 22: unindexed, SQLite
