@@ -25,7 +25,6 @@ from ansinh.arrears.models import FollowUp
 from ansinh.arrears.services import followup_after_import
 from ansinh.arrears.worklists import Scope
 from ansinh.core import sql as sql_dialect
-from ansinh.core.importer.db import import_memory
 from ansinh.core.models import ImportBatch, Job
 from ansinh.imports.kinds import importer_class
 from ansinh.imports.pipeline import ImportResult, import_file
@@ -70,7 +69,11 @@ def import_run(
     # one transaction for the file, the snapshot it changes and the follow-ups it resolves:
     # a crash at any point leaves either all of them or none (never fresh data beside stale
     # figures)
-    with _import_turn(wait=not dry_run, on_wait=on_wait), import_memory(), transaction.atomic():
+    with (
+        _import_turn(wait=not dry_run, on_wait=on_wait),
+        sql_dialect.bulk_memory(),
+        transaction.atomic(),
+    ):
         result = import_file(
             kind=kind,
             path=pathlib.Path(path),

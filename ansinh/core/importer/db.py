@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db import connection
 
-from ansinh.core.sql import bulk_memory, distinct_op, qn, vendor
+from ansinh.core.sql import distinct_op, qn, vendor
 
-__all__ = ["distinct_op", "execute", "import_memory", "qn", "sql", "vendor"]
+__all__ = ["distinct_op", "execute", "qn", "sql", "vendor"]
 
 
 def sql(query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
@@ -24,7 +24,3 @@ def execute(query: str, params: Sequence[Any] = ()) -> int:
     with connection.cursor() as cur:
         cur.execute(query, params)
         return int(cur.rowcount or 0)
-
-
-# SQLite, while an import runs: temporary storage on disk (``core.sql.bulk_memory``)
-import_memory = bulk_memory
