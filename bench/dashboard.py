@@ -22,11 +22,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+from load import wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
@@ -122,14 +121,7 @@ def main() -> int:
         )
     runs: list[dict[str, Any]] = []
     try:
-        for _ in range(240):
-            try:
-                if httpx.get(f"http://127.0.0.1:{args.port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
+        if not wait_healthy(f"http://127.0.0.1:{args.port}", tries=240):
             raise SystemExit("the server did not answer /healthz")
         tmp = args.output.with_suffix(".load.tmp")
         # warm-up: every worker process computes (and caches) the figures once

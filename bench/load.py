@@ -92,6 +92,19 @@ def pg_backends(url: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def wait_healthy(base: str, *, tries: int) -> bool:
+    """Whether ``base``/healthz answers 200 within ``tries`` half-second attempts (a server
+    just started by a bench)."""
+    for _ in range(tries):
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
 def login(client: httpx.Client, username: str, password: str) -> None:
     r = client.get("/login/")
     r.raise_for_status()

@@ -269,15 +269,9 @@ def web_load(env: dict[str, str], home: Path, province: str) -> dict[str, Any]:
             start_new_session=True,
         )
     try:
-        import httpx
+        from load import wait_healthy
 
-        for _ in range(120):
-            try:
-                if httpx.get(f"http://127.0.0.1:{PORT}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_healthy(f"http://127.0.0.1:{PORT}", tries=120)
         out = home / "load.json"
         results: dict[str, Any] = {}
         for label, think in (("cold", 0.0), ("warm", 0.0), ("paced", THINK)):
