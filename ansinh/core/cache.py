@@ -2,8 +2,8 @@
 
 Pages and API answers that cost a computation over the facts (a dashboard, ``/api/kpi``) are
 kept in Django's cache under a key that starts with the *data version*: a token that every
-import and every snapshot write changes (``ansinh.monitoring.selectors.data_version``). A new
-version makes every older entry unreachable, so nothing is ever invalidated by hand and a
+import, every snapshot write and every change of the unit tree changes
+(``ansinh.monitoring.selectors.data_version``). A new version makes every older entry unreachable, so nothing is ever invalidated by hand and a
 stale figure cannot be served. Entries hold no person data and are per process (LocMem, one
 per web worker); scope checks and masking run on every request, outside the cache.
 

@@ -115,3 +115,15 @@ class Successor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.legacy_id} -> {self.successor_id} {self.share}"
+
+
+class TreeChange(models.Model):
+    """A write to the unit tree that no import batch records (``units official``, paths
+    rebuilt): the data version (``ansinh.monitoring.selectors.data_version``) reads the latest,
+    so that a page cached before it shows the new names and places."""
+
+    at = models.DateTimeField(auto_now_add=True)
+    what = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.what}"

@@ -13,6 +13,7 @@ from ansinh.core.services import audit_record
 from ansinh.geography.models import (
     LEGACY_VALID_TO,
     Successor,
+    TreeChange,
     Unit,
     is_legacy_key,
     legacy_key,
@@ -47,6 +48,7 @@ def unit_paths_rebuild(*, actor: Any) -> int:
     with transaction.atomic():
         Unit.objects.bulk_update(changed, ["path", "depth"], batch_size=1000)
         if changed:
+            TreeChange.objects.create(what="unit.paths_rebuild")
             audit_record(
                 actor=actor,
                 action="unit.paths_rebuild",
@@ -211,6 +213,8 @@ def units_official_load(*, actor: Any, province: str, legacy: bool = False) -> O
             ]
             Successor.objects.bulk_create(rows, batch_size=500)
             out.successors_created = len({r.legacy_id for r in rows})
+        if creates or updates or out.successors_created:
+            TreeChange.objects.create(what="units.official")
         audit_record(
             actor=actor,
             action="units.official",

@@ -22,7 +22,7 @@ from ansinh.core.cache import cached
 from ansinh.core.codes import GROUP_CODES, SCHEME_CODES
 from ansinh.core.formats import month_end
 from ansinh.core.models import ImportBatch
-from ansinh.geography.models import Population, Unit
+from ansinh.geography.models import Population, TreeChange, Unit
 from ansinh.geography.selectors import LegacyUnder, legacy_under, unit_children, unit_subtree
 from ansinh.monitoring import figures
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
@@ -56,17 +56,19 @@ class LeafRow:
 
 
 def data_version() -> str:
-    """A token that changes whenever the figures may: every import writes a batch row, every
-    snapshot write stamps its month-ends (``ansinh.core.cache`` keys on it). One query."""
-    batch, state = sql.table(ImportBatch), sql.table(SnapshotState)
+    """A token that changes whenever the figures (or the units they are shown under) may:
+    every import writes a batch row, every snapshot write stamps its month-ends, every other
+    write to the unit tree a ``TreeChange`` (``ansinh.core.cache`` keys on it). One query."""
+    batch, state, tree = sql.table(ImportBatch), sql.table(SnapshotState), sql.table(TreeChange)
     row = sql.fetch_one(
         f"SELECT (SELECT MAX(id) FROM {batch}) AS batch, "
         f"(SELECT MAX(undone_at) FROM {batch}) AS undone, "
         f"(SELECT MAX(built_at) FROM {state}) AS built, "
-        f"(SELECT COUNT(*) FROM {state}) AS states"
+        f"(SELECT COUNT(*) FROM {state}) AS states, "
+        f"(SELECT MAX(id) FROM {tree}) AS tree"
     )
     assert row is not None
-    return ":".join(str(row[k]) for k in ("batch", "undone", "built", "states"))
+    return ":".join(str(row[k]) for k in ("batch", "undone", "built", "states", "tree"))
 
 
 def data_as_of(*, version: str | None = None) -> dt.date | None:

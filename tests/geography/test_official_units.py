@@ -416,3 +416,37 @@ def test_import_page_takes_successors_for_the_province_only(
     assert Successor.objects.get(legacy_id="22435@2025", successor_id="22453").share == Decimal(
         "0.5"
     )
+
+
+@pytest.mark.django_db
+def test_official_names_show_at_once_on_cached_pages(cli, client, tmp_path: Path) -> None:
+    """`units official` renames a unit loaded under a draft name: a page cached before it
+    shows the official name on the next request (the data version moves), and a second run
+    that changes nothing leaves the version (and the cache) alone."""
+    from ansinh.monitoring.selectors import data_version
+
+    f = _write(
+        tmp_path / "units.csv",
+        "code,name,level,parent_code\n"
+        "56,Tỉnh Khánh Hòa,province,\n"
+        "BHXH-CR,BHXH cơ sở Cam Ranh,office,56\n"
+        "22411,Phường Cam Phúc Bắc (dự thảo),commune,BHXH-CR\n",
+    )
+    assert cli("import", "units", str(f)).code == 0
+    p = _write(
+        tmp_path / "p.csv",
+        "person_id,unit_code,scheme,group,start_date\n"
+        + "".join(f"p{i},22411,si_voluntary,freelancer,2025-08-0{i + 1}\n" for i in range(6)),
+    )
+    assert cli("import", "participations", str(p)).code == 0
+    client.force_login(_user("province", "56"))
+    page = client.get("/units/BHXH-CR/", {"as_of": "2025-09-30"}).content.decode()
+    assert "Phường Cam Phúc Bắc (dự thảo)" in page
+    before = data_version()
+    assert cli("units", "official", "--province", "56").code == 0
+    assert data_version() != before
+    page = client.get("/units/BHXH-CR/", {"as_of": "2025-09-30"}).content.decode()
+    assert "(dự thảo)" not in page and "Phường Bắc Cam Ranh" in page
+    after = data_version()
+    assert cli("units", "official", "--province", "56").code == 0
+    assert data_version() == after
