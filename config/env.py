@@ -54,6 +54,13 @@ def worker_in_serve() -> bool:
     return os.environ.get("ANSINH_WORKER", "1") not in {"0", "false", "no"}
 
 
+def rebuild_parts() -> int | None:
+    """``ansinh kpi --rebuild`` as this many statements side by side (1: one); unset: one
+    per core when the spells are many."""
+    raw = os.environ.get("ANSINH_REBUILD_PARTS", "").strip()
+    return max(1, int(raw)) if raw.isdigit() else None
+
+
 def messaging() -> dict[str, str | int | bool]:
     """Where reminders go (issue 20): the SMTP server for e-mail, the SMS gateway's and Zalo
     ZNS's HTTP endpoints and keys. Unset = that channel is not configured (messages wait)."""

@@ -222,3 +222,4 @@ LOGGING = {
 # reminders by e-mail, SMS and Zalo ZNS (ansinh/arrears/reminders.py; ANSINH_SMTP_*, _SMS_*,
 # _ZNS_* in config/env.py)
 ANSINH_MESSAGING = env.messaging()
+ANSINH_REBUILD_PARTS = env.rebuild_parts()

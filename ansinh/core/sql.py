@@ -178,6 +178,14 @@ def days_between(later: str, earlier: str) -> str:
     return f"CAST(ROUND(julianday({later}) - julianday({earlier})) AS INTEGER)"
 
 
+def last_char_code(expr: str) -> str:
+    """The code point of the last character of the text ``expr`` (splits rows into parts
+    by a key: the last digit of a person number is as good as a hash)."""
+    if is_postgres():
+        return f"ascii(right({expr}, 1))"
+    return f"unicode(substr({expr}, -1))"
+
+
 def distinct_op() -> str:
     """``a <op> b``: true when a and b differ, NULLs compared as values."""
     return "IS DISTINCT FROM" if is_postgres() else "IS NOT"

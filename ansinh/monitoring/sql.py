@@ -241,10 +241,14 @@ class _Source:
     params: Params
 
 
-def _all_spells(scope: Scope) -> _Source:
-    """Every spell of the persons of ``scope``."""
+def _all_spells(scope: Scope, *, part: tuple[int, int] | None = None) -> _Source:
+    """Every spell of the persons of ``scope``; with ``part`` = (k, n) of the persons of part k
+    of n (by the last character of their number: every spell of a person is in one part)."""
     persons, params = scope.persons("s.person_id")
     spell = sql.table(Spell)
+    if part is not None:
+        k, n = part
+        persons += f" AND {sql.last_char_code('s.person_id')} %% {int(n)} = {int(k)}"
     return _Source(
         spells=f"{spell} s WHERE {persons}",
         sign="1",
@@ -528,6 +532,25 @@ def insert_snapshot_sql(
         FROM ({select}) z
     """
     return query, params
+
+
+def part_rows_sql(*, dates: Sequence[dt.date], part: int, parts: int) -> tuple[str, Params]:
+    """A SELECT of the leaf rows (``KpiRow``, every unit) at ``dates`` (consecutive
+    month-ends) that the persons of part ``part`` of ``parts`` make (``_all_spells``), with
+    the counts in part 0. Every row of the snapshot depends on one person's spells (or on
+    the counts), so the rows of all parts summed per key are those of ``insert_snapshot_sql``:
+    the parts can run side by side, one per core (a full rebuild)."""
+    select, params = _month_end_rows(
+        dates=dates,
+        source=_all_spells(ALL, part=(part, parts)),
+        scope=ALL,
+        counts=part == 0,
+    )
+    cols = (
+        'z.as_of, z.unit_id, z.scheme, z."group", z.participants, z.new, z.lapsed, z.renewed, '
+        "z.in_total, z.from_counts"
+    )
+    return f"SELECT {cols} FROM ({select}) z", params
 
 
 def pairs_rows_sql(*, dates: Sequence[dt.date], pairs: str) -> tuple[str, Params]:

@@ -7,6 +7,7 @@ import json
 import random
 
 import pytest
+from django.conf import settings
 
 from ansinh.accounts.access import SYSTEM
 from ansinh.core.formats import month_end
@@ -170,3 +171,40 @@ def test_cli_rebuild_and_month_end_read(cli, data: dict[str, Unit]) -> None:
     as_of = sorted(SnapshotState.objects.values_list("as_of", flat=True))[-2]
     r = cli("kpi", "--as-of", as_of.isoformat(), "--by", "unit")
     assert json.loads(r.out) == _live(data["KH"], as_of)[1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="on SQLite the parts run in processes, which cannot open the test's in-memory "
+    "database (tests/acceptance/test_rebuild_parts.py runs them on a database file)",
+)
+def test_rebuild_in_parts_equals_one_statement(
+    data: dict[str, Unit], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full rebuild of many committed spells runs one statement per core side by side, each
+    over a part of the persons, on connections of its own (threads on PostgreSQL); their sums
+    are the rows of one statement over all persons (counts once, events, nested spells)."""
+    import os
+
+    from ansinh.monitoring import services
+
+    calls: list[int] = []
+    real = services._insert_parts
+
+    def spy(dates: list[dt.date], *, parts: int) -> int:
+        calls.append(parts)
+        return real(dates, parts=parts)
+
+    counts([("2024-12-31", "O2", "hi", 9), ("2025-03-31", "O2", "hi", 12, "farmer")])
+    monkeypatch.setattr(services, "_insert_parts", spy)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1, 2})
+    monkeypatch.setattr(services, "PARTS_MIN_SPELLS", 0)
+    written = snapshot_rebuild()
+    parted = snapshot_table()
+    assert calls == [3] and written == len(parted) > 0
+    assert any(r[-1] for r in parted)  # rows from counts are in, once
+    monkeypatch.setattr(services, "PARTS_MIN_SPELLS", 10**9)
+    assert snapshot_rebuild() == written
+    assert calls == [3]
+    assert snapshot_table() == parted
