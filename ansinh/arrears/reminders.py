@@ -39,11 +39,12 @@ from django.db import transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from ansinh.accounts.access import SYSTEM, Actor, actor_root_unit, actor_user, may, unit_filter
 from ansinh.arrears import figures, selectors
 from ansinh.arrears.models import Employer, FollowUp, MessageTemplate, OutboxMessage
+from ansinh.core import words
 from ansinh.core.formats import fmt_date, fmt_int
 from ansinh.core.jobs import job_enqueue
 from ansinh.core.models import Job
@@ -199,26 +200,33 @@ def with_stated_consent(people: list[Person]) -> None:
 def person_block_reason(person: Person | None) -> str:
     """Why a person must not be messaged ('' when they may)."""
     if person is None:
-        return _("không có trong danh sách người tham gia")
+        return words.stored(gettext_noop("không có trong danh sách người tham gia"))
     if person.do_not_contact:
-        return _("đã yêu cầu không liên hệ")
+        return words.stored(gettext_noop("đã yêu cầu không liên hệ"))
     if person.opted_out_at is not None:
-        return _("đã từ chối nhận tin nhắn ngày %(d)s") % {
-            "d": fmt_date(timezone.localtime(person.opted_out_at).date())
-        }
+        return words.stored(
+            gettext_noop("đã từ chối nhận tin nhắn ngày %(d)s"),
+            d=timezone.localtime(person.opted_out_at).date(),
+        )
     if person.consent != "yes":
         if person.consent == "no":
-            return _("không đồng ý nhận tin nhắn")
-        return _("chưa có sự đồng ý nhận tin nhắn")
+            return words.stored(gettext_noop("không đồng ý nhận tin nhắn"))
+        return words.stored(gettext_noop("chưa có sự đồng ý nhận tin nhắn"))
     return ""
 
 
 def _person_address(person: Person, channel: str) -> tuple[str, str]:
     """(recipient, reason when none) of a person on a channel."""
     if channel == "email":
-        return (person.email, "") if person.email else ("", _("không có địa chỉ e-mail"))
+        if person.email:
+            return person.email, ""
+        return "", words.stored(gettext_noop("không có địa chỉ e-mail"))
     number = mobile(person.phone)
-    return (number, "") if number else ("", _("không có số điện thoại di động hợp lệ"))
+    return (
+        (number, "")
+        if number
+        else ("", words.stored(gettext_noop("không có số điện thoại di động hợp lệ")))
+    )
 
 
 # ---------------------------------------------------------------- queueing
@@ -251,7 +259,7 @@ def outbox_queue(
     A message already queued for the same purpose is not queued again."""
     if kind not in KINDS or channel not in CHANNELS:
         raise ValueError(kind)
-    words = template_for(kind=kind, channel=channel)
+    texts = template_for(kind=kind, channel=channel)
     result = QueueResult()
     root = unit if unit is not None else None
     with transaction.atomic():
@@ -299,7 +307,7 @@ def outbox_queue(
                         person_id=f.person_id,
                         followup=f,
                         recipient=recipient,
-                        words=words,
+                        texts=texts,
                         values=values,
                         reason=reason,
                         actor=actor,
@@ -332,10 +340,18 @@ def outbox_queue(
                 emp = employers[r["code"]]
                 if channel == "email":
                     recipient = emp.email
-                    reason = "" if recipient else _("đơn vị chưa có địa chỉ e-mail")
+                    reason = (
+                        ""
+                        if recipient
+                        else words.stored(gettext_noop("đơn vị chưa có địa chỉ e-mail"))
+                    )
                 else:
                     recipient = mobile(emp.phone)
-                    reason = "" if recipient else _("đơn vị chưa có số điện thoại di động")
+                    reason = (
+                        ""
+                        if recipient
+                        else words.stored(gettext_noop("đơn vị chưa có số điện thoại di động"))
+                    )
                 values = {
                     "name": emp.name,
                     "card_end": "",
@@ -352,7 +368,7 @@ def outbox_queue(
                         unit_id=emp.unit_id,
                         employer=emp,
                         recipient=recipient,
-                        words=words,
+                        texts=texts,
                         values=values,
                         reason=reason,
                         actor=actor,
@@ -381,7 +397,7 @@ def _message(
     key: str,
     unit_id: str,
     recipient: str,
-    words: dict[str, str],
+    texts: dict[str, str],
     values: dict[str, str],
     reason: str,
     actor: Actor,
@@ -398,9 +414,9 @@ def _message(
         followup=followup,
         employer=employer,
         recipient=recipient,
-        subject=_render(words["subject"], values)[:200],
-        body=_render(words["body"], values),
-        zns_template_id=words.get("zns_template_id", ""),
+        subject=_render(texts["subject"], values)[:200],
+        body=_render(texts["body"], values),
+        zns_template_id=texts.get("zns_template_id", ""),
         zns_data=values,
         state=OutboxMessage.State.SKIPPED if reason else OutboxMessage.State.QUEUED,
         reason=reason[:500],
@@ -425,7 +441,7 @@ def _conf() -> dict[str, Any]:
 
 def send_email(message: OutboxMessage, conf: dict[str, Any]) -> str:
     if not conf.get("smtp_host"):
-        raise Transient(_("chưa cấu hình máy chủ thư (ANSINH_SMTP_HOST)"))
+        raise Transient(words.stored(gettext_noop("chưa cấu hình máy chủ thư (ANSINH_SMTP_HOST)")))
     mail = EmailMessage()
     mail["From"] = str(conf.get("smtp_from") or "ansinh@localhost")
     mail["To"] = message.recipient
@@ -448,27 +464,33 @@ def send_email(message: OutboxMessage, conf: dict[str, Any]) -> str:
             smtp.send_message(mail)
     except smtplib.SMTPRecipientsRefused as exc:
         code, text = next(iter(exc.recipients.values()))
-        error = _("máy chủ thư từ chối địa chỉ: %(c)s %(t)s") % {
-            "c": code,
-            "t": text.decode(errors="replace") if isinstance(text, bytes) else text,
-        }
+        error = words.stored(
+            gettext_noop("máy chủ thư từ chối địa chỉ: %(c)s %(t)s"),
+            c=code,
+            t=text.decode(errors="replace") if isinstance(text, bytes) else text,
+        )
         if 400 <= int(code) < 500:
             raise Transient(error) from exc
         raise Refused(error) from exc
     except smtplib.SMTPResponseException as exc:
-        error = _("máy chủ thư trả lời %(c)s %(t)s") % {
-            "c": exc.smtp_code,
-            "t": exc.smtp_error.decode(errors="replace")
+        error = words.stored(
+            gettext_noop("máy chủ thư trả lời %(c)s %(t)s"),
+            c=exc.smtp_code,
+            t=exc.smtp_error.decode(errors="replace")
             if isinstance(exc.smtp_error, bytes)
             else exc.smtp_error,
-        }
+        )
         if 400 <= exc.smtp_code < 500:
             raise Transient(error) from exc
         raise Refused(error) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise Transient(
-            _("không kết nối được máy chủ thư %(h)s:%(p)s (%(e)s)")
-            % {"h": conf["smtp_host"], "p": conf.get("smtp_port"), "e": exc}
+            words.stored(
+                gettext_noop("không kết nối được máy chủ thư %(h)s:%(p)s (%(e)s)"),
+                h=conf["smtp_host"],
+                p=conf.get("smtp_port"),
+                e=exc,
+            )
         ) from exc
     return msgid
 
@@ -485,13 +507,15 @@ def _post(url: str, payload: dict[str, Any], headers: dict[str, str], timeout: A
             raw = resp.read()
     except urllib.error.HTTPError as exc:
         text = exc.read().decode("utf-8", errors="replace")[:200]
-        error = _("máy chủ trả lời HTTP %(c)s: %(t)s") % {"c": exc.code, "t": text}
+        error = words.stored(gettext_noop("máy chủ trả lời HTTP %(c)s: %(t)s"), c=exc.code, t=text)
         if exc.code >= 500 or exc.code == 429:
             raise Transient(error) from exc
         raise Refused(error) from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise Transient(_("không kết nối được %(u)s (%(e)s)") % {"u": url, "e": reason}) from exc
+        raise Transient(
+            words.stored(gettext_noop("không kết nối được %(u)s (%(e)s)"), u=url, e=reason)
+        ) from exc
     try:
         return json.loads(raw.decode("utf-8")) if raw.strip() else {}
     except (UnicodeDecodeError, ValueError):
@@ -500,9 +524,9 @@ def _post(url: str, payload: dict[str, Any], headers: dict[str, str], timeout: A
 
 def _http_url(url: str, name: str) -> str:
     if not url:
-        raise Transient(_("chưa cấu hình %(n)s") % {"n": name})
+        raise Transient(words.stored(gettext_noop("chưa cấu hình %(n)s"), n=name))
     if not url.startswith(("http://", "https://")):
-        raise Refused(_("%(n)s phải là địa chỉ http(s)") % {"n": name})
+        raise Refused(words.stored(gettext_noop("%(n)s phải là địa chỉ http(s)"), n=name))
     return url
 
 
@@ -533,8 +557,11 @@ def send_zns(message: OutboxMessage, conf: dict[str, Any]) -> str:
     if not isinstance(answer, dict) or answer.get("error", 0) != 0:
         text = answer.get("message", "") if isinstance(answer, dict) else ""
         raise Refused(
-            _("Zalo ZNS trả lỗi %(c)s: %(t)s")
-            % {"c": answer.get("error") if isinstance(answer, dict) else "?", "t": text}
+            words.stored(
+                gettext_noop("Zalo ZNS trả lỗi %(c)s: %(t)s"),
+                c=answer.get("error") if isinstance(answer, dict) else "?",
+                t=text,
+            )
         )
     data = answer.get("data") or {}
     return str(data.get("msg_id", "")) if isinstance(data, dict) else ""
@@ -566,7 +593,7 @@ def _requeue_stale() -> int:
     stale = OutboxMessage.objects.filter(
         state=OutboxMessage.State.SENDING, claimed_at__lt=timezone.now() - STALE_SENDING
     )
-    reason = _("lần gửi trước bị ngắt giữa chừng; gửi lại với cùng mã tin")
+    reason = words.stored(gettext_noop("lần gửi trước bị ngắt giữa chừng; gửi lại với cùng mã tin"))
     with transaction.atomic():
         failed = stale.filter(attempts__gte=MAX_ATTEMPTS).update(
             state=OutboxMessage.State.FAILED, reason=reason

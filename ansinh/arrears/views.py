@@ -31,7 +31,7 @@ from ansinh.accounts.access import (
 from ansinh.arrears import exports, reminders, selectors, services
 from ansinh.arrears import figures as arrears_figures
 from ansinh.arrears.models import FollowUp, FollowUpOutcome, OutboxMessage
-from ansinh.core import codes
+from ansinh.core import codes, words
 from ansinh.core.documents import DocumentError, issuer_of, number_issue, number_of
 from ansinh.core.formats import fmt_chart_date, fmt_dec
 from ansinh.geography.models import Unit
@@ -676,7 +676,15 @@ def followup_page(request: HttpRequest, pk: int) -> HttpResponse:
             "orgs": codes.ORGS,
             "today": dt.date.today(),
             "quick_outcomes": _quick_outcomes(),
-            "messages_sent": list(fu.messages.order_by("-pk")[:20]),
+            "messages_sent": [
+                {
+                    "created_at": m.created_at,
+                    "channel": reminders.CHANNELS.get(m.channel, m.channel),
+                    "state": m.state,
+                    "reason": words.shown(m.reason),
+                }
+                for m in fu.messages.order_by("-pk")[:20]
+            ],
             "state_labels": _state_labels(),
             "employer_name": fu.employer.name if fu.employer_id and fu.employer else "",
             "status_open": fu.status == FollowUp.Status.OPEN,
@@ -984,7 +992,7 @@ def outbox_page(request: HttpRequest) -> HttpResponse:
                 "state": m.state,
                 "state_label": states.get(m.state, m.state),
                 "retrying": m.state == "queued" and bool(m.reason),
-                "reason": m.reason,
+                "reason": words.shown(m.reason),
                 "attempts": m.attempts,
                 "sent_at": m.sent_at,
             }

@@ -2,4 +2,5 @@
 
 from ansinh.cli import run
 
-run()
+if __name__ == "__main__":  # not when a process of ``kpi --rebuild`` starts (spawn)
+    run()

@@ -24,6 +24,7 @@ from ansinh.accounts.access import SYSTEM
 from ansinh.arrears import reminders
 from ansinh.arrears.models import Contribution, Employer, FollowUp, OutboxMessage
 from ansinh.arrears.services import followup_sync
+from ansinh.core import words
 from ansinh.core.models import AuditEvent
 from ansinh.registry.models import Person
 
@@ -160,7 +161,9 @@ def test_sms_only_to_consenting_people_once(world, gateway) -> None:
     admin = make_user("p", "province")
     res = reminders.outbox_queue(actor=admin, kind="hi_expiring", channel="sms", amount=1_263_600)
     assert res == {"queued": 2, "skipped": 3, "already": 0}
-    reasons = dict(OutboxMessage.objects.values_list("person_id", "reason"))
+    reasons = {
+        p: words.shown(r) for p, r in OutboxMessage.objects.values_list("person_id", "reason")
+    }
     assert reasons["A2"] == "không đồng ý nhận tin nhắn"
     assert reasons["A3"] == "chưa có sự đồng ý nhận tin nhắn"
     assert reasons["A4"] == "không có số điện thoại di động hợp lệ"
@@ -205,10 +208,11 @@ def test_unreachable_servers_leave_messages_queued_with_the_reason(world, gatewa
     assert res == {"sent": 0, "retry": 4, "failed": 0, "skipped": 0}
     waiting = OutboxMessage.objects.filter(state="queued")
     assert waiting.count() == 4 and all(m.attempts == 1 for m in waiting)
-    reasons = {m.channel: m.reason for m in waiting}
+    reasons = {m.channel: words.shown(m.reason) for m in waiting}
     assert "không kết nối được http://127.0.0.1" in reasons["sms"]
     assert "không kết nối được máy chủ thư 127.0.0.1" in reasons["email"]
-    assert OutboxMessage.objects.get(employer_id="E3").reason == "đơn vị chưa có địa chỉ e-mail"
+    e3 = OutboxMessage.objects.get(employer_id="E3").reason
+    assert words.shown(e3) == "đơn vị chưa có địa chỉ e-mail"
     # the servers come back: each message goes once; the refused address fails with the reason
     with override_settings(
         ANSINH_MESSAGING=conf(
@@ -226,12 +230,12 @@ def test_unreachable_servers_leave_messages_queued_with_the_reason(world, gatewa
     text = mail.get_content()
     assert "2.000.000 đồng" in text and "tiền lãi chậm đóng" in text
     failed = OutboxMessage.objects.get(state="failed")
-    assert failed.employer_id == "E2" and "550" in failed.reason
+    assert failed.employer_id == "E2" and "550" in words.shown(failed.reason)
     # unconfigured: messages wait, saying which setting is missing
     OutboxMessage.objects.filter(pk=failed.pk).update(state="queued", attempts=0)
     with override_settings(ANSINH_MESSAGING=conf()):
         assert reminders.outbox_send(actor=admin)["retry"] == 1
-    assert "ANSINH_SMTP_HOST" in OutboxMessage.objects.get(pk=failed.pk).reason
+    assert "ANSINH_SMTP_HOST" in words.shown(OutboxMessage.objects.get(pk=failed.pk).reason)
 
 
 def test_zns_error_and_consent_withdrawn_before_sending(world, gateway, client) -> None:
@@ -252,7 +256,9 @@ def test_zns_error_and_consent_withdrawn_before_sending(world, gateway, client) 
     assert client.post(f"/worklists/{fu.pk}/", {"action": "opt_out"}).status_code == 302
     assert Person.objects.get(person_id="A5").opted_out_at is not None
     a5 = OutboxMessage.objects.get(person_id="A5")
-    assert a5.state == "skipped" and a5.reason.startswith("đã từ chối nhận tin nhắn ngày")
+    assert a5.state == "skipped" and words.shown(a5.reason).startswith(
+        "đã từ chối nhận tin nhắn ngày"
+    )
     gw.zns_answer = {"error": -124, "message": "Access token invalid"}
     with override_settings(
         ANSINH_MESSAGING=conf(zns_url=f"http://127.0.0.1:{port}/zns", zns_key="zk")
@@ -264,10 +270,25 @@ def test_zns_error_and_consent_withdrawn_before_sending(world, gateway, client) 
     assert body["phone"] == "84912345678" and body["template_id"] == "231456"
     assert body["template_data"]["card_end"] == "15/10/2025"
     m = OutboxMessage.objects.get(person_id="A1")
-    assert m.state == "failed" and m.reason == "Zalo ZNS trả lỗi -124: Access token invalid"
+    assert (
+        m.state == "failed"
+        and words.shown(m.reason) == "Zalo ZNS trả lỗi -124: Access token invalid"
+    )
     # the outbox page shows each state and reason, person data masked
     page = client.get("/outbox/").content.decode()
     assert "Access token invalid" in page and "đã từ chối nhận tin nhắn" in page
+    # the reasons the sender wrote in Vietnamese read in English on the English page, the
+    # date in the English form
+    client.cookies["django_language"] = "en"
+    page = client.get("/outbox/").content.decode()
+    opted = timezone.localtime(Person.objects.get(person_id="A5").opted_out_at).date()
+    assert f"opted out of messages on {opted.isoformat()}" in page
+    assert "Zalo ZNS answered error -124: Access token invalid" in page
+    assert "đã từ chối" not in page and "trả lỗi" not in page
+    fu_page = client.get(f"/worklists/{fu.pk}/").content.decode()
+    assert "Zalo ZNS ·" in fu_page and "· zns ·" not in fu_page  # the channel by its name
+    assert "opted out of messages on" in fu_page
+    client.cookies["django_language"] = "vi"
     assert "0912345678" not in page and "09******78" in page
     # requeued after fixing the key: sent once
     assert client.post(f"/outbox/{m.pk}/requeue").status_code == 302
