@@ -38,6 +38,7 @@ from ansinh.accounts.selectors import job_get
 from ansinh.accounts.services import token_authenticate
 from ansinh.accounts.views import client_ip
 from ansinh.arrears.figures import arrears as arrears_figures
+from ansinh.core import words
 from ansinh.geography.selectors import unit_root
 from ansinh.imports.jobs import import_job_retry, import_job_start
 from ansinh.imports.kinds import KINDS
@@ -448,7 +449,7 @@ def job(request: HttpRequest, job_id: int) -> Any:
         "status": j.status,
         "progress": j.progress,
         "total": j.total,
-        "message": j.message,
+        "message": words.shown(j.message),
         "result": result,
         "created_at": j.created_at,
         "started_at": j.started_at,

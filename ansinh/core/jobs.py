@@ -36,11 +36,12 @@ from typing import Any
 from django.db import OperationalError, close_old_connections, transaction
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop
 from django_tasks import task
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
+from ansinh.core import words
 from ansinh.core.actors import SYSTEM, actor_required
 from ansinh.core.models import Job, WorkerBeat
 from ansinh.core.services import audit_record
@@ -183,8 +184,12 @@ def _claim(*, job_id: int, worker: str) -> bool:
             time.sleep(1)
 
 
-DIED = gettext_lazy(
-    "Máy chủ hoặc tiến trình xử lý đã dừng khi việc này đang chạy; không có gì được ghi."
+# stored as words to be read in the reader's language (``core.words``): the reaper runs in
+# the server's
+DIED = words.stored(
+    gettext_noop(
+        "Máy chủ hoặc tiến trình xử lý đã dừng khi việc này đang chạy; không có gì được ghi."
+    )
 )
 
 
@@ -203,12 +208,10 @@ def jobs_reap(*, now: dt.datetime | None = None) -> list[int]:
         ).exclude(pk__in=_queued_task_job_ids())
         dead += list(lost.values_list("pk", flat=True))
         if dead:
-            with translation.override(env.lang()):
-                message = str(DIED)
             with transaction.atomic():
                 n = Job.objects.filter(
                     pk__in=dead, status__in=[Job.Status.RUNNING, Job.Status.QUEUED]
-                ).update(status=Job.Status.FAILED, message=message, finished_at=now)
+                ).update(status=Job.Status.FAILED, message=DIED, finished_at=now)
                 if n:
                     audit_record(
                         actor=SYSTEM,

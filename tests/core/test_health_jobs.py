@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ansinh.accounts.access import SYSTEM
 from ansinh.accounts.models import User
 from ansinh.accounts.services import token_create
-from ansinh.core import jobs
+from ansinh.core import jobs, words
 from ansinh.core.backup import backup_nightly
 from ansinh.core.models import Job, WorkerBeat
 from ansinh.geography.models import Unit
@@ -93,7 +93,19 @@ def test_reaper_fails_dead_and_lost_jobs_only() -> None:
         lost.pk: "failed",
         fresh.pk: "queued",
     }
-    assert "không có gì được ghi" in Job.objects.get(pk=dead.pk).message
+    message = Job.objects.get(pk=dead.pk).message
+    assert "không có gì được ghi" in words.shown(message)
+    with translation.override("en"):
+        assert "nothing was written" in words.shown(message)
+    # the job's page reads it in the reader's language
+    client = Client()
+    client.force_login(_user("a1", "admin"))
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/jobs/{dead.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "nothing was written" in page and "msgid" not in page
+    client.cookies["django_language"] = "vi"
+    page = client.get(f"/jobs/{dead.pk}/").content.decode()
+    assert "không có gì được ghi" in page
     assert jobs.jobs_reap() == []  # idempotent
 
 

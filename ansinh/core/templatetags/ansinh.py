@@ -6,6 +6,7 @@ from django import template
 from django.utils.translation import gettext
 
 from ansinh.core import codes, formats
+from ansinh.core import words as kept_words
 
 register = template.Library()
 
@@ -108,3 +109,10 @@ def staff_label(user: Any) -> str:
     parts = (getattr(user, "last_name", ""), getattr(user, "first_name", ""))
     full = " ".join(p.strip() for p in parts if p and p.strip())
     return f"{full} ({user.username})" if full else str(getattr(user, "username", ""))
+
+
+@register.filter
+def words(text: str) -> str:
+    """Words a job stored (``ansinh.core.words``) in the reader's language; other text as
+    it is."""
+    return kept_words.shown(text or "")
