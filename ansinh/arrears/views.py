@@ -1014,7 +1014,9 @@ def outbox_page(request: HttpRequest) -> HttpResponse:
             "pages": pages,
             "query": query.urlencode(),
             "unmask": unmask,
-            "units": list(allowed_units(actor).exclude(level="commune").order_by("path")),
+            "units": list(
+                units_in_force(allowed_units(actor)).exclude(level="commune").order_by("path")
+            ),
             "can_edit_templates": may(actor, "manage_arrears"),
         },
     )

@@ -796,7 +796,9 @@ def field_view(request: HttpRequest) -> HttpResponse:
     actor = request.user
     if not sel.can_write(actor):
         raise Http404
-    units = [u for u in sel.actor_units(actor).order_by("name") if u.level == "commune"]
+    units = list(
+        units_in_force(sel.actor_units(actor)).filter(level=Unit.Level.COMMUNE).order_by("name")
+    )
     return render(
         request,
         "outreach/field.html",
