@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from gunicorn.app.base import BaseApplication
 
+from ansinh.core.machine import usable_cores
 from config import env
 
 
@@ -35,7 +36,7 @@ def default_workers() -> int:
     on one core at a time (its 8 threads wait for the database in parallel), and a second one
     on the same core only takes turns with the first — which makes the slowest answers slower
     (issue 22: ``taskset -c 0 ansinh serve``)."""
-    return max(1, min(2, len(os.sched_getaffinity(0))))
+    return max(1, min(2, usable_cores()))
 
 
 def serve(*, host: str, port: int, workers: int | None = None) -> None:

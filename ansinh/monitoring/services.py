@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import os
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
@@ -27,6 +26,7 @@ from django.utils import timezone
 from ansinh.accounts.access import SYSTEM
 from ansinh.core import sql
 from ansinh.core.formats import month_end
+from ansinh.core.machine import usable_cores
 from ansinh.core.services import audit_record
 from ansinh.geography.models import Unit
 from ansinh.monitoring.models import KpiSnapshot, SnapshotState
@@ -133,7 +133,7 @@ def _rebuild_parts() -> int:
         return 1
     if settings.ANSINH_REBUILD_PARTS is not None:
         return settings.ANSINH_REBUILD_PARTS
-    cores = min(len(os.sched_getaffinity(0)), PARTS_MAX)
+    cores = min(usable_cores(), PARTS_MAX)
     if cores < 2 or _spells_estimate() < PARTS_MIN_SPELLS:
         return 1
     return cores
