@@ -139,6 +139,8 @@ def _rebuild_parts() -> int:
     return cores
 
 
+# the columns of a part's rows (``part_rows_sql``: spell rows and the two flags), with their
+# kinds for a temporary table
 _KPI_COLUMNS = (
     ("as_of", "date"),
     ("unit_id", "text"),
@@ -204,9 +206,7 @@ def _insert_parts(dates: list[dt.date], *, parts: int) -> int:
     sql.temp_insert(name, [c for c, _kind in _KPI_COLUMNS], rows)
     written = sql.execute(
         f"""
-        INSERT INTO {sql.table(KpiSnapshot)}
-            (as_of, unit_id, scheme, "group", participants, new, lapsed, renewed, in_total,
-             from_counts)
+        INSERT INTO {sql.table(KpiSnapshot)} ({spell_row_columns()}, in_total, from_counts)
         SELECT p.as_of, p.unit_id, p.scheme, p."group", SUM(p.participants), SUM(p.new),
                SUM(p.lapsed), SUM(p.renewed),
                CASE WHEN MAX(p.in_total) = 1 THEN TRUE ELSE FALSE END,

@@ -546,11 +546,7 @@ def part_rows_sql(*, dates: Sequence[dt.date], part: int, parts: int) -> tuple[s
         scope=ALL,
         counts=part == 0,
     )
-    cols = (
-        'z.as_of, z.unit_id, z.scheme, z."group", z.participants, z.new, z.lapsed, z.renewed, '
-        "z.in_total, z.from_counts"
-    )
-    return f"SELECT {cols} FROM ({select}) z", params
+    return f"SELECT {spell_row_columns('z')}, z.in_total, z.from_counts FROM ({select}) z", params
 
 
 def pairs_rows_sql(*, dates: Sequence[dt.date], pairs: str) -> tuple[str, Params]:
