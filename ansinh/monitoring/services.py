@@ -531,9 +531,12 @@ class SnapshotDelta:
         if not self.deferred:
             sql.execute(f"INSERT INTO {self.SPELLS} {self._pair_spells(1)}")
         if not sql.is_postgres():
-            # the lapse check looks up the other spells of the same side and pair (PostgreSQL
-            # hashes them instead)
-            sql.execute(f"CREATE INDEX {self.SPELLS}_pair ON {self.SPELLS} (person_id, scheme, sg)")
+            # in the order the sides are ranked in (no sort), and the lapse check looks up the
+            # other spells of the same side and pair by it (PostgreSQL hashes them instead)
+            sql.execute(
+                f"CREATE INDEX {self.SPELLS}_pair ON {self.SPELLS} (sg, person_id, scheme, "
+                "start_date, COALESCE(batch_id, 0), row_no, id)"
+            )
         whole = self.units_before | self._units(1)
         written = 0
         if redo:

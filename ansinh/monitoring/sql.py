@@ -239,6 +239,7 @@ class _Source:
     others: str
     same_side: str
     params: Params
+    signed: bool = False
 
 
 def _all_spells(scope: Scope, *, part: tuple[int, int] | None = None) -> _Source:
@@ -289,8 +290,9 @@ def _signed_spells(spells: str) -> _Source:
         sign="s.sg",
         partition="s.sg, s.person_id, s.scheme",
         others=spells,
-        same_side="AND f.sg = e.sg",
+        same_side="AND f.sg = {e}.sg",
         params={},
+        signed=True,
     )
 
 
@@ -305,7 +307,9 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
     a spell with a later spell nested inside it (ending earlier, ``ov``) decides on scattered
     days: the spells of such pairs (``overl``) are joined with the dates and ranked. A spell
     that is the same on both sides of a signed source cancels in the deltas before they are
-    spread over the dates.
+    spread over the dates; a signed source (a change: ``_cancelled``, ``_signed_overl``)
+    drops those spells before its events are summed, ranks its nested spells only over the
+    span of what changed, and spreads its deltas without a grid (``_delta_spell_rows``).
 
     One sort of the spells serves every window (``first_start`` is the first start in the
     same order), and ``flagged`` is the only copy of them. ``events`` sums, in one
@@ -333,10 +337,24 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
         if sql.is_postgres()
         else f"MIN(s.start_date) OVER ({later})"
     )
-    after = sql.plus_days("e.end_date", 30)
     counted = "f.ov = 0 AND (f.stop IS NULL OR f.stop > f.start_date)"
+
+    def lapses(e: str) -> str:
+        """The condition that spell ``e`` (ended) lapses: no spell of its pair (and side)
+        covers the day after its end, nor starts within 30 days after it."""
+        return f"""{e}.end_date IS NOT NULL AND NOT EXISTS (
+                      SELECT 1 FROM {source.others} f
+                      WHERE f.person_id = {e}.person_id AND f.scheme = {e}.scheme
+                        AND f.id <> {e}.id {source.same_side.format(e=e)}
+                        AND f.start_date <= {sql.plus_days(f"{e}.end_date", 30)}
+                        AND (f.end_date IS NULL OR f.end_date > {e}.end_date)
+                  )"""
+
+    # a signed source ranks both sides (``ranked``), then drops what is the same on both
+    # (``flagged``: ``_cancelled``)
+    ranked = "ranked" if source.signed else "flagged"
     ctes = f"""
-        flagged AS MATERIALIZED (
+        {ranked} AS MATERIALIZED (
             SELECT o.id, o.person_id, o.scheme, o.unit_id, o.grp, o.start_date, o.end_date,
                    o.first_rn, o.first_start, o.sg,
                    CASE WHEN o.later_end IS NOT NULL
@@ -357,7 +375,7 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
                        FIRST_VALUE(s.start_date) OVER ({upto}) AS first_start
                 FROM {source.spells}
             ) o
-        ),
+        ),{_cancelled(lapses("e")) if source.signed else ""}
         events AS MATERIALIZED (
             SELECT x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
                    x.bucket AS bucket, SUM(x.delta) AS delta, SUM(x.new) AS new,
@@ -383,14 +401,7 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
                        {sql.month_end("e.end_date")} AS bucket, 0 AS delta, 0 AS new,
                        e.sg AS lapsed, 0 AS renewed, 1 AS nev
                 FROM flagged e
-                WHERE e.end_date IS NOT NULL
-                  AND NOT EXISTS (
-                      SELECT 1 FROM {source.others} f
-                      WHERE f.person_id = e.person_id AND f.scheme = e.scheme AND f.id <> e.id
-                        {source.same_side}
-                        AND f.start_date <= {after}
-                        AND (f.end_date IS NULL OR f.end_date > e.end_date)
-                  )
+                WHERE {"e.lapse = 1" if source.signed else lapses("e")}
             ) x
             WHERE x.bucket <= {last} AND {rows}
             GROUP BY x.unit_id, x.scheme, x.grp, x.bucket
@@ -404,7 +415,20 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
             GROUP BY 1, 2, 3, 4
             HAVING SUM(v.delta) <> 0
         ),
-        overl AS MATERIALIZED (
+        {_signed_overl(far) if source.signed else _overl()}"""
+    if not source.signed:
+        ctes += """,
+        grid AS (
+            SELECT k.unit_id AS unit_id, k.scheme AS scheme, k.grp AS grp, dt.d AS d
+            FROM (SELECT DISTINCT unit_id, scheme, grp FROM deltas) k CROSS JOIN dates dt
+        )"""
+    return ctes, merge(source.params, rp)
+
+
+def _overl() -> str:
+    """The CTE ``overl``: the spells of the pairs (and sides) with a nested spell, to be
+    ranked at every month-end they cover."""
+    return """overl AS MATERIALIZED (
             SELECT f.id, f.person_id, f.scheme, f.unit_id, f.grp, f.start_date, f.end_date,
                    f.first_rn, f.ov, f.sg
             FROM flagged f
@@ -413,19 +437,94 @@ def _delta_ctes(source: _Source, scope: Scope) -> tuple[str, Params]:
                 WHERE g.ov = 1 AND g.person_id = f.person_id AND g.scheme = f.scheme
                   AND g.sg = f.sg
             )
-        ),
-        grid AS (
-            SELECT k.unit_id AS unit_id, k.scheme AS scheme, k.grp AS grp, dt.d AS d
-            FROM (SELECT DISTINCT unit_id, scheme, grp FROM deltas) k CROSS JOIN dates dt
         )"""
-    return ctes, merge(source.params, rp)
 
 
-def _delta_spell_rows(scope: Scope) -> tuple[str, Params]:
-    """Participants from spells at the month-ends of ``dates`` (with ``_delta_ctes``): the
-    cumulative deltas, plus the days the nested spells decide."""
-    rows, rp = scope.rows("x.unit_id")
-    simple = """
+def _cancelled(lapses: str) -> str:
+    """The CTE ``flagged`` of a signed source: the rows of ``ranked`` (both sides, each
+    ranked apart) less the spells that are the same on both sides. A spell the change left
+    alone, with its neighbours alone, is on both: the same spell (id), deciding over the
+    same days (``stop``, ``ov``), in the same place of its pair's order (``first_rn``,
+    ``first_start``), lapsing alike (``lapse``); it makes the same rows on both sides, so
+    both copies go before anything is summed or spread over the month-ends.
+
+    In a pair with a nested spell (``ovpairs``) the rows stay, both copies (``copies`` = 2,
+    ``same`` = 1), as ``overl`` ranks them day by day; but a month-end that only such
+    copies cover has the same spells, hence the same one deciding, on both sides.
+
+    ``lapsing``: the spells (``e``) that lapse, by the condition ``lapses`` (an anti-join,
+    which PostgreSQL hashes)."""
+    return f"""
+        lapsing AS MATERIALIZED (
+            SELECT e.id AS id, e.sg AS sg FROM ranked e WHERE {lapses}
+        ),
+        ovpairs AS MATERIALIZED (
+            SELECT DISTINCT r.person_id AS person_id, r.scheme AS scheme
+            FROM ranked r WHERE r.ov = 1
+        ),
+        grouped AS MATERIALIZED (
+            SELECT r.id AS id, r.person_id AS person_id, r.scheme AS scheme,
+                   r.unit_id AS unit_id, r.grp AS grp, r.start_date AS start_date,
+                   r.end_date AS end_date, r.first_rn AS first_rn,
+                   r.first_start AS first_start, r.ov AS ov, r.stop AS stop,
+                   CASE WHEN l.id IS NULL THEN 0 ELSE 1 END AS lapse, SUM(r.sg) AS sg,
+                   COUNT(*) AS copies, MAX(CASE WHEN v.person_id IS NULL THEN 0 ELSE 1 END) AS ovp
+            FROM ranked r
+            LEFT JOIN lapsing l ON l.id = r.id AND l.sg = r.sg
+            LEFT JOIN ovpairs v ON v.person_id = r.person_id AND v.scheme = r.scheme
+            GROUP BY r.id, r.person_id, r.scheme, r.unit_id, r.grp, r.start_date,
+                     r.end_date, r.first_rn, r.first_start, r.ov, r.stop,
+                     CASE WHEN l.id IS NULL THEN 0 ELSE 1 END
+        ),
+        flagged AS MATERIALIZED (
+            SELECT g.id, g.person_id, g.scheme, g.unit_id, g.grp, g.start_date, g.end_date,
+                   g.first_rn, g.first_start, g.ov, g.stop, g.lapse,
+                   CASE WHEN g.copies = 2 THEN side.sg ELSE g.sg END AS sg,
+                   g.ovp, CASE WHEN g.copies = 2 THEN 1 ELSE 0 END AS same
+            FROM grouped g
+            JOIN (SELECT 1 AS sg UNION ALL SELECT -1) side
+              ON (g.copies = 2 AND g.ovp = 1) OR (g.copies = 1 AND side.sg = g.sg)
+        ),"""
+
+
+def _signed_overl(far: str) -> str:
+    """The CTE ``overl`` of a signed source: the spells of the pairs with a nested spell,
+    both sides, each with the span (``lo``, ``hi``) of the pair's spells that differ between
+    the sides; only the month-ends in it can differ."""
+    return f"""ovspan AS MATERIALIZED (
+            SELECT f.person_id AS person_id, f.scheme AS scheme, MIN(f.start_date) AS lo,
+                   MAX(COALESCE(f.end_date, {far})) AS hi
+            FROM flagged f WHERE f.ovp = 1 AND f.same = 0
+            GROUP BY f.person_id, f.scheme
+        ),
+        overl AS MATERIALIZED (
+            SELECT f.id, f.person_id, f.scheme, f.unit_id, f.grp, f.start_date, f.end_date,
+                   f.first_rn, f.ov, f.sg, w.lo AS lo, w.hi AS hi
+            FROM flagged f
+            JOIN ovspan w ON w.person_id = f.person_id AND w.scheme = f.scheme
+            WHERE f.start_date <= w.hi AND COALESCE(f.end_date, {far}) >= w.lo
+        )"""
+
+
+_SPREAD_RUNS = """
+        SELECT dt.d AS as_of, r.unit_id AS unit_id, r.scheme AS scheme, r.grp AS grp,
+               r.run AS participants, 0 AS new, 0 AS lapsed, 0 AS renewed,
+               1 AS in_total, 0 AS from_counts
+        FROM (
+            SELECT dl.unit_id AS unit_id, dl.scheme AS scheme, dl.grp AS grp, dl.d AS d,
+                   SUM(dl.delta) OVER (
+                       PARTITION BY dl.unit_id, dl.scheme, dl.grp ORDER BY dl.d
+                       ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+                   ) AS run,
+                   LEAD(dl.d) OVER (PARTITION BY dl.unit_id, dl.scheme, dl.grp ORDER BY dl.d)
+                       AS nxt
+            FROM deltas dl
+        ) r
+        JOIN dates dt ON dt.d >= r.d AND (r.nxt IS NULL OR dt.d < r.nxt)
+        WHERE r.run <> 0
+"""
+
+_SPREAD_GRID = """
         SELECT x.as_of AS as_of, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
                x.participants AS participants, 0 AS new, 0 AS lapsed, 0 AS renewed,
                1 AS in_total, 0 AS from_counts
@@ -440,7 +539,18 @@ def _delta_spell_rows(scope: Scope) -> tuple[str, Params]:
                                AND dl.grp = g.grp AND dl.d = g.d
         ) x
         WHERE x.participants <> 0
-    """
+"""
+
+
+def _delta_spell_rows(scope: Scope, *, signed: bool = False) -> tuple[str, Params]:
+    """Participants from spells at the month-ends of ``dates`` (with ``_delta_ctes``): the
+    cumulative deltas over the (unit, scheme, group) × month-ends grid (``_SPREAD_GRID``),
+    plus the days the nested spells decide. The deltas of a signed source (``signed``: a
+    change) are few and their sums mostly zero: each running sum is spread over the
+    month-ends up to the next delta of its key instead (``_SPREAD_RUNS``; over every key's
+    month-ends that join would cost more than the grid)."""
+    rows, rp = scope.rows("x.unit_id")
+    simple = _SPREAD_RUNS if signed else _SPREAD_GRID
     overlapping = f"""
         SELECT x.as_of AS as_of, x.unit_id AS unit_id, x.scheme AS scheme, x.grp AS grp,
                SUM(x.sg) AS participants, 0 AS new, 0 AS lapsed, 0 AS renewed,
@@ -454,6 +564,7 @@ def _delta_spell_rows(scope: Scope) -> tuple[str, Params]:
                    ) AS rn
             FROM overl f
             JOIN dates dt ON f.start_date <= dt.d AND (f.end_date IS NULL OR f.end_date >= dt.d)
+                         {"AND dt.d >= f.lo AND dt.d <= f.hi" if signed else ""}
         ) x
         WHERE x.rn = 1 AND x.ov = 1 AND {rows}
         GROUP BY x.as_of, x.unit_id, x.scheme, x.grp
@@ -483,7 +594,7 @@ def _month_end_rows(
     that the spells of ``source`` make, with their events, and (``counts``) the counts."""
     with_dates, dp = _dates(dates)
     ctes, cp = _delta_ctes(source, scope)
-    spells, sp = _delta_spell_rows(scope)
+    spells, sp = _delta_spell_rows(scope, signed=source.signed)
     events, ep = _event_rows(scope)
     parts, params = [spells, events], [dp, cp, sp, ep]
     if counts:

@@ -200,3 +200,44 @@ def test_large_change_falls_back_to_unit_refresh(db: None, tmp_path: pathlib.Pat
     after = snapshot_table()
     snapshot_rebuild()
     assert snapshot_table() == after
+
+
+def test_nested_spells_and_far_history_corrected_like_a_rebuild(
+    db: None, tmp_path: pathlib.Path
+) -> None:
+    """The delta drops the spells a change leaves alone on both sides, and ranks the pairs
+    with a nested spell day by day only over the span of what changed: a change inside a
+    pair with a nested spell and years of untouched history, a change far from its nested
+    spell, a renewal that starts to overlap, and a lapse that a moved end undoes."""
+    make_units()
+    rows = [
+        # a: long history, then an open spell with a nested one inside (an ov pair)
+        ("a", "C1", "hi", "farmer", "2016-01-01", "2016-12-31"),
+        ("a", "C1", "hi", "farmer", "2017-01-01", "2017-12-31"),
+        ("a", "C1", "hi", "farmer", "2018-01-01", None),
+        ("a", "C2", "hi", "student", "2019-03-10", "2019-08-20"),
+        # b: a nested spell early, and a spell years later whose end is moved
+        ("b", "C2", "ui", "employee", "2016-02-01", "2017-12-31"),
+        ("b", "C3", "ui", "employee", "2016-05-01", "2016-07-31"),
+        ("b", "C2", "ui", "employee", "2020-01-01", "2020-06-30"),
+        # c: lapses, then a renewal 40 days later
+        ("c", "C3", "si_voluntary", "household", "2018-01-01", "2018-06-30"),
+        ("c", "C3", "si_voluntary", "household", "2018-08-09", "2018-12-31"),
+        # d: untouched, with a nested spell of its own
+        ("d", "C1", "hi", "student", "2017-01-01", None),
+        ("d", "C3", "hi", "farmer", "2017-04-01", "2017-04-30"),
+    ]
+    rnd = random.Random(11)  # others, untouched: the change is a small share of the spells
+    rows += [_spell(rnd, f"o{i}", dt.date(2016, 1, 1), 1500) for i in range(40)]
+    _import(tmp_path, "first.csv", rows)
+    changes = [
+        ("a", "C2", "hi", "household", "2019-03-10", "2019-11-30"),  # nested, group and end
+        ("b", "C2", "ui", "employee", "2020-01-01", "2020-09-30"),  # far from b's nested one
+        ("c", "C3", "si_voluntary", "household", "2018-01-01", "2018-07-31"),  # lapse undone
+        ("c", "C1", "si_voluntary", "farmer", "2018-12-15", None),  # overlapping renewal
+    ]
+    _import(tmp_path, "change.csv", changes)
+    assert "pairs" in _last_refresh()  # corrected by the delta
+    after = snapshot_table()
+    snapshot_rebuild()
+    assert snapshot_table() == after
